@@ -1,0 +1,29 @@
+# Two commands: `make run` brings the line up, `make test` proves it works.
+PYTHON ?= python3.11
+APP := .venv/.ready
+NLU := .venv-nlu/.ready
+
+.PHONY: run test env lint check bench clean
+
+run: env ## create both environments, train the NLU model if the flows changed, start the services
+	.venv/bin/ivr run
+
+test: env ## the whole test suite, real Rasa included
+	.venv/bin/python -m pytest
+
+env: ## both environments (cached by content hash in ~/.cache/ivr)
+	$(PYTHON) tools/bootstrap.py app nlu
+
+lint: env ## ruff and mypy --strict on bot/ and voice/
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+check: env ## validate the flows
+	.venv/bin/ivr flows check flows/
+
+bench: env ## NLU training, load and parse latency; writes docs/benchmarks.md
+	.venv/bin/python bench/nlu.py --write docs/benchmarks.md
+
+clean: ## remove the checkout's links to the cached environments (the cache stays)
+	rm -f .venv .venv-nlu

@@ -1,0 +1,296 @@
+"""The typed flow: what the loader builds from ``flows/*.yaml`` and the engine reads.
+
+Every object carries ``where`` (file and line) so any later error can point at the YAML an
+admin wrote. All objects are frozen: a loaded flow is shared by every call that started on it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+#: The one DTMF key that always means "a person", whatever the flow says.
+PERSON_DIGIT = "0"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a flow file: ``str(loc)`` gives ``flows/main.yaml:12``."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+NOWHERE = Location("<built-in>", 0)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Something the bot says, in every language of the flow.
+
+    ``text`` maps a language code to a template; ``{slot}`` placeholders are filled from the
+    call's slots (and ``{options}`` in the clarifying question).
+    """
+
+    id: str
+    text: Mapping[str, str]
+    where: Location = NOWHERE
+
+    def in_language(self, language: str) -> str:
+        """The template for ``language`` (the loader guarantees every declared one exists)."""
+        return self.text[language]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Something a caller can want, with the examples Rasa learns it from.
+
+    ``label`` is how the bot names the intent when it asks a clarifying question
+    ("did you mean *a question about your bill* or *changing your plan*?").
+    Examples may mark entities the Rasa way: ``my account is [12345678](account_number)``.
+    """
+
+    name: str
+    label: Mapping[str, str]
+    examples: Mapping[str, tuple[str, ...]]
+    where: Location = NOWHERE
+
+
+class SlotType(enum.StrEnum):
+    """What kind of value a slot holds; decides how speech and keypad input fill it."""
+
+    DIGITS = "digits"  # account numbers, PINs: spoken digits or keypad
+    YES_NO = "yes_no"
+    DATETIME = "datetime"  # "tomorrow after three", resolved in the flow's time zone
+    TEXT = "text"  # free text, taken as said
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A value the flow collects from the caller (or an entity fills on the way)."""
+
+    name: str
+    type: SlotType
+    min_length: int | None = None  # digits only
+    max_length: int | None = None  # digits only
+    where: Location = NOWHERE
+
+
+# --- steps -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """A node of the conversation. Subclasses say what kind."""
+
+    id: str
+    where: Location
+
+
+@dataclass(frozen=True)
+class SayStep(Step):
+    """Say something, then go on to ``next`` without waiting for the caller."""
+
+    prompt: Prompt
+    next: str
+
+
+@dataclass(frozen=True)
+class AskStep(Step):
+    """Ask an open question and route by the caller's intent.
+
+    ``routes`` maps an intent name to the next step id. An understood intent that is neither
+    routed here nor global counts as a misunderstanding.
+    """
+
+    prompt: Prompt
+    routes: Mapping[str, str]
+    reprompt: Prompt | None = None
+
+
+@dataclass(frozen=True)
+class CollectStep(Step):
+    """Ask for one slot, validate it, reprompt when invalid, then go on to ``next``.
+
+    A step whose slot is already filled (an entity in an earlier utterance) is skipped.
+    """
+
+    slot: str
+    prompt: Prompt
+    next: str
+    reprompt: Prompt | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmStep(Step):
+    """Ask a yes/no question and branch."""
+
+    prompt: Prompt
+    yes: str
+    no: str
+    reprompt: Prompt | None = None
+
+
+@dataclass(frozen=True)
+class TransferStep(Step):
+    """Hand the call to a person: a queue (or a phone number), with the reason why."""
+
+    queue: str | None
+    number: str | None
+    reason: str
+    prompt: Prompt | None = None
+
+
+@dataclass(frozen=True)
+class CallbackStep(Step):
+    """Offer to call the caller back instead of making them wait."""
+
+    queue: str
+    reason: str
+    prompt: Prompt | None = None
+
+
+@dataclass(frozen=True)
+class EndStep(Step):
+    """Say goodbye and hang up."""
+
+    prompt: Prompt
+
+
+# --- policies -----------------------------------------------------------------------------
+
+
+class GlobalAction(enum.StrEnum):
+    """What a global intent does, at any step."""
+
+    PERSON = "person"  # transfer to escalation.person_queue, reason asked_for_person
+    REPEAT = "repeat"  # say the last prompt again
+    HELP = "help"  # say the help prompt, then the current question again
+    GOTO = "goto"  # jump to a step (for example the goodbye step)
+
+
+@dataclass(frozen=True)
+class GlobalIntent:
+    """An intent honoured at every step, before the step's own routes."""
+
+    intent: str
+    action: GlobalAction
+    target: str | None = None  # step id, for GOTO
+    prompt: Prompt | None = None  # for HELP
+    where: Location = NOWHERE
+
+
+class AfterSilence(enum.StrEnum):
+    """What happens when the caller stays silent too many times."""
+
+    PERSON = "person"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """When the bot stops trying and hands the caller to a person."""
+
+    confidence_threshold: float = 0.6
+    margin: float = 0.1  # minimum gap between the top two intents
+    clarifying_questions: int = 1  # per question, before a person
+    misunderstandings_before_person: int = 2  # per step
+    silences_before_person: int = 2  # per step
+    after_silences: AfterSilence = AfterSilence.PERSON
+    person_queue: str = "general"
+    where: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class OpeningInterval:
+    """One opening window of a weekday, in local time (``end`` exclusive)."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening hours by weekday (0 = Monday) in one time zone, plus closed dates."""
+
+    timezone: str = "UTC"
+    weekly: Mapping[int, tuple[OpeningInterval, ...]] = field(default_factory=dict)
+    closed_dates: frozenset[date] = frozenset()
+    where: Location = NOWHERE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone object."""
+        return ZoneInfo(self.timezone)
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether the line is staffed at ``now`` (an aware datetime). No hours = always."""
+        if not self.weekly:
+            return True
+        local = now.astimezone(self.zone)
+        if local.date() in self.closed_dates:
+            return False
+        moment = local.time().replace(tzinfo=None)
+        return any(w.start <= moment < w.end for w in self.weekly.get(local.weekday(), ()))
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    """When a callback is offered instead of a queue (used by the people/callbacks work)."""
+
+    max_expected_wait_seconds: int = 120
+    where: Location = NOWHERE
+
+
+#: The prompts the engine itself needs, and the placeholders each may use.
+SYSTEM_PROMPTS: Mapping[str, frozenset[str]] = {
+    "clarify": frozenset({"options"}),  # "Sorry, did you mean {options}?"
+    "not_understood": frozenset(),  # a reprompt when nothing matched
+    "no_input": frozenset(),  # after silence
+    "connecting": frozenset(),  # before a transfer to a person
+    "technical_problem": frozenset(),  # NLU or another part failed: apology
+    "outside_hours": frozenset(),  # a person was wanted but nobody is there: callback
+    "goodbye": frozenset(),  # the polite end after silences, when after_silences is end
+}
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A whole call flow, as loaded from one folder of YAML files."""
+
+    version: int
+    name: str
+    languages: tuple[str, ...]
+    default_language: str
+    start: str
+    steps: Mapping[str, Step]
+    intents: Mapping[str, Intent]
+    slots: Mapping[str, Slot]
+    prompts: Mapping[str, Prompt]
+    system_prompts: Mapping[str, Prompt]
+    global_intents: Mapping[str, GlobalIntent]
+    escalation: EscalationPolicy
+    business_hours: BusinessHours
+    callbacks: CallbackPolicy
+    files: tuple[str, ...] = ()
+
+    def all_prompts(self) -> list[Prompt]:
+        """Every prompt the flow can say: named, inline in steps, system. For TTS caching."""
+        seen: dict[str, Prompt] = {}
+        for prompt in [*self.prompts.values(), *self.system_prompts.values()]:
+            seen.setdefault(prompt.id, prompt)
+        for step in self.steps.values():
+            for name in ("prompt", "reprompt"):
+                prompt = getattr(step, name, None)
+                if isinstance(prompt, Prompt):
+                    seen.setdefault(prompt.id, prompt)
+        for global_intent in self.global_intents.values():
+            if global_intent.prompt:
+                seen.setdefault(global_intent.prompt.id, global_intent.prompt)
+        return list(seen.values())

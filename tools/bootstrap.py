@@ -1,0 +1,162 @@
+"""Create the two Python environments, cached by content hash outside the checkout.
+
+Usage: ``python3 tools/bootstrap.py app|nlu``
+
+* ``app`` -> ``.venv``: Python 3.11+, the project's dependencies, the project itself (editable).
+* ``nlu`` -> ``.venv-nlu``: Python 3.10, ``nlu/requirements.txt`` (Rasa 3.6.21).
+
+Each environment is built once in ``$IVR_CACHE_DIR/envs/<name>-<hash>`` (default
+``~/.cache/ivr``) and the checkout gets a symlink to it, so a second checkout or CI's fresh
+clone of the same dependencies reuses it in seconds. A half-built environment (no ``.ready``
+marker) is thrown away and rebuilt. Only the standard library is used: this runs before any
+environment exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+READY = ".ready"
+
+
+def cache_dir() -> Path:
+    """Where environments and trained models are kept between checkouts."""
+    base = os.environ.get("IVR_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "ivr"
+    )
+    return Path(base)
+
+
+def find_python(version: str) -> str:
+    """Return an interpreter path for ``version`` ("3.10"), or exit with what to install."""
+    candidates = [f"python{version}"]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")))
+    candidates += sorted(str(p) for p in pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))
+    for candidate in candidates:
+        path = shutil.which(candidate) or (candidate if os.access(candidate, os.X_OK) else None)
+        if not path:
+            continue
+        probe = subprocess.run(
+            [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return path
+    sys.exit(
+        f"bootstrap: Python {version} was not found. Install it (for example "
+        f"`pyenv install {version}` or `apt-get install python{version}`) and run make again."
+    )
+
+
+def app_spec() -> tuple[str, list[str]]:
+    """Interpreter version and requirement list of the app environment."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"]) + list(project["optional-dependencies"]["dev"])
+    return "%d.%d" % sys.version_info[:2], requirements
+
+
+def nlu_spec() -> tuple[str, list[str]]:
+    """Interpreter version and requirement list of the NLU (Rasa) environment."""
+    lines = (ROOT / "nlu" / "requirements.txt").read_text().splitlines()
+    return "3.10", [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def env_key(name: str, version: str, requirements: list[str]) -> str:
+    """The cache folder name: changes exactly when the interpreter or requirements change."""
+    digest = hashlib.sha256("\n".join([version, *sorted(requirements)]).encode()).hexdigest()
+    return f"{name}-py{version}-{digest[:12]}"
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock so two ``make`` runs never build one environment together."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def run(cmd: list[str], what: str) -> None:
+    """Run one install step, showing what it is and how long it took."""
+    print(f"bootstrap: {what} ...", flush=True)
+    started = time.monotonic()
+    result = subprocess.run(cmd)
+    if result.returncode != 0:
+        sys.exit(f"bootstrap: {what} failed (exit {result.returncode}): {' '.join(cmd)}")
+    print(f"bootstrap: {what} done in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def build(target: Path, python: str, requirements: list[str]) -> None:
+    """Create a virtual environment at ``target`` and install ``requirements`` into it."""
+    if target.exists():
+        shutil.rmtree(target)
+    run([python, "-m", "venv", str(target)], f"creating {target.name}")
+    pip = [str(target / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+    run([*pip, "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel"], "upgrading pip")
+    run(
+        [*pip, "install", "--progress-bar", "on", *requirements],
+        f"installing {len(requirements)} requirements (Rasa takes about 2 minutes)",
+    )
+    (target / READY).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
+
+
+def link(link_path: Path, target: Path) -> None:
+    """Point the checkout's ``.venv``/``.venv-nlu`` at the cached environment."""
+    if link_path.is_symlink() or link_path.is_file():
+        if link_path.resolve() == target.resolve():
+            return
+        link_path.unlink()
+    elif link_path.is_dir():
+        shutil.rmtree(link_path)
+    link_path.symlink_to(target, target_is_directory=True)
+
+
+def ensure(name: str) -> Path:
+    """Make sure environment ``name`` ("app" or "nlu") exists; return its checkout path."""
+    version, requirements = app_spec() if name == "app" else nlu_spec()
+    python = sys.executable if name == "app" else find_python(version)
+    key = env_key(name, version, requirements)
+    target = cache_dir() / "envs" / key
+    with locked(cache_dir() / "locks" / f"{key}.lock"):
+        if not (target / READY).exists():
+            build(target, python, requirements)
+        else:
+            print(f"bootstrap: {name} environment cached ({key})", flush=True)
+    link_path = ROOT / (".venv" if name == "app" else ".venv-nlu")
+    link(link_path, target)
+    if name == "app":
+        # The project itself is re-pointed at this checkout on every run (a second or two):
+        # the cached environment is shared by every checkout with the same dependencies.
+        pip = [str(link_path / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+        subprocess.run(
+            [*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(ROOT)],
+            check=True,
+        )
+    return link_path
+
+
+def main(argv: list[str]) -> None:
+    """Entry point: ``bootstrap.py app|nlu``."""
+    if sys.version_info < (3, 11):
+        sys.exit("bootstrap: run this with Python 3.11 or newer (the app's interpreter).")
+    names = argv or ["app", "nlu"]
+    for name in names:
+        if name not in ("app", "nlu"):
+            sys.exit(f"bootstrap: unknown environment {name!r}; use 'app' or 'nlu'")
+        ensure(name)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Audio in, words out; words in, audio out. No Flask, no Twilio."""
