@@ -1,0 +1,87 @@
+"""One call's conversation: words in, NLU, engine step, actions out.
+
+``Dialogue`` is the stage every transport shares (the phone, the text simulator, the
+conversation tests): it turns what the caller did into an engine event, asks the NLU when
+there are words, and keeps the session. It never raises because the NLU failed: that becomes
+``SpeechRecognized(nlu=None, nlu_error=...)`` and the engine hands the caller to a person.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.engine import Engine, Session
+from bot.engine.actions import Action
+from bot.engine.events import (
+    CallEnded,
+    CallStarted,
+    DigitsPressed,
+    Event,
+    SilenceTimedOut,
+    SpeechRecognized,
+)
+from bot.nlu.result import NLU, NLUResult, NLUUnavailable
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one caller turn produced: the actions, and what NLU made of the words."""
+
+    actions: list[Action]
+    nlu: NLUResult | None = None
+    nlu_error: str | None = None
+    nlu_ms: float | None = None
+
+
+class Dialogue:
+    """Drive one call through ``engine`` with ``nlu``. Not thread-safe: one per call."""
+
+    def __init__(self, engine: Engine, nlu: NLU, call_id: str) -> None:
+        self.engine = engine
+        self.nlu = nlu
+        self.call_id = call_id
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The session so far (after :meth:`start`)."""
+        if self._session is None:
+            raise RuntimeError("the call has not started")
+        return self._session
+
+    def start(self, now: datetime, caller: str | None = None, called: str | None = None,
+              language: str | None = None) -> Reply:
+        """Answer the call: the greeting and the first question."""
+        event = CallStarted(caller=caller, called=called, language=language)
+        self._session, actions = self.engine.start(self.call_id, event, now)
+        return Reply(actions)
+
+    def hear(self, text: str, now: datetime, asr_confidence: float | None = None) -> Reply:
+        """The caller said ``text``: understand it, then step."""
+        started = time.perf_counter()
+        try:
+            result: NLUResult | None = self.nlu.parse(text)
+            error = None
+        except NLUUnavailable as failure:
+            result, error = None, failure.reason
+        nlu_ms = (time.perf_counter() - started) * 1000
+        event = SpeechRecognized(text, result, nlu_error=error, asr_confidence=asr_confidence)
+        return Reply(self._step(event, now), result, error, nlu_ms)
+
+    def press(self, digits: str, now: datetime) -> Reply:
+        """The caller pressed keypad keys."""
+        return Reply(self._step(DigitsPressed(digits), now))
+
+    def silence(self, now: datetime) -> Reply:
+        """The caller said nothing for the listening timeout."""
+        return Reply(self._step(SilenceTimedOut(), now))
+
+    def hang_up(self, now: datetime, reason: str = "hangup") -> Reply:
+        """The caller (or the line) ended the call."""
+        return Reply(self._step(CallEnded(reason), now))
+
+    def _step(self, event: Event, now: datetime) -> list[Action]:
+        self._session, actions = self.engine.step(self.session, event, now)
+        return actions
