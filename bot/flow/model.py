@@ -287,9 +287,9 @@ class Flow:
             seen.setdefault(prompt.id, prompt)
         for step in self.steps.values():
             for name in ("prompt", "reprompt"):
-                prompt = getattr(step, name, None)
-                if isinstance(prompt, Prompt):
-                    seen.setdefault(prompt.id, prompt)
+                attached = getattr(step, name, None)
+                if isinstance(attached, Prompt):
+                    seen.setdefault(attached.id, attached)
         for global_intent in self.global_intents.values():
             if global_intent.prompt:
                 seen.setdefault(global_intent.prompt.id, global_intent.prompt)
