@@ -1,0 +1,84 @@
+"""Small shared pieces of the engine: the per-event context, a reply, saying system prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from bot.engine.actions import Action, Say
+from bot.engine.prompts import render
+from bot.engine.session import Session
+from bot.flow.model import Flow, Prompt
+from bot.nlu.result import FALLBACK_INTENT, NLUResult
+
+# Said when a flow lacks a system prompt (the loader requires them; this keeps a call alive
+# if a hand-built or half-reloaded flow does not have one).
+_BUILT_IN: Mapping[str, str] = {
+    "clarify": "Sorry, did you mean {options}?",
+    "not_understood": "Sorry, I didn't understand that.",
+    "no_input": "Sorry, I didn't hear anything.",
+    "connecting": "Let me connect you to a colleague.",
+    "technical_problem": "Sorry, we're having a technical problem.",
+    "outside_hours": "Nobody is available right now, so we'll call you back.",
+    "goodbye": "Goodbye.",
+}
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What one event is handled against: the flow and the moment (the engine has no clock)."""
+
+    flow: Flow
+    now: datetime
+    loop_limit: int = field(default=50)
+
+    def say(self, session: Session, prompt: Prompt, extra: Mapping[str, str] | None = None) -> Say:
+        """Render ``prompt`` for this call."""
+        return render(self.flow, prompt, session.language, session.slots, extra)
+
+    def system(self, session: Session, name: str, extra: Mapping[str, str] | None = None) -> Say:
+        """Render the system prompt ``name`` (or a built-in English text if the flow lacks it)."""
+        prompt = self.flow.system_prompts.get(name)
+        if prompt is None:
+            prompt = Prompt(id=f"system.{name}", text={session.language: _BUILT_IN[name]})
+        return self.say(session, prompt, extra)
+
+
+class Reply(NamedTuple):
+    """The engine's answer to one event: the new session, the actions and a decision marker."""
+
+    session: Session
+    actions: list[Action]
+    decision: str
+
+
+def top_intent(nlu: NLUResult) -> tuple[str | None, float]:
+    """The best real intent and its confidence (``nlu_fallback`` is never an answer)."""
+    for score in nlu.ranking:
+        if score.name != FALLBACK_INTENT:
+            return score.name, score.confidence
+    return nlu.intent, nlu.confidence
+
+
+def ranked_intents(nlu: NLUResult) -> list[str]:
+    """Intent names best first, without ``nlu_fallback``."""
+    names = [s.name for s in nlu.ranking if s.name != FALLBACK_INTENT]
+    if not names and nlu.intent:
+        names = [nlu.intent]
+    return names
+
+
+def is_confident(nlu: NLUResult, flow: Flow) -> bool:
+    """The flow's own test: confidence over the threshold and a clear lead over the runner-up.
+
+    Rasa's ``fallback`` flag is deliberately ignored; the flow's numbers decide.
+    """
+    name, confidence = top_intent(nlu)
+    policy = flow.escalation
+    return (
+        name is not None
+        and confidence >= policy.confidence_threshold
+        and nlu.margin >= policy.margin
+    )

@@ -1,0 +1,118 @@
+"""Handing the call over: to a person, to a queue or number, or to a callback.
+
+Every handover checks business hours at ``now``: nobody there means a callback instead of a
+transfer into an empty queue. The agent gets a short context so the caller need not repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from bot.engine.actions import Action, Say, ScheduleCallback, Transfer
+from bot.engine.base import Ctx
+from bot.engine.session import Session, Status
+
+_REASONS: Mapping[str, str] = {
+    "asked_for_person": "they asked for a person",
+    "low_confidence": "the bot could not understand them",
+    "nlu_unavailable": "speech understanding was unavailable",
+    "no_input": "they did not say anything",
+    "technical_problem": "the bot hit a technical problem",
+    "outside_hours": "nobody was available",
+}
+
+
+def summary(ctx: Ctx, session: Session, reason: str) -> str:
+    """One plain-English line an agent can read while the call connects."""
+    intent = session.last_intent
+    if intent:
+        labels = ctx.flow.intents[intent].label if intent in ctx.flow.intents else {}
+        label = labels.get("en") or labels.get(ctx.flow.default_language) or intent
+        wants = f"wants {label} ({intent})"
+    else:
+        wants = "intent not known"
+    details = ", ".join(f"{k}={v}" for k, v in session.slots.items()) or "no details given"
+    why = _REASONS.get(reason, f"reason '{reason}'")
+    turns = len(session.turns)
+    return (
+        f"Caller {wants}; {details}; handed over because {why} "
+        f"after {turns} turn{'s' if turns != 1 else ''}."
+    )
+
+
+def handover_context(ctx: Ctx, session: Session, reason: str) -> Mapping[str, str]:
+    """What an agent sees with a transfer or callback."""
+    return MappingProxyType(
+        {
+            "reason": reason,
+            "intent": session.last_intent or "",
+            "slots": "; ".join(f"{k}={v}" for k, v in session.slots.items()),
+            "last_utterance": session.last_utterance(),
+            "turns": str(len(session.turns)),
+            "step": session.step_id,
+            "language": session.language,
+            "summary": summary(ctx, session, reason),
+        }
+    )
+
+
+def callback(
+    ctx: Ctx,
+    session: Session,
+    queue: str,
+    reason: str,
+    before: list[Say] | None = None,
+    *,
+    action_reason: str | None = None,
+) -> tuple[Session, list[Action]]:
+    """Offer a callback on ``queue``; the bot is done with the call.
+
+    ``action_reason`` overrides the reason on the action (``outside_hours``) while the
+    context and the session outcome keep why the caller needed a person.
+    """
+    context = handover_context(ctx, session, reason)
+    action = ScheduleCallback(action_reason or reason, queue, context)
+    return session.finished(Status.CALLBACK, reason, ctx.now), [*(before or []), action]
+
+
+def transfer(
+    ctx: Ctx,
+    session: Session,
+    reason: str,
+    *,
+    queue: str | None,
+    number: str | None = None,
+    say: Say | None = None,
+) -> tuple[Session, list[Action]]:
+    """Transfer to ``queue``/``number`` if the line is staffed, else a callback.
+
+    ``say`` is what precedes the transfer (default: the ``connecting`` system prompt); out of
+    hours the caller hears ``outside_hours`` instead and the callback keeps the reason in its
+    context.
+    """
+    fallback_queue = queue or ctx.flow.escalation.person_queue
+    if not ctx.flow.business_hours.is_open(ctx.now):
+        apology = [ctx.system(session, "outside_hours")]
+        return callback(
+            ctx, session, fallback_queue, reason, apology, action_reason="outside_hours"
+        )
+    context = handover_context(ctx, session, reason)
+    before = say or ctx.system(session, "connecting")
+    action = Transfer(reason=reason, queue=queue, number=number, context=context)
+    return session.finished(Status.TRANSFERRED, reason, ctx.now), [before, action]
+
+
+def to_person(
+    ctx: Ctx, session: Session, reason: str, before: list[Say] | None = None
+) -> tuple[Session, list[Action]]:
+    """A person from ``escalation.person_queue`` (or a callback out of hours)."""
+    session, actions = transfer(ctx, session, reason, queue=ctx.flow.escalation.person_queue)
+    return session, [*(before or []), *actions]
+
+
+def technical_problem(
+    ctx: Ctx, session: Session, reason: str = "technical_problem"
+) -> tuple[Session, list[Action]]:
+    """Apologise and hand over: the bot cannot go on, but the caller is never left alone."""
+    return to_person(ctx, session, reason, [ctx.system(session, "technical_problem")])
