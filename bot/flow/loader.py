@@ -72,23 +72,24 @@ class _Merged:
     named: dict[str, dict[str, tuple[Node, Location]]] = field(default_factory=dict)
 
 
-def _read_file(path: Path, merged: _Merged, reader: Reader) -> None:
+def _read_file(path: Path, merged: _Merged, reader: Reader) -> bool:
+    """Merge one file's sections; False when the file could not be read or parsed at all."""
     file = display_path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         reader.problem(Location(file, 1), f"cannot read the file: {reason}")
-        return
+        return False
     root, problems = parse_yaml(text, file)
     reader.problems.extend(problems)
     if root is None and problems:
-        return
+        return False
     if root is None:
         root = Map(Location(file, 1))
     if not isinstance(root, Map):
         reader.problem(root.where, "a flow file should be a mapping of sections like 'steps:'")
-        return
+        return False
     if "version" not in root.items:
         reader.problem(
             Location(file, 1), "'version' is missing; every flow file starts with 'version: 1'"
@@ -120,6 +121,7 @@ def _read_file(path: Path, merged: _Merged, reader: Reader) -> None:
                     )
                 else:
                     seen[name] = (node, name_where)
+    return True
 
 
 class _Builder:
@@ -547,18 +549,19 @@ def _languages(b: _Builder, node: Node) -> tuple[str, ...]:
 # --- the whole flow -----------------------------------------------------------------------
 
 
-def _build(files: list[Path], reader: Reader, sources: Sources) -> Flow:
+def _build(files: list[Path], reader: Reader, sources: Sources) -> Flow | None:
     merged = _Merged()
-    for path in files:
-        _read_file(path, merged, reader)
+    unreadable = [path for path in files if not _read_file(path, merged, reader)]
+    if unreadable:
+        # Its sections are unknown: reporting them as missing would only be noise.
+        return None
     shown = tuple(display_path(p) for p in files)
     sources.default = Location(shown[0], 1) if shown else sources.default
     for section, (_, where) in merged.single.items():
         sources.lines[(section,)] = where
-    if not reader.problems or merged.single or merged.named:
-        for section in REQUIRED:
-            if section not in merged.single:
-                reader.problem(sources.default, f"'{section}' is missing; one file must set it")
+    for section in REQUIRED:
+        if section not in merged.single:
+            reader.problem(sources.default, f"'{section}' is missing; one file must set it")
     b = _Builder(merged, reader, sources)
     single = {section: node for section, (node, _) in merged.single.items()}
 
@@ -610,8 +613,8 @@ def check_flow(path: str | os.PathLike[str]) -> tuple[Flow | None, list[FlowProb
         reader.problem(Location(display_path(path), 0), "no flow files (*.yaml) in this folder")
         return None, reader.problems
     flow = _build(files, reader, sources)
-    problems = reader.problems + validate(flow, sources)
-    if problems:
+    problems = reader.problems + (validate(flow, sources) if flow else [])
+    if problems or flow is None:
         return None, sorted(problems, key=lambda p: p.location)
     return flow, []
 

@@ -156,8 +156,11 @@ class _Checker:
 
     def reach(self) -> None:
         """Steps nobody can get to: breadth-first from start and from global ``goto``s."""
-        if self.flow.start not in self.step_ids:
-            return  # already reported; every step would look unreachable
+        dangling = any(edge.target not in self.step_ids for _, _, edge in self.edges())
+        if self.flow.start not in self.step_ids or self._broken("steps") or dangling:
+            # Already reported: an unknown start or target, or a broken step whose ways out
+            # may be missing, would make every step after it look unreachable too.
+            return
         graph: dict[str, list[str]] = {}
         for step_id, _, edge in self.edges():
             graph.setdefault(step_id, []).append(edge.target)
