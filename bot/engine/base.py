@@ -26,6 +26,9 @@ _BUILT_IN: Mapping[str, str] = {
 }
 
 
+_EPSILON = 1e-9
+
+
 @dataclass(frozen=True)
 class Ctx:
     """What one event is handled against: the flow and the moment (the engine has no clock)."""
@@ -77,8 +80,9 @@ def is_confident(nlu: NLUResult, flow: Flow) -> bool:
     """
     name, confidence = top_intent(nlu)
     policy = flow.escalation
+    # The tolerance keeps the limits inclusive despite float error (0.6 - 0.5 < 0.1).
     return (
         name is not None
-        and confidence >= policy.confidence_threshold
-        and nlu.margin >= policy.margin
+        and confidence >= policy.confidence_threshold - _EPSILON
+        and nlu.margin >= policy.margin - _EPSILON
     )
