@@ -102,16 +102,17 @@ def render(
     ``extra`` supplies non-slot placeholders (``{options}``). An unknown or unfilled
     placeholder becomes empty rather than failing: a call must never crash on a prompt.
     """
+    # Any placeholder makes the audio call-specific, even one left empty: a cache keyed on the
+    # prompt id must never replay another caller's account number.
     filled = False
 
     def fill(match: re.Match[str]) -> str:
         nonlocal filled
+        filled = True
         name = match.group(1)
         if extra is not None and name in extra:
-            filled = True
             return extra[name]
         if name in slots:
-            filled = True
             slot = flow.slots.get(name)
             return speak_value(slot.type if slot else None, slots[name], language)
         return ""
