@@ -138,13 +138,16 @@ class _Builder:
         for key, where in node.key_at.items():
             self.src.lines[(*path, key)] = where
 
-    def texts(self, node: Node, what: str, step: str | None = None) -> dict[str, str] | None:
+    def texts(
+        self, node: Node, what: str, step: str | None = None, prompt_id: str = ""
+    ) -> dict[str, str] | None:
         """A per-language mapping of texts, like ``{en: "Hello"}``."""
         mapping = self.reader.mapping(node, what, step)
         if mapping is None:
             return None
         texts: dict[str, str] = {}
         for language, value in mapping.items.items():
+            self.src.lines[("prompt", prompt_id, language)] = value.where
             text = self.reader.text(value, f"{what}: '{language}'", step)
             if text is not None:
                 texts[language] = text
@@ -155,7 +158,7 @@ class _Builder:
     ) -> Prompt | None:
         """A prompt id, or the texts inline (given the stable id ``inline_id``)."""
         if isinstance(node, Map):
-            texts = self.texts(node, what, step)
+            texts = self.texts(node, what, step, inline_id)
             return Prompt(inline_id, texts, node.where) if texts is not None else None
         name = self.reader.text(node, what, step)
         if name is None:
@@ -169,7 +172,7 @@ class _Builder:
 
     def build_prompts(self) -> None:
         for name, (node, where) in self.named("prompts").items():
-            texts = self.texts(node, f"prompt '{name}'")
+            texts = self.texts(node, f"prompt '{name}'", prompt_id=name)
             if texts is None:
                 self.src.broken.add(("prompts", name))
             else:

@@ -156,7 +156,10 @@ class _Checker:
 
     def reach(self) -> None:
         """Steps nobody can get to: breadth-first from start and from global ``goto``s."""
-        dangling = any(edge.target not in self.step_ids for _, _, edge in self.edges())
+        targets = [edge.target for _, _, edge in self.edges()] + [
+            g.target for g in self.flow.global_intents.values() if g.target is not None
+        ]
+        dangling = any(target not in self.step_ids for target in targets)
         if self.flow.start not in self.step_ids or self._broken("steps") or dangling:
             # Already reported: an unknown start or target, or a broken step whose ways out
             # may be missing, would make every step after it look unreachable too.
@@ -182,25 +185,29 @@ class _Checker:
                     step.id,
                 )
 
-    def _placeholders(self, prompt: Prompt, allowed: set[str]) -> Iterator[str]:
+    def _placeholders(self, prompt: Prompt, allowed: set[str]) -> Iterator[tuple[str, str]]:
         for language, text in prompt.text.items():
             try:
                 names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
             except ValueError:
-                yield f"the '{language}' text has an unmatched '{{' or '}}'"
+                yield language, f"the '{language}' text has an unmatched '{{' or '}}'"
                 continue
             for name in sorted(names - allowed):
                 yield (
-                    f"the '{language}' text uses {{{name}}}, but there is no slot "
-                    f"'{name}'{did_you_mean(name, allowed)}"
+                    language,
+                    (
+                        f"the '{language}' text uses {{{name}}}, but there is no slot "
+                        f"'{name}'{did_you_mean(name, allowed)}"
+                    ),
                 )
 
     def _prompt(self, prompt: Prompt, label: str, step: str | None, extra: frozenset[str]) -> None:
         for language in self.flow.languages:
             if language not in prompt.text:
                 self.add(prompt.where, f"{label} has no text for language '{language}'", step)
-        for message in self._placeholders(prompt, set(self.flow.slots) | extra):
-            self.add(prompt.where, f"{label}: {message}", step)
+        for language, message in self._placeholders(prompt, set(self.flow.slots) | extra):
+            where = self.src.at("prompt", prompt.id, language, fallback=prompt.where)
+            self.add(where, f"{label}: {message}", step)
 
     def prompts(self) -> None:
         """Texts for every language, and placeholders that name real slots."""
