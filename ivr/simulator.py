@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from bot.dialogue import Dialogue, Reply
-from bot.engine import Engine
+from bot.engine import Engine, Turn
 from bot.engine.actions import Listen, Say, describe
 from bot.nlu.result import NLU
 
@@ -68,7 +68,7 @@ class Simulator:
     @property
     def active(self) -> bool:
         """Whether the call is still with the bot (not transferred, not ended)."""
-        return str(self.dialogue.session.status) == "active"
+        return self.dialogue.session.active
 
     def start(self, now: datetime) -> None:
         """Answer the call and show the greeting."""
@@ -98,7 +98,7 @@ class Simulator:
 
     def _show(self, turn: CallerTurn | None, reply: Reply) -> None:
         session = self.dialogue.session
-        record = session.turns[-1] if turn and session.turns else None
+        record: Turn | None = session.turns[-1] if turn and session.turns else None
         if self.as_json:
             self.out.write(json.dumps(self._as_json(turn, reply, record), ensure_ascii=False))
             self.out.write("\n")
@@ -107,10 +107,10 @@ class Simulator:
         self.out.flush()
         self.turn += 1
 
-    def _as_text(self, reply: Reply, record: Any) -> None:
+    def _as_text(self, reply: Reply, record: Turn | None) -> None:
         if self.verbose and reply.nlu is not None:
             ranking = ", ".join(f"{s.name} {s.confidence:.2f}" for s in reply.nlu.ranking[:3])
-            decision = getattr(record, "decision", "")
+            decision = record.decision if record else ""
             self.out.write(f"      ({ranking}; margin {reply.nlu.margin:.2f}; "
                            f"{reply.nlu_ms:.0f} ms) -> {decision}\n")
         elif self.verbose and reply.nlu_error:
@@ -121,14 +121,15 @@ class Simulator:
             elif not isinstance(action, Listen) or self.verbose:
                 self.out.write(f"      {describe(action)}\n")
 
-    def _as_json(self, turn: CallerTurn | None, reply: Reply, record: Any) -> dict[str, Any]:
+    def _as_json(self, turn: CallerTurn | None, reply: Reply,
+                 record: Turn | None) -> dict[str, Any]:
         session = self.dialogue.session
         entry: dict[str, Any] = {
             "turn": self.turn,
             "input": None if turn is None else {turn.kind: turn.text or True},
             "intent": reply.nlu.intent if reply.nlu else None,
             "confidence": round(reply.nlu.confidence, 4) if reply.nlu else None,
-            "decision": getattr(record, "decision", None),
+            "decision": record.decision if record else None,
             "step": session.step_id,
             "bot": [a.text for a in reply.actions if isinstance(a, Say)],
             "actions": [describe(a) for a in reply.actions if not isinstance(a, Say)],
