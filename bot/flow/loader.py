@@ -438,46 +438,50 @@ def _system_prompts(b: _Builder, node: Node) -> dict[str, Prompt]:
 
 def _global_intents(b: _Builder, node: Node) -> dict[str, GlobalIntent]:
     mapping = b.reader.mapping(node, "'global_intents'")
+    if mapping is None:
+        return {}
     result: dict[str, GlobalIntent] = {}
-    for intent, value in mapping.items.items() if mapping else ():
-        where, prefix = mapping.key_at[intent], f"global intent '{intent}': "  # type: ignore[union-attr]
+    for intent, value in mapping.items.items():
         spec = b.reader.mapping(value, f"global intent '{intent}'")
-        if spec is None:
-            continue
-        b.record(("global_intents", intent), spec)
-        b.reader.keys(spec, ("action", "say", "goto"), prefix)
-        actions = ", ".join(a.value for a in GlobalAction)
-        action = GlobalAction.GOTO if "goto" in spec.items else None
-        if "action" in spec.items:
-            name = b.reader.text(spec.items["action"], f"{prefix}'action'")
-            if name not in {a.value for a in GlobalAction}:
-                if name is not None:
-                    hint = did_you_mean(name, [a.value for a in GlobalAction])
-                    message = f"{prefix}unknown action '{name}'{hint} (use {actions})"
-                    b.reader.problem(spec.items["action"].where, message)
-                continue
-            action = GlobalAction(name)
-        if action is None:
-            b.reader.problem(where, f"{prefix}'action' is missing (use {actions})")
-            continue
-        target = (
-            b.reader.text(spec.items["goto"], f"{prefix}'goto'") if "goto" in spec.items else None
-        )
-        prompt = (
-            b.prompt(spec.items["say"], f"global:{intent}:say", f"{prefix}'say'")
-            if "say" in spec.items
-            else None
-        )
-        if action is GlobalAction.GOTO and target is None:
-            if "goto" not in spec.items:
-                b.reader.problem(where, f"{prefix}'goto' is missing; say which step to go to")
-            continue
-        if action is GlobalAction.HELP and prompt is None:
-            if "say" not in spec.items:
-                b.reader.problem(where, f"{prefix}'say' is missing; a help action needs a prompt")
-            continue
-        result[intent] = GlobalIntent(intent, action, target, prompt, where)
+        built = _global_intent(b, intent, spec, mapping.key_at[intent]) if spec else None
+        if built is not None:
+            result[intent] = built
     return result
+
+
+def _global_intent(b: _Builder, intent: str, spec: Map, where: Location) -> GlobalIntent | None:
+    """``{action: person|repeat|help, say: PROMPT}`` or ``{goto: STEP}``."""
+    prefix = f"global intent '{intent}': "
+    b.record(("global_intents", intent), spec)
+    b.reader.keys(spec, ("action", "say", "goto"), prefix)
+    names = [a.value for a in GlobalAction]
+    action = GlobalAction.GOTO if "goto" in spec.items else None
+    if "action" in spec.items:
+        name = b.reader.text(spec.items["action"], f"{prefix}'action'")
+        if name is None:
+            return None
+        if name not in names:
+            hint = did_you_mean(name, names)
+            message = f"{prefix}unknown action '{name}'{hint} (use {', '.join(names)})"
+            b.reader.problem(spec.items["action"].where, message)
+            return None
+        action = GlobalAction(name)
+    if action is None:
+        b.reader.problem(where, f"{prefix}'action' is missing (use {', '.join(names)})")
+        return None
+    target = prompt = None
+    if "goto" in spec.items:
+        target = b.reader.text(spec.items["goto"], f"{prefix}'goto'")
+    if "say" in spec.items:
+        prompt = b.prompt(spec.items["say"], f"global:{intent}:say", f"{prefix}'say'")
+    needs = {GlobalAction.GOTO: ("goto", target), GlobalAction.HELP: ("say", prompt)}
+    if action in needs:
+        key, value = needs[action]
+        if key not in spec.items:
+            b.reader.problem(where, f"{prefix}'{key}' is missing; the {action} action needs it")
+        if value is None:
+            return None
+    return GlobalIntent(intent, action, target, prompt, where)
 
 
 def _escalation(b: _Builder, node: Node) -> EscalationPolicy:

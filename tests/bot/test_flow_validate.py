@@ -330,3 +330,11 @@ def test_day_and_window_parsing() -> None:
         parse_windows("09:00-24:30")
     with pytest.raises(ValueError, match="unknown day 'mo'"):
         parse_days("mo-fri")
+
+
+def test_help_action_needs_a_prompt(flow_dir: Path, main: Path) -> None:
+    edit(main, "help: {action: help, say: help_text}", "help: {action: help}")
+    assert problems(flow_dir) == [
+        f"{at(main, 'help: {action: help}')}: global intent 'help': 'say' is missing; "
+        "the help action needs it"
+    ]
