@@ -97,7 +97,7 @@ def load_tests(path: str | Path) -> list[ConversationTest]:
 def _load_file(file: Path) -> Iterator[ConversationTest]:
     shown = _shown(file)
     try:
-        root = yaml.compose(file.read_text(encoding="utf-8"))
+        root = yaml.compose(file.read_text(encoding="utf-8")) or yaml.MappingNode("", [])
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -177,7 +177,8 @@ def _child(node: yaml.Node, key: str) -> yaml.Node:
     assert isinstance(node, yaml.MappingNode)
     for key_node, value_node in node.value:
         if key_node.value == key:
-            return value_node
+            found: yaml.Node = value_node
+            return found
     raise KeyError(key)
 
 

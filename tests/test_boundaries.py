@@ -31,7 +31,9 @@ def package_files(*packages: str) -> list[Path]:
     return sorted(p for package in packages for p in (ROOT / package).rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", package_files("bot", "voice"), ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", package_files("bot", "voice"), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_bot_and_voice_do_not_import_the_edge(path: Path) -> None:
     assert not imported_modules(path) & EDGE_ONLY
 

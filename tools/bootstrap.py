@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,7 +41,8 @@ def find_python(version: str) -> str:
     """Return an interpreter path for ``version`` ("3.10"), or exit with what to install."""
     candidates = [f"python{version}"]
     pyenv_root = Path(os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv")))
-    candidates += sorted(str(p) for p in pyenv_root.glob(f"versions/{version}.*/bin/python{version}"))
+    pattern = f"versions/{version}.*/bin/python{version}"
+    candidates += sorted(str(p) for p in pyenv_root.glob(pattern))
     for candidate in candidates:
         path = shutil.which(candidate) or (candidate if os.access(candidate, os.X_OK) else None)
         if not path:
@@ -62,9 +62,11 @@ def find_python(version: str) -> str:
 
 def app_spec() -> tuple[str, list[str]]:
     """Interpreter version and requirement list of the app environment."""
+    import tomllib  # here, so an old interpreter reaches main()'s clear message first
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"]) + list(project["optional-dependencies"]["dev"])
-    return "%d.%d" % sys.version_info[:2], requirements
+    return f"{sys.version_info[0]}.{sys.version_info[1]}", requirements
 
 
 def nlu_spec() -> tuple[str, list[str]]:
@@ -140,16 +142,19 @@ def ensure(name: str) -> Path:
         # The project itself is re-pointed at this checkout on every run (a second or two):
         # the cached environment is shared by every checkout with the same dependencies.
         pip = [str(link_path / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-        subprocess.run(
+        done = subprocess.run(
             [*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(ROOT)],
-            check=True,
+            capture_output=True,  # setuptools' editable-install banner is noise here
+            text=True,
         )
+        if done.returncode != 0:
+            sys.exit(f"bootstrap: installing the project failed:\n{done.stdout}{done.stderr}")
     return link_path
 
 
 def main(argv: list[str]) -> None:
     """Entry point: ``bootstrap.py app|nlu``."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - make may find an older python3 first
         sys.exit("bootstrap: run this with Python 3.11 or newer (the app's interpreter).")
     names = argv or ["app", "nlu"]
     for name in names:
