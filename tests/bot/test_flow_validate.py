@@ -151,6 +151,48 @@ def test_default_language_must_be_declared(flow_dir: Path, main: Path) -> None:
     ]
 
 
+def test_text_in_a_language_not_listed(flow_dir: Path, main: Path) -> None:
+    edit(
+        main,
+        '    en: "Thanks for calling. How can I help?"\n',
+        '    en: "Thanks for calling."\n    de: "Hallo"\n',
+    )
+    assert problems(flow_dir) == [
+        f"{at(main, 'Hallo')}: prompt 'greeting': language 'de' is not in languages [en]"
+    ]
+
+
+def test_typo_in_a_language_key(flow_dir: Path, main: Path) -> None:
+    edit(main, 'say: {en: "Welcome."}', 'say: {ne: "Welcome."}')
+    edit(main, 'goodbye: {en: "Goodbye."}', 'goodbye: {eng: "Goodbye."}')
+    welcome, goodbye = at(main, "Welcome."), at(main, "eng:")
+    assert problems(flow_dir) == [
+        f"{goodbye}: system prompt 'goodbye': language 'eng' is not in languages [en]; "
+        "did you mean 'en'?",
+        f"{goodbye}: system prompt 'goodbye' has no text for language 'en'",
+        f"{welcome}: step 'welcome': 'say': language 'ne' is not in languages [en]",
+        f"{welcome}: step 'welcome': 'say' has no text for language 'en'",
+    ]
+
+
+def test_intent_label_and_examples_in_a_language_not_listed(flow_dir: Path, intents: Path) -> None:
+    edit(intents, '{en: "a question about your bill"}', '{en: "your bill", de: "Rechnung"}')
+    wrong = "        - my invoice is wrong\n"
+    edit(intents, wrong, f"{wrong}      fr:\n        - ma facture\n")
+    assert problems(flow_dir) == [
+        f"{at(intents, 'Rechnung')}: intent 'billing_question': 'label': language 'de' is not "
+        "in languages [en]",
+        f"{at(intents, 'fr:')}: intent 'billing_question': 'examples': language 'fr' is not in "
+        "languages [en]",
+    ]
+
+
+def test_no_language_check_without_languages(flow_dir: Path, main: Path) -> None:
+    edit(main, "languages: [en]\n", "")
+    edit(main, 'say: {en: "Welcome."}', 'say: {ne: "Welcome."}')
+    assert not [p for p in problems(flow_dir) if "is not in languages" in p]
+
+
 def test_fewer_than_five_examples(flow_dir: Path, intents: Path) -> None:
     edit(intents, "        - see you\n", "")
     edit(intents, "        - bye\n", "")
