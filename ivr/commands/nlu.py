@@ -1,0 +1,108 @@
+"""``ivr nlu train|serve|parse``: the Rasa NLU service from the command line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from bot.flow import FlowError, load_flow
+from bot.nlu.result import NLUUnavailable
+from ivr.config import load_config
+from ivr.nlu_service import NLUError, ensure_nlu_server, serve, train_model
+
+_FLOWS_OPTION = click.option(
+    "--flows",
+    "flows_path",
+    type=click.Path(exists=True),
+    default=None,
+    help="Flow folder (default: IVR_FLOWS or flows/).",
+)
+
+
+@click.group()
+def nlu() -> None:
+    """Train, serve and try the Rasa NLU model of the flows."""
+
+
+@contextmanager
+def _one_line_errors(what: str) -> Iterator[None]:
+    """Flow and NLU errors end the command with one clear line and exit 1."""
+    try:
+        yield
+    except FlowError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(f"nlu {what}: the flows have problems; fix them first") from None
+    except NLUError as error:
+        raise SystemExit(f"nlu {what}: {error}") from None
+
+
+@nlu.command("train")
+@_FLOWS_OPTION
+@click.option("--force", is_flag=True, help="Train even when the model is cached.")
+def train_command(flows_path: str | None, force: bool) -> None:
+    """Train the model for the flows (cached by fingerprint) and print its path."""
+    config = load_config()
+    with _one_line_errors("train"):
+        flow = load_flow(flows_path or config["FLOWS"])
+        model = train_model(flow, config, force=force)
+    click.echo(str(model))
+
+
+@nlu.command("serve")
+@_FLOWS_OPTION
+@click.option("--port", type=int, default=None, help="Port (default: IVR_NLU_PORT or 5005).")
+def serve_command(flows_path: str | None, port: int | None) -> None:
+    """Serve the model; retrain and hot-swap it when the flows' examples change."""
+    config = load_config()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    # SIGTERM (honcho, systemd) and SIGINT end the loop the same way, so the child and
+    # the state file are always cleaned up.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    with _one_line_errors("serve"):
+        serve(config, flows_path or config["FLOWS"], port=port or config["NLU_PORT"], stop=stop)
+
+
+@nlu.command("parse")
+@_FLOWS_OPTION
+@click.option("--keep-server", is_flag=True, help="Leave a server we started running.")
+def parse_command(flows_path: str | None, keep_server: bool) -> None:
+    """Parse utterances from stdin, one per line; print one JSON object per line."""
+    config = load_config()
+    with _one_line_errors("parse"):
+        handle = ensure_nlu_server(config, flows_path or config["FLOWS"])
+    try:
+        with handle.client(timeout=max(float(config["NLU_TIMEOUT"]), 10.0)) as client:
+            for line in sys.stdin:
+                text = line.strip()
+                if not text:
+                    continue
+                try:
+                    result = client.parse(text)
+                except NLUUnavailable as error:
+                    raise SystemExit(f"nlu parse: the NLU service failed: {error.reason}") from None
+                entities = [{"entity": e.name, "value": e.value} for e in result.entities]
+                record = {
+                    "text": text,
+                    "intent": result.intent,
+                    "confidence": round(result.confidence, 4),
+                    "entities": entities,
+                }
+                click.echo(json.dumps(record, ensure_ascii=False))
+    finally:
+        if keep_server and handle.owned:
+            click.echo(f"nlu parse: server left running at {handle.url}", err=True)
+        else:
+            handle.stop()
