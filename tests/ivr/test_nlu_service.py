@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bot.nlu.compile import compile_nlu_project
+from bot.nlu.result import NLUUnavailable
+from ivr.commands.nlu import nlu
+from ivr.config import ROOT, load_config
+from ivr.nlu_service import (
+    NLUServerHandle,
+    ensure_nlu_server,
+    find_server,
+    start_server,
+    train_model,
+)
+from ivr.nlu_train import NLUEnvironmentMissing, NLUPaths, write_project
+from tests.nlu_flows import small_flow
+
+#: Few epochs: the hot-swap test is about serving, not accuracy.
+SWAP_EPOCHS = 30
+NEW_UTTERANCE = "please send an engineer to my house"
+
+
+@pytest.fixture
+def tmp_config(tmp_path: Path) -> dict[str, Any]:
+    return load_config(
+        {"CACHE_DIR": str(tmp_path), "NLU_VENV": str(tmp_path / "no-venv"), "NLU_URL": ""}
+    )
+
+
+def test_a_cached_model_is_used_without_training(tmp_config: dict[str, Any]) -> None:
+    project = compile_nlu_project(small_flow())
+    model = NLUPaths.from_config(tmp_config).model(project.fingerprint)
+    model.write_bytes(b"model")
+    # NLU_VENV does not exist: any attempt to train would raise.
+    assert train_model(project, tmp_config) == model
+    assert train_model(small_flow(greeting="Hi!"), tmp_config) == model
+    with pytest.raises(NLUEnvironmentMissing, match="make env"):
+        train_model(project, tmp_config, force=True)
+
+
+def test_projects_are_written_once_per_fingerprint(tmp_config: dict[str, Any]) -> None:
+    paths = NLUPaths.from_config(tmp_config)
+    project = compile_nlu_project(small_flow())
+    folder = write_project(project, paths)
+    assert folder.name == project.fingerprint
+    assert (folder / "nlu.yml").read_text() == project.files["nlu.yml"]
+    assert write_project(project, paths) == folder
+    assert [p.name for p in paths.projects.iterdir()] == [project.fingerprint]
+
+
+def test_a_state_file_of_a_dead_server_is_removed(tmp_config: dict[str, Any]) -> None:
+    paths = NLUPaths.from_config(tmp_config)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    state = {"url": "http://127.0.0.1:9", "token": "t", "pid": dead.pid, "fingerprint": "f"}
+    (paths.servers / "9.json").write_text(json.dumps(state))
+    assert find_server(tmp_config, "f") is None
+    assert not (paths.servers / "9.json").exists()
+
+
+def test_a_configured_url_is_used_as_is(tmp_config: dict[str, Any]) -> None:
+    config = {**tmp_config, "NLU_URL": "http://nlu.example:5005", "NLU_TOKEN": "tok"}
+    handle = ensure_nlu_server(config, small_flow())
+    assert (handle.url, handle.token, handle.owned) == ("http://nlu.example:5005", "tok", False)
+    handle.stop()  # not ours: nothing happens
+
+
+# --- the real Rasa server -------------------------------------------------------------------
+
+
+@pytest.mark.rasa
+def test_the_fixture_server_is_found_and_reused(
+    nlu_server: NLUServerHandle, nlu_config: dict[str, Any]
+) -> None:
+    found = find_server(nlu_config, nlu_server.fingerprint)
+    assert found is not None and found.url == nlu_server.url and not found.owned
+    reused = ensure_nlu_server(nlu_config, ROOT / "flows")
+    assert reused.url == nlu_server.url and not reused.owned
+
+
+@pytest.mark.rasa
+def test_parse_command_prints_json_lines(nlu_server: NLUServerHandle) -> None:
+    runner = CliRunner()
+    text = "my internet is down\n\nmy account is 12345678 and my bill is wrong\n"
+    result = runner.invoke(nlu, ["parse", "--flows", str(ROOT / "flows")], input=text)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["text"] for line in lines] == [
+        "my internet is down",
+        "my account is 12345678 and my bill is wrong",
+    ]
+    assert lines[0]["intent"] == "report_outage"
+    assert set(lines[0]) == {"text", "intent", "confidence", "entities"}
+    assert {"entity": "account_number", "value": "12345678"} in lines[1]["entities"]
+    assert nlu_server.process is not None and nlu_server.process.poll() is None  # not stopped
+
+
+@pytest.mark.rasa
+@pytest.mark.slow
+def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
+    """Model A serves; B is trained and PUT while parses run with a 1 s timeout."""
+    project_a = compile_nlu_project(small_flow(), epochs=SWAP_EPOCHS)
+    project_b = compile_nlu_project(small_flow(with_engineer=True), epochs=SWAP_EPOCHS)
+    model_a = train_model(project_a, nlu_config, progress=None)
+    handle = start_server(model_a, project_a.fingerprint, nlu_config)
+    client = handle.client(timeout=1.0)
+    answered: list[float] = []
+    failures: list[str] = []
+    stop = threading.Event()
+    utterances = ["my internet is down", "why is my bill so high", "bye", "get me an agent"]
+
+    def fire() -> None:
+        while not stop.is_set():
+            try:
+                result = client.parse(utterances[len(answered) % len(utterances)])
+                answered.append(result.latency_ms or 0.0)
+            except NLUUnavailable as error:
+                failures.append(f"{time.monotonic():.1f}: {error.reason}")
+
+    try:
+        assert client.parse(NEW_UTTERANCE).intent != "book_engineer"
+        firing = threading.Thread(target=fire)
+        firing.start()
+        try:
+            # The admin's example edit: train model B, then swap it in.
+            model_b = train_model(project_b, nlu_config, progress=None)
+            handle.load_model(model_b, project_b.fingerprint)
+            time.sleep(1.0)
+        finally:
+            stop.set()
+            firing.join()
+        assert failures == []
+        assert len(answered) > 100
+        assert client.parse(NEW_UTTERANCE).intent == "book_engineer"
+        assert client.status()["model_file"] == project_b.model_name
+        assert handle.state_file is not None
+        assert json.loads(handle.state_file.read_text())["fingerprint"] == project_b.fingerprint
+    finally:
+        client.close()
+        handle.stop()
+    assert handle.state_file is not None and not handle.state_file.exists()
+
+
+def test_module_import_does_not_load_tensorflow() -> None:
+    code = "import ivr.nlu_service, bot.nlu.rasa, sys; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert os.path.exists(ROOT / "nlu" / "rasa_server.py")
