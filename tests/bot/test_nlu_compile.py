@@ -103,3 +103,11 @@ def test_real_flows_compile() -> None:
     project = compile_nlu_project(load_flow(ROOT / "flows"))
     assert len(project.intents) >= 5
     assert yaml.safe_load(project.files["nlu.yml"])["nlu"]
+
+
+def test_the_yaml_twin_of_the_small_flow_compiles_the_same() -> None:
+    from bot.flow import load_flow
+    from ivr.config import ROOT
+
+    twin = load_flow(ROOT / "tests" / "nlu_flows" / "small")
+    assert compile_nlu_project(twin) == compile_nlu_project(small_flow())

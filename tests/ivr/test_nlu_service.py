@@ -20,14 +20,13 @@ from ivr.nlu_service import (
     NLUServerHandle,
     ensure_nlu_server,
     find_server,
+    serve,
     start_server,
     train_model,
 )
 from ivr.nlu_train import NLUEnvironmentMissing, NLUPaths, write_project
-from tests.nlu_flows import small_flow
+from tests.nlu_flows import ENGINEER_EXAMPLES, small_flow
 
-#: Few epochs: the hot-swap test is about serving, not accuracy.
-SWAP_EPOCHS = 30
 NEW_UTTERANCE = "please send an engineer to my house"
 
 
@@ -110,8 +109,8 @@ def test_parse_command_prints_json_lines(nlu_server: NLUServerHandle) -> None:
 @pytest.mark.slow
 def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
     """Model A serves; B is trained and PUT while parses run with a 1 s timeout."""
-    project_a = compile_nlu_project(small_flow(), epochs=SWAP_EPOCHS)
-    project_b = compile_nlu_project(small_flow(with_engineer=True), epochs=SWAP_EPOCHS)
+    project_a = compile_nlu_project(small_flow())
+    project_b = compile_nlu_project(small_flow(with_engineer=True))
     model_a = train_model(project_a, nlu_config, progress=None)
     handle = start_server(model_a, project_a.fingerprint, nlu_config)
     client = handle.client(timeout=1.0)
@@ -157,3 +156,68 @@ def test_module_import_does_not_load_tensorflow() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert os.path.exists(ROOT / "nlu" / "rasa_server.py")
+
+
+@pytest.mark.rasa
+@pytest.mark.slow
+def test_serve_follows_the_flows(tmp_path: Path, nlu_config: dict[str, Any]) -> None:
+    """Prompt edits: nothing. Broken flow: old model serves. New examples: swapped in."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for source in (ROOT / "tests" / "nlu_flows" / "small").glob("*.yaml"):
+        (flows / source.name).write_text(source.read_text())
+    fingerprint_a = compile_nlu_project(small_flow()).fingerprint
+    fingerprint_b = compile_nlu_project(small_flow(with_engineer=True)).fingerprint
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            serve(nlu_config, flows, stop=stop, poll_seconds=0.2)
+        except BaseException as error:  # surfaced by the assertions below
+            errors.append(error)
+
+    server = threading.Thread(target=run)
+    server.start()
+    try:
+        handle = wait_for(lambda: find_server(nlu_config, fingerprint_a), 900)
+        with handle.client(timeout=5.0) as client:
+            edit(flows / "main.yaml", "Hello, how can I help?", "Hi! What can I do for you?")
+            time.sleep(1.0)
+            assert client.status()["model_file"] == f"{fingerprint_a}.tar.gz"
+
+            edit(flows / "intents.yaml", "intents:", "intents:\n  broken: [")
+            time.sleep(1.0)
+            assert client.parse("my internet is down").intent == "report_outage"
+
+            edit(flows / "intents.yaml", "intents:\n  broken: [", "intents:\n" + ENGINEER_YAML)
+            wait_for(lambda: client.status()["model_file"] == f"{fingerprint_b}.tar.gz", 900)
+            assert client.parse(NEW_UTTERANCE).intent == "book_engineer"
+            assert find_server(nlu_config, fingerprint_b) is not None
+    finally:
+        stop.set()
+        server.join(60)
+    assert errors == []
+    assert find_server(nlu_config, fingerprint_b) is None  # state file removed
+
+
+ENGINEER_YAML = """  book_engineer:
+    label: {en: "book engineer"}
+    examples:
+      en:
+""" + "".join(f"        - {line}\n" for line in ENGINEER_EXAMPLES)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def wait_for(check: Any, timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"not true after {timeout} s: {check}")
