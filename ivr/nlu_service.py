@@ -291,10 +291,11 @@ class _Swapper:
 
     def flow_changed(self, flow: Flow) -> None:
         project = compile_nlu_project(flow)
-        if project.fingerprint == self._wanted.fingerprint:
-            log.info("flow changed, NLU data did not", extra={"fingerprint": project.fingerprint})
-            return
         with self._changed:
+            if project.fingerprint == self._wanted.fingerprint:
+                extra = {"fingerprint": project.fingerprint}
+                log.info("flow changed, its NLU data did not", extra=extra)
+                return
             self._wanted = project
             self._changed.notify()
 

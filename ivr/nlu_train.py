@@ -255,6 +255,7 @@ def _relay(stream: Any, log_file: Any, status: dict[str, str]) -> None:
     pending = b""
     while chunk := stream.read1(65536):
         log_file.write(chunk)
+        log_file.flush()  # so `tail -f train.log` shows a training in progress
         pending += chunk
         # tqdm redraws with \r, log lines end in \n: either ends a status update.
         *lines, pending = re.split(rb"[\r\n]", pending)
