@@ -1,0 +1,64 @@
+"""What several commands share: loading the flow with clear errors, and an NLU client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import click
+
+from bot.flow import Flow, FlowError, load_flow
+from bot.nlu.rasa import RasaNLU
+from ivr.nlu_service import ensure_nlu_server, free_port
+from ivr.nlu_train import NLUError
+
+flows_option = click.option(
+    "--flows", "flows_path", type=click.Path(exists=True), default=None,
+    help="Flow folder (default: IVR_FLOWS or flows/).",
+)
+
+
+def load_flow_or_exit(path: str, command: str) -> Flow:
+    """The flow at ``path``; on problems print each one and exit 1."""
+    try:
+        return load_flow(path)
+    except FlowError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(f"{command}: the flows in {path} have problems; fix them first") from None
+
+
+@contextmanager
+def nlu_client(config: Mapping[str, Any], flow: Flow, command: str, *,
+               timeout: float | None = None, keep_server: bool = False) -> Iterator[RasaNLU]:
+    """A client of a server for ``flow``: reused, or started (and stopped) by us."""
+    try:
+        handle = ensure_nlu_server(config, flow)
+    except NLUError as error:
+        raise SystemExit(f"{command}: {error}") from None
+    try:
+        with handle.client(timeout=timeout or float(config["NLU_TIMEOUT"])) as client:
+            yield client
+    finally:
+        if keep_server and handle.owned:
+            click.echo(f"{command}: NLU server left running at {handle.url}", err=True)
+        else:
+            handle.stop()
+
+
+def unreachable_nlu(timeout: float = 1.0) -> RasaNLU:
+    """A real client of a port nobody listens on: how 'NLU down' looks to the app."""
+    return RasaNLU(f"http://127.0.0.1:{free_port()}", "", timeout=timeout)
+
+
+def parse_now(value: str | None, flow: Flow) -> datetime | None:
+    """``--now`` as an aware datetime (naive times are in the flow's time zone)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=flow.business_hours.zone)

@@ -1,0 +1,56 @@
+"""``ivr run``: what ``make run`` does once the environments exist.
+
+Checks the flows, trains the NLU model if the flows' examples changed, prints where everything
+is, then hands over to honcho, which starts every process of the ``Procfile``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import click
+
+from bot.flow import FlowError, load_flow
+from ivr.config import ROOT, load_config
+from ivr.nlu_service import train_model
+
+
+@click.command("run")
+@click.option("--flows", "flows_path", type=click.Path(exists=True), default=None,
+              help="Flow folder (default: IVR_FLOWS or flows/).")
+def run_command(flows_path: str | None) -> None:
+    """Check the flows, train if needed, and start the services of the Procfile."""
+    config = load_config()
+    flows_path = flows_path or config["FLOWS"]
+    try:
+        flow = load_flow(flows_path)
+    except FlowError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(f"run: the flows in {flows_path} have problems; fix them first") from None
+    model = train_model(flow, config)
+    port = config["NLU_PORT"]
+    bin_dir = ROOT / ".venv" / "bin"
+    click.echo(
+        f"\n  flow      {flow.name}: {len(flow.steps)} steps, {len(flow.intents)} intents"
+        f" ({', '.join(flow.languages)}) from {flows_path}\n"
+        f"  model     {model}\n"
+        f"  NLU       http://{config['NLU_HOST']}:{port} (Rasa, starting; about 30 s to load)\n"
+        f"\n  Talk to the bot, in another terminal:\n"
+        f"    {bin_dir}/ivr simulate --verbose\n"
+        f"    {bin_dir}/ivr test                # the conversation tests in flows/tests\n"
+        f"    echo 'my broadband is down' | {bin_dir}/ivr nlu parse\n"
+        f"  Edit flows/*.yaml and the running service retrains and swaps the model itself.\n"
+        f"  Stop with Ctrl-C.\n",
+        err=True,
+    )
+    honcho = shutil.which("honcho", path=str(bin_dir)) or shutil.which("honcho")
+    if honcho is None:
+        raise SystemExit("run: honcho is not installed; run `make run` to build the environment")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+           "IVR_FLOWS": str(flows_path)}
+    sys.stdout.flush()
+    os.execve(honcho, [honcho, "--procfile", str(ROOT / "Procfile"), "--app-root", str(ROOT),
+                       "start"], env)

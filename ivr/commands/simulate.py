@@ -1,0 +1,66 @@
+"""``ivr simulate``: talk to the bot in the terminal (or run a script of turns)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TextIO
+
+import click
+
+from bot.engine import Engine
+from ivr.commands.common import flows_option, load_flow_or_exit, nlu_client, parse_now
+from ivr.config import load_config
+from ivr.simulator import ScriptError, Simulator, parse_line
+
+
+@click.command("simulate")
+@flows_option
+@click.option("--script", type=click.File("r"), default=None,
+              help="Play the turns in FILE (one per line) instead of asking.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per turn.")
+@click.option("--verbose", "-v", is_flag=True, help="Show intent, confidence and decision.")
+@click.option("--from", "caller", default="+447700900123", show_default=True,
+              help="The caller's number.")
+@click.option("--now", default=None, help="Pretend it is this time (ISO 8601).")
+@click.option("--keep-server", is_flag=True, help="Leave an NLU server we started running.")
+def simulate_command(flows_path: str | None, script: TextIO | None, as_json: bool,
+                     verbose: bool, caller: str, now: str | None, keep_server: bool) -> None:
+    """Chat with the bot against the real engine and the real NLU.
+
+    Type what the caller says; [keypad 0], [silence] and [hangup] act instead of speaking.
+    """
+    config = load_config()
+    flow = load_flow_or_exit(flows_path or config["FLOWS"], "simulate")
+    fixed_now = parse_now(now, flow)
+
+    def clock() -> datetime:
+        return fixed_now or datetime.now(flow.business_hours.zone)
+
+    interactive = script is None and sys.stdin.isatty()
+    with nlu_client(config, flow, "simulate", keep_server=keep_server) as nlu:
+        simulator = Simulator(Engine(flow), nlu, sys.stdout, verbose=verbose, as_json=as_json,
+                              caller=caller)
+        if interactive and not as_json:
+            click.echo("Say something (or [keypad 0], [silence], [hangup]); Ctrl-D ends.\n")
+        simulator.start(clock())
+        lines = script if script is not None else _prompted(interactive)
+        try:
+            for number, line in enumerate(lines, start=1):
+                if not simulator.active:
+                    break
+                turn = parse_line(line, number)
+                if turn is not None:
+                    simulator.feed(turn, clock())
+        except ScriptError as error:
+            raise SystemExit(f"simulate: {error}") from None
+
+
+def _prompted(interactive: bool) -> Iterator[str]:
+    """Lines from stdin, with a prompt when a person is typing."""
+    while True:
+        try:
+            yield input("you:  ") if interactive else next(sys.stdin)
+        except (EOFError, StopIteration):
+            return
