@@ -205,11 +205,15 @@ def _run_with_progress(
 ) -> int:
     """Run ``command``, keep its output in ``log_path``, show a one-line status meanwhile."""
     status = {"what": "starting"}
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(
-            command, cwd=cwd, env=nlu_environment(),
+    # Training is batch work on the same cores as live calls: let the calls' parses win.
+    nice = [path, "-n", "10"] if (path := shutil.which("nice")) else []
+    with (
+        open(log_path, "wb") as log_file,
+        subprocess.Popen(
+            [*nice, *command], cwd=cwd, env=nlu_environment(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        ) as process,
+    ):  # fmt: skip
         assert process.stdout is not None
         reader = threading.Thread(
             target=_relay, args=(process.stdout, log_file, status), daemon=True
