@@ -67,6 +67,7 @@ class NLUServerHandle:
     fingerprint: str
     pid: int | None = None
     state_file: Path | None = None
+    log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -96,8 +97,8 @@ class NLUServerHandle:
             extra={"fingerprint": fingerprint, "seconds": round(time.monotonic() - started, 1)},
         )
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stop the server if this process started it, and remove its state file."""
+    def stop(self, timeout: float = 15.0, *, keep_log: bool = False) -> None:
+        """Stop the server if this process started it; remove its state file and log."""
         if self.process is None:
             return
         if self.process.poll() is None:
@@ -109,6 +110,9 @@ class NLUServerHandle:
                 self.process.wait()
         if self.state_file is not None:
             self.state_file.unlink(missing_ok=True)
+        # Ports are random, so logs of cleanly stopped servers would only pile up.
+        if self.log_path is not None and not keep_log:
+            self.log_path.unlink(missing_ok=True)
         log.info("nlu server stopped", extra={"url": self.url, "pid": self.pid})
         self.process = None
 
@@ -164,6 +168,7 @@ def start_server(
         fingerprint=fingerprint,
         pid=process.pid,
         state_file=paths.servers / f"{port}.json",
+        log_path=paths.servers / f"{port}.log",
         process=process,
     )
     log.info("nlu server starting", extra={"url": handle.url, "pid": process.pid})
@@ -171,7 +176,7 @@ def start_server(
     try:
         _wait_ready(handle, model.name, ready_timeout, paths.servers / f"{port}.log")
     except BaseException:
-        handle.stop()
+        handle.stop(keep_log=True)  # the error message points at it
         raise
     handle._write_state()
     log.info(

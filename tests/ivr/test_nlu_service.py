@@ -117,6 +117,7 @@ def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
     answered: list[float] = []
     failures: list[str] = []
     stop = threading.Event()
+    phase = ["training B"]  # named in any failure, to tell a slow trainer from a slow swap
     utterances = ["my internet is down", "why is my bill so high", "bye", "get me an agent"]
 
     def fire() -> None:
@@ -125,7 +126,7 @@ def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
                 result = client.parse(utterances[len(answered) % len(utterances)])
                 answered.append(result.latency_ms or 0.0)
             except NLUUnavailable as error:
-                failures.append(f"{time.monotonic():.1f}: {error.reason}")
+                failures.append(f"while {phase[0]}: {error.reason}")
 
     try:
         assert client.parse(NEW_UTTERANCE).intent != "book_engineer"
@@ -134,7 +135,9 @@ def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
         try:
             # The admin's example edit: train model B, then swap it in.
             model_b = train_model(project_b, nlu_config, progress=None)
+            phase[0] = "swapping in B"
             handle.load_model(model_b, project_b.fingerprint)
+            phase[0] = "serving B"
             time.sleep(1.0)
         finally:
             stop.set()
