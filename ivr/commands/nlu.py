@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -62,17 +61,22 @@ def train_command(flows_path: str | None, force: bool) -> None:
 def serve_command(flows_path: str | None, port: int | None) -> None:
     """Serve the model; retrain and hot-swap it when the flows' examples change."""
     config = load_config()
-    stop = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
+        # SIGTERM (honcho, systemd) unwinds like Ctrl-C, whether we are training, starting
+        # or serving, so the trainer, the server and the state file are always cleaned up.
+        # A second signal must not interrupt that clean-up.
+        for each in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(each, signal.SIG_IGN)
+        raise KeyboardInterrupt
 
-    # SIGTERM (honcho, systemd) and SIGINT end the loop the same way, so the child and
-    # the state file are always cleaned up.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
-    with _one_line_errors("serve"):
-        serve(config, flows_path or config["FLOWS"], port=port or config["NLU_PORT"], stop=stop)
+    try:
+        with _one_line_errors("serve"):
+            serve(config, flows_path or config["FLOWS"], port=port or config["NLU_PORT"])
+    except KeyboardInterrupt:
+        click.echo("nlu serve: stopped", err=True)
 
 
 @nlu.command("parse")
