@@ -42,6 +42,7 @@ __all__ = [
     "ServerFailed",
     "ensure_nlu_server",
     "find_server",
+    "free_port",
     "serve",
     "start_server",
     "train_model",
