@@ -41,12 +41,13 @@ class RasaNLU:
     def parse(self, text: str) -> NLUResult:
         """Understand ``text``; raise :class:`NLUUnavailable` on any failure of the service."""
         started = time.perf_counter()
-        body = self._request("POST", "/model/parse", json={"text": text})
+        body = self._request("POST", "/model/parse", json={"text": text}, level=logging.WARNING)
         latency_ms = (time.perf_counter() - started) * 1000
         try:
             result = result_from_rasa(text, body, latency_ms)
         except (KeyError, TypeError, ValueError) as error:
-            raise self._unavailable(f"unexpected parse response: {error!r}") from error
+            reason = f"unexpected parse response: {error!r}"
+            raise self._unavailable(reason, logging.WARNING) from error
         logger.debug(
             "nlu parse",
             extra={"intent": result.intent, "confidence": result.confidence, "ms": latency_ms},
@@ -55,7 +56,8 @@ class RasaNLU:
 
     def status(self) -> dict[str, Any]:
         """Rasa's ``GET /status``: ``model_file``, ``model_id``; raises NLUUnavailable."""
-        return self._request("GET", "/status")
+        # Quiet: callers poll this while a server starts, and failing is the expected answer.
+        return self._request("GET", "/status", level=logging.DEBUG)
 
     def is_ready(self) -> bool:
         """Whether the server answers and has a model loaded."""
@@ -79,25 +81,28 @@ class RasaNLU:
     ) -> None:
         self.close()
 
-    def _request(self, method: str, path: str, json: object = None) -> dict[str, Any]:
+    def _request(
+        self, method: str, path: str, *, level: int, json: object = None
+    ) -> dict[str, Any]:
         try:
             response = self._client.request(method, path, params=self._params, json=json)
         except httpx.TimeoutException as error:
-            raise self._unavailable(f"timed out after {self.timeout:g} s") from error
+            raise self._unavailable(f"timed out after {self.timeout:g} s", level) from error
         except httpx.HTTPError as error:
-            raise self._unavailable(f"{type(error).__name__}: {error}") from error
+            raise self._unavailable(f"{type(error).__name__}: {error}", level) from error
         if response.status_code != 200:
-            raise self._unavailable(f"HTTP {response.status_code}: {response.text[:200]}")
+            reason = f"HTTP {response.status_code}: {response.text[:200]}"
+            raise self._unavailable(reason, level)
         try:
             body = response.json()
         except ValueError as error:
-            raise self._unavailable("response is not JSON") from error
+            raise self._unavailable("response is not JSON", level) from error
         if not isinstance(body, dict):
-            raise self._unavailable("response is not a JSON object")
+            raise self._unavailable("response is not a JSON object", level)
         return body
 
-    def _unavailable(self, reason: str) -> NLUUnavailable:
-        logger.warning("nlu unavailable", extra={"url": self.url, "reason": reason})
+    def _unavailable(self, reason: str, level: int) -> NLUUnavailable:
+        logger.log(level, "nlu unavailable", extra={"url": self.url, "reason": reason})
         return NLUUnavailable(reason)
 
 
