@@ -20,6 +20,9 @@ from bot.flow.model import AskStep, CollectStep, ConfirmStep, GlobalAction, Slot
 from bot.nlu.result import NLUResult
 
 AFFIRM, DENY = "affirm", "deny"
+#: Digit slots at least this long are taken from any utterance; shorter runs could be
+#: amounts, dates or times ("two pounds", "at five") rather than an identifier.
+PREFILL_MIN_DIGITS = 6
 
 
 def spoken_value(ctx: Ctx, session: Session, slot: Slot, text: str) -> str | None:
@@ -92,7 +95,11 @@ def _global(ctx: Ctx, session: Session, step: ListeningStep, nlu: NLUResult) -> 
 
 
 def _fill_entities(ctx: Ctx, session: Session, nlu: NLUResult) -> Session:
-    """Keep entities that name a declared slot and hold a valid value for it."""
+    """Keep entities that name a declared slot and hold a valid value for it.
+
+    Long digit slots (account numbers) are also filled from digits spoken as words, which
+    Rasa rarely tags: a caller who says the number up front is not asked for it again.
+    """
     for entity in nlu.entities:
         slot = ctx.flow.slots.get(entity.name)
         if slot is None:
@@ -100,6 +107,12 @@ def _fill_entities(ctx: Ctx, session: Session, nlu: NLUResult) -> Session:
         value = spoken_value(ctx, session, slot, entity.value)
         if value is not None:
             session = session.with_slot(slot.name, value)
+    for slot in ctx.flow.slots.values():
+        if (slot.type is SlotType.DIGITS and slot.name not in session.slots
+                and (slot.min_length or 0) >= PREFILL_MIN_DIGITS):
+            value = spoken_value(ctx, session, slot, nlu.text)
+            if value is not None:
+                session = session.with_slot(slot.name, value)
     return session
 
 

@@ -220,3 +220,24 @@ def test_repeated_call_started_reasks() -> None:
     assert call.send(CallStarted()) == [*call.actions]
     assert call.said == ["How can I help?"]
     assert call.last == Listen(expect="intent")
+
+
+def test_account_number_spoken_as_words_up_front_skips_the_question() -> None:
+    call = Call()
+    call.hear("outage on account four four one two eight eight nine oh", ("report_outage", 0.95))
+    assert call.session.slots["account_number"] == "44128890"
+    assert call.session.step_id == "outage_when"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my internet has been down for two days",  # a short number is not an account
+        "account 4412 8890 and it cost me 30 pounds",  # digits mixed with an amount: unsure
+    ],
+)
+def test_stray_numbers_do_not_fill_the_account(text: str) -> None:
+    call = Call()
+    call.hear(text, ("report_outage", 0.95))
+    assert "account_number" not in call.session.slots
+    assert call.session.step_id == "outage_account"
