@@ -124,16 +124,22 @@ def _parse_test(raw: Any, node: yaml.Node, at: Callable[[yaml.Node], Location]) 
     turns_node = _child(node, "turns")
     if not isinstance(raw["turns"], list) or not isinstance(turns_node, yaml.SequenceNode):
         raise ConversationTestError(f"{where}: 'turns' must be a list")
-    turns = tuple(_parse_turn(t, at(n), i) for i, (t, n) in
-                  enumerate(zip(raw["turns"], turns_node.value, strict=True)))
+    turns = tuple(
+        _parse_turn(t, at(n), i)
+        for i, (t, n) in enumerate(zip(raw["turns"], turns_node.value, strict=True))
+    )
     now = raw.get("now")
     if isinstance(now, str):
         now = datetime.fromisoformat(now)
     if now is not None and (not isinstance(now, datetime) or now.tzinfo is None):
         raise ConversationTestError(f"{where}: 'now' must be an ISO time with an offset")
     return ConversationTest(
-        name=str(raw["name"]), where=where, turns=turns,
-        caller_number=raw.get("from"), now=now, language=raw.get("language"),
+        name=str(raw["name"]),
+        where=where,
+        turns=turns,
+        caller_number=raw.get("from"),
+        now=now,
+        language=raw.get("language"),
         nlu_down=raw.get("nlu") == "down",
     )
 
@@ -154,7 +160,8 @@ def _parse_turn(raw: Any, where: Location, index: int) -> TestTurn:
     kinds = ACTION_KINDS.values()
     if "action" in expect and expect["action"] not in kinds:
         raise ConversationTestError(
-            f"{where}: action must be one of {', '.join(kinds)}, not {expect['action']!r}")
+            f"{where}: action must be one of {', '.join(kinds)}, not {expect['action']!r}"
+        )
     return TestTurn(
         where=where,
         caller=None if raw.get("caller") is None else str(raw["caller"]),
@@ -170,7 +177,8 @@ def _no_unknown(raw: Mapping[str, Any], allowed: set[str], where: Location, what
     if unknown:
         raise ConversationTestError(
             f"{where}: unknown {what} key(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(sorted(allowed))}")
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
 
 
 def _child(node: yaml.Node, key: str) -> yaml.Node:
@@ -230,8 +238,9 @@ def _record(transcript: list[str], said: str | None, reply: Reply) -> None:
     if said:
         understood = f"  [{reply.nlu.intent} {reply.nlu.confidence:.2f}]" if reply.nlu else ""
         transcript.append(said + understood)
-    transcript.extend(f"  bot: {describe(action)}" for action in reply.actions
-                      if not isinstance(action, Listen))
+    transcript.extend(
+        f"  bot: {describe(action)}" for action in reply.actions if not isinstance(action, Listen)
+    )
 
 
 def _check(turn: TestTurn, dialogue: Dialogue, reply: Reply) -> list[str]:

@@ -51,8 +51,13 @@ class Dialogue:
             raise RuntimeError("the call has not started")
         return self._session
 
-    def start(self, now: datetime, caller: str | None = None, called: str | None = None,
-              language: str | None = None) -> Reply:
+    def start(
+        self,
+        now: datetime,
+        caller: str | None = None,
+        called: str | None = None,
+        language: str | None = None,
+    ) -> Reply:
         """Answer the call: the greeting and the first question."""
         event = CallStarted(caller=caller, called=called, language=language)
         self._session, actions = self.engine.start(self.call_id, event, now)

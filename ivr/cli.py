@@ -18,8 +18,12 @@ from ivr.logs import configure_logging
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
-              help="Log format (default: IVR_LOG_FORMAT or text).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log format (default: IVR_LOG_FORMAT or text).",
+)
 @click.option("--log-level", default=None, help="Log level (default: IVR_LOG_LEVEL or INFO).")
 def cli(log_format: str | None, log_level: str | None) -> None:
     """A conversational phone line that hands callers to people."""

@@ -48,7 +48,8 @@ def parse_line(line: str, number: int = 0) -> CallerTurn | None:
         match = _CONTROL.match(line)
         if not match or (match["verb"] == "keypad") != bool(match["arg"]):
             raise ScriptError(
-                f"line {number}: {line!r} is not one of [keypad DIGITS], [silence], [hangup]")
+                f"line {number}: {line!r} is not one of [keypad DIGITS], [silence], [hangup]"
+            )
         return CallerTurn(match["verb"], match["arg"] or "")
     return CallerTurn("speech", line)
 
@@ -56,8 +57,17 @@ def parse_line(line: str, number: int = 0) -> CallerTurn | None:
 class Simulator:
     """Runs a conversation from lines of input and writes what the bot does to ``out``."""
 
-    def __init__(self, engine: Engine, nlu: NLU, out: TextIO, *, verbose: bool = False,
-                 as_json: bool = False, call_id: str = "sim-1", caller: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        nlu: NLU,
+        out: TextIO,
+        *,
+        verbose: bool = False,
+        as_json: bool = False,
+        call_id: str = "sim-1",
+        caller: str | None = None,
+    ) -> None:
         self.dialogue = Dialogue(engine, nlu, call_id)
         self.out = out
         self.verbose = verbose
@@ -111,8 +121,10 @@ class Simulator:
         if self.verbose and reply.nlu is not None:
             ranking = ", ".join(f"{s.name} {s.confidence:.2f}" for s in reply.nlu.ranking[:3])
             decision = record.decision if record else ""
-            self.out.write(f"      ({ranking}; margin {reply.nlu.margin:.2f}; "
-                           f"{reply.nlu_ms:.0f} ms) -> {decision}\n")
+            self.out.write(
+                f"      ({ranking}; margin {reply.nlu.margin:.2f}; "
+                f"{reply.nlu_ms:.0f} ms) -> {decision}\n"
+            )
         elif self.verbose and reply.nlu_error:
             self.out.write(f"      (NLU unavailable: {reply.nlu_error})\n")
         for action in reply.actions:
@@ -121,8 +133,9 @@ class Simulator:
             elif not isinstance(action, Listen) or self.verbose:
                 self.out.write(f"      {describe(action)}\n")
 
-    def _as_json(self, turn: CallerTurn | None, reply: Reply,
-                 record: Turn | None) -> dict[str, Any]:
+    def _as_json(
+        self, turn: CallerTurn | None, reply: Reply, record: Turn | None
+    ) -> dict[str, Any]:
         session = self.dialogue.session
         entry: dict[str, Any] = {
             "turn": self.turn,

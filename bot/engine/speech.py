@@ -108,8 +108,11 @@ def _fill_entities(ctx: Ctx, session: Session, nlu: NLUResult) -> Session:
         if value is not None:
             session = session.with_slot(slot.name, value)
     for slot in ctx.flow.slots.values():
-        if (slot.type is SlotType.DIGITS and slot.name not in session.slots
-                and (slot.min_length or 0) >= PREFILL_MIN_DIGITS):
+        if (
+            slot.type is SlotType.DIGITS
+            and slot.name not in session.slots
+            and (slot.min_length or 0) >= PREFILL_MIN_DIGITS
+        ):
             value = spoken_value(ctx, session, slot, nlu.text)
             if value is not None:
                 session = session.with_slot(slot.name, value)

@@ -15,7 +15,10 @@ from ivr.nlu_service import ensure_nlu_server, free_port
 from ivr.nlu_train import NLUError
 
 flows_option = click.option(
-    "--flows", "flows_path", type=click.Path(exists=True), default=None,
+    "--flows",
+    "flows_path",
+    type=click.Path(exists=True),
+    default=None,
     help="Flow folder (default: IVR_FLOWS or flows/).",
 )
 
@@ -31,8 +34,14 @@ def load_flow_or_exit(path: str, command: str) -> Flow:
 
 
 @contextmanager
-def nlu_client(config: Mapping[str, Any], flow: Flow, command: str, *,
-               timeout: float | None = None, keep_server: bool = False) -> Iterator[RasaNLU]:
+def nlu_client(
+    config: Mapping[str, Any],
+    flow: Flow,
+    command: str,
+    *,
+    timeout: float | None = None,
+    keep_server: bool = False,
+) -> Iterator[RasaNLU]:
     """A client of a server for ``flow``: reused, or started (and stopped) by us."""
     try:
         handle = ensure_nlu_server(config, flow)

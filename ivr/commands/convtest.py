@@ -17,15 +17,17 @@ from ivr.config import load_config
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("-k", "keyword", default=None, help="Only tests whose name contains this.")
 @click.option("--verbose", "-v", is_flag=True, help="Show the transcript of passing tests too.")
-def test_command(flows_path: str | None, paths: tuple[str, ...], keyword: str | None,
-                 verbose: bool) -> None:
+def test_command(
+    flows_path: str | None, paths: tuple[str, ...], keyword: str | None, verbose: bool
+) -> None:
     """Run conversation tests (default: the flows' tests/ folder); exit 1 if any fails."""
     config = load_config()
     flows_path = flows_path or config["FLOWS"]
     flow = load_flow_or_exit(flows_path, "test")
     try:
-        tests = [t for path in (paths or (str(Path(flows_path) / "tests"),))
-                 for t in load_tests(path)]
+        tests = [
+            t for path in (paths or (str(Path(flows_path) / "tests"),)) for t in load_tests(path)
+        ]
     except ConversationTestError as error:
         raise SystemExit(f"test: {error}") from None
     if keyword:

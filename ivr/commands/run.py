@@ -18,8 +18,13 @@ from ivr.nlu_service import train_model
 
 
 @click.command("run")
-@click.option("--flows", "flows_path", type=click.Path(exists=True), default=None,
-              help="Flow folder (default: IVR_FLOWS or flows/).")
+@click.option(
+    "--flows",
+    "flows_path",
+    type=click.Path(exists=True),
+    default=None,
+    help="Flow folder (default: IVR_FLOWS or flows/).",
+)
 def run_command(flows_path: str | None) -> None:
     """Check the flows, train if needed, and start the services of the Procfile."""
     config = load_config()
@@ -49,8 +54,14 @@ def run_command(flows_path: str | None) -> None:
     honcho = shutil.which("honcho", path=str(bin_dir)) or shutil.which("honcho")
     if honcho is None:
         raise SystemExit("run: honcho is not installed; run `make run` to build the environment")
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "IVR_FLOWS": str(flows_path)}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "IVR_FLOWS": str(flows_path),
+    }
     sys.stdout.flush()
-    os.execve(honcho, [honcho, "--procfile", str(ROOT / "Procfile"), "--app-root", str(ROOT),
-                       "start"], env)
+    os.execve(
+        honcho,
+        [honcho, "--procfile", str(ROOT / "Procfile"), "--app-root", str(ROOT), "start"],
+        env,
+    )

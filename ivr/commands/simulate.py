@@ -17,16 +17,28 @@ from ivr.simulator import ScriptError, Simulator, parse_line
 
 @click.command("simulate")
 @flows_option
-@click.option("--script", type=click.File("r"), default=None,
-              help="Play the turns in FILE (one per line) instead of asking.")
+@click.option(
+    "--script",
+    type=click.File("r"),
+    default=None,
+    help="Play the turns in FILE (one per line) instead of asking.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per turn.")
 @click.option("--verbose", "-v", is_flag=True, help="Show intent, confidence and decision.")
-@click.option("--from", "caller", default="+447700900123", show_default=True,
-              help="The caller's number.")
+@click.option(
+    "--from", "caller", default="+447700900123", show_default=True, help="The caller's number."
+)
 @click.option("--now", default=None, help="Pretend it is this time (ISO 8601).")
 @click.option("--keep-server", is_flag=True, help="Leave an NLU server we started running.")
-def simulate_command(flows_path: str | None, script: TextIO | None, as_json: bool,
-                     verbose: bool, caller: str, now: str | None, keep_server: bool) -> None:
+def simulate_command(
+    flows_path: str | None,
+    script: TextIO | None,
+    as_json: bool,
+    verbose: bool,
+    caller: str,
+    now: str | None,
+    keep_server: bool,
+) -> None:
     """Chat with the bot against the real engine and the real NLU.
 
     Type what the caller says; [keypad 0], [silence] and [hangup] act instead of speaking.
@@ -40,8 +52,9 @@ def simulate_command(flows_path: str | None, script: TextIO | None, as_json: boo
 
     interactive = script is None and sys.stdin.isatty()
     with nlu_client(config, flow, "simulate", keep_server=keep_server) as nlu:
-        simulator = Simulator(Engine(flow), nlu, sys.stdout, verbose=verbose, as_json=as_json,
-                              caller=caller)
+        simulator = Simulator(
+            Engine(flow), nlu, sys.stdout, verbose=verbose, as_json=as_json, caller=caller
+        )
         if interactive and not as_json:
             click.echo("Say something (or [keypad 0], [silence], [hangup]); Ctrl-D ends.\n")
         simulator.start(clock())
