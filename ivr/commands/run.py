@@ -42,7 +42,7 @@ def run_command(flows_path: str | None) -> None:
         f"\n  flow      {flow.name}: {len(flow.steps)} steps, {len(flow.intents)} intents"
         f" ({', '.join(flow.languages)}) from {flows_path}\n"
         f"  model     {model}\n"
-        f"  NLU       http://{config['NLU_HOST']}:{port} (Rasa, starting; about 30 s to load)\n"
+        f"  NLU       http://{config['NLU_HOST']}:{port} (Rasa, starting; loading takes about a minute)\n"
         f"\n  Talk to the bot, in another terminal:\n"
         f"    {bin_dir}/ivr simulate --verbose\n"
         f"    {bin_dir}/ivr test                # the conversation tests in flows/tests\n"
