@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import shutil
 from datetime import date, time
 from pathlib import Path
 
 import pytest
 
-from bot.flow import FlowError, FlowProblem, Location, check_flow, flow_files, load_flow
+from bot.flow import FlowError, FlowProblem, Location, flow_files, load_flow
 from bot.flow.errors import display_path
 from bot.flow.model import (
     AskStep,
@@ -18,32 +17,7 @@ from bot.flow.model import (
     SlotType,
     TransferStep,
 )
-
-VALID = Path(__file__).parent / "flow_fixtures" / "valid"
-
-
-@pytest.fixture
-def flow_dir(tmp_path: Path) -> Path:
-    shutil.copytree(VALID, tmp_path, dirs_exist_ok=True)
-    return tmp_path
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, f"{old!r} should occur once in {path.name}"
-    path.write_text(text.replace(old, new))
-
-
-def line_of(path: Path, snippet: str) -> int:
-    lines = [n for n, line in enumerate(path.read_text().splitlines(), 1) if snippet in line]
-    assert len(lines) == 1, f"{snippet!r} should be on exactly one line of {path.name}"
-    return lines[0]
-
-
-def problems(path: Path) -> list[str]:
-    flow, found = check_flow(path)
-    assert flow is None
-    return [str(p) for p in found]
+from tests.bot.flow_helpers import VALID, edit, line_of, problems
 
 
 def test_valid_fixture_loads_into_typed_objects() -> None:

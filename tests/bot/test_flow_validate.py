@@ -1,40 +1,13 @@
 from __future__ import annotations
 
-import shutil
 from datetime import time
 from pathlib import Path
 
 import pytest
 
-from bot.flow import check_flow, load_flow, validate
+from bot.flow import load_flow, validate
 from bot.flow.hours import parse_days, parse_windows
-
-VALID = Path(__file__).parent / "flow_fixtures" / "valid"
-
-
-@pytest.fixture
-def flow_dir(tmp_path: Path) -> Path:
-    shutil.copytree(VALID, tmp_path, dirs_exist_ok=True)
-    return tmp_path
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert text.count(old) == 1, f"{old!r} should occur once in {path.name}"
-    path.write_text(text.replace(old, new))
-
-
-def at(path: Path, snippet: str) -> str:
-    """``file:line`` of the one line holding ``snippet``."""
-    lines = [n for n, line in enumerate(path.read_text().splitlines(), 1) if snippet in line]
-    assert len(lines) == 1, f"{snippet!r} should be on exactly one line of {path.name}"
-    return f"{path}:{lines[0]}"
-
-
-def problems(path: Path) -> list[str]:
-    flow, found = check_flow(path)
-    assert flow is None
-    return [str(p) for p in found]
+from tests.bot.flow_helpers import VALID, at, edit, problems
 
 
 @pytest.fixture

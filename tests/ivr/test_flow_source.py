@@ -10,8 +10,7 @@ import pytest
 
 from bot.flow import Flow, FlowError
 from ivr.flow_source import FlowSource
-
-VALID = Path(__file__).parent.parent / "bot" / "flow_fixtures" / "valid"
+from tests.bot.flow_helpers import VALID
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from bot.flow.errors import display_path
 from ivr.commands.flows import flows
-
-VALID = Path(__file__).parent.parent / "bot" / "flow_fixtures" / "valid"
+from tests.bot.flow_helpers import VALID
 
 
 @pytest.fixture
