@@ -34,7 +34,14 @@ from bot.nlu.compile import NLUProject, compile_nlu_project
 from bot.nlu.rasa import RasaNLU
 from bot.nlu.result import NLUUnavailable
 from ivr.config import ROOT
-from ivr.nlu_train import NLUError, NLUPaths, nlu_environment, nlu_executable, train_model
+from ivr.nlu_train import (
+    NLUError,
+    NLUPaths,
+    TrainingCancelled,
+    nlu_environment,
+    nlu_executable,
+    train_model,
+)
 
 __all__ = [
     "NLUError",
@@ -292,6 +299,7 @@ class _Swapper:
         self._serving = project.fingerprint
         self._changed = threading.Condition()
         self._closed = False
+        self._cancel = threading.Event()  # kills a training in progress on close()
         self._thread = threading.Thread(target=self._run, name="nlu-swapper", daemon=True)
         self._thread.start()
 
@@ -309,7 +317,8 @@ class _Swapper:
         with self._changed:
             self._closed = True
             self._changed.notify()
-        self._thread.join(timeout=1.0)
+        self._cancel.set()
+        self._thread.join(timeout=10.0)
 
     def _run(self) -> None:
         while True:
@@ -321,9 +330,11 @@ class _Swapper:
                 project = self._wanted
             # Edits that arrive while this trains are picked up by the next round.
             try:
-                model = train_model(project, self._config)
+                model = train_model(project, self._config, cancel=self._cancel)
                 self._handle.load_model(model, project.fingerprint)
                 self._serving = project.fingerprint
+            except TrainingCancelled:
+                return
             except (NLUError, httpx.HTTPError) as error:
                 log.error(
                     "nlu retraining failed; the previous model keeps serving",

@@ -44,6 +44,10 @@ class NLUEnvironmentMissing(NLUError):
     """``.venv-nlu`` is not there (``make env`` builds it)."""
 
 
+class TrainingCancelled(NLUError):
+    """Training was stopped on purpose (the service is shutting down)."""
+
+
 class TrainingFailed(NLUError):
     """``rasa train`` exited non-zero; ``log_path`` has its whole output."""
 
@@ -151,13 +155,16 @@ def train_model(
     *,
     force: bool = False,
     progress: TextIO | None = sys.stderr,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """The model for ``project`` (or a flow): from the cache, or trained now.
 
     ``force`` trains even when the model is cached.
     Progress (epochs, elapsed time) goes to ``progress``; None keeps quiet.
+    Setting ``cancel`` kills a training in progress (background retraining on shutdown).
 
     Raises:
+        TrainingCancelled: when ``cancel`` was set.
         TrainingFailed: when ``rasa train`` fails.
         NLUEnvironmentMissing: when ``.venv-nlu`` is missing.
     """
@@ -186,7 +193,7 @@ def train_model(
             log.info("nlu training started", extra={"fingerprint": project.fingerprint})
             returncode = _run_with_progress(
                 command, cwd=Path(tmp), log_path=project_dir / "train.log", progress=progress,
-                label=f"training NLU model {project.fingerprint[:12]}",
+                label=f"training NLU model {project.fingerprint[:12]}", cancel=cancel,
             )  # fmt: skip
             if returncode != 0:
                 raise TrainingFailed(project.fingerprint, returncode, project_dir / "train.log")
@@ -201,7 +208,13 @@ def train_model(
 
 
 def _run_with_progress(
-    command: list[str], *, cwd: Path, log_path: Path, progress: TextIO | None, label: str
+    command: list[str],
+    *,
+    cwd: Path,
+    log_path: Path,
+    progress: TextIO | None,
+    label: str,
+    cancel: threading.Event | None = None,
 ) -> int:
     """Run ``command``, keep its output in ``log_path``, show a one-line status meanwhile."""
     status = {"what": "starting"}
@@ -225,7 +238,10 @@ def _run_with_progress(
         last_time = 0.0
         try:
             while process.poll() is None:
-                time.sleep(0.25)
+                if cancel is not None and cancel.wait(0.25):
+                    raise TrainingCancelled(f"{label}: cancelled")
+                if cancel is None:
+                    time.sleep(0.25)
                 elapsed = time.monotonic() - started
                 line = f"{label}: {status['what']}"
                 if progress is None:
@@ -239,7 +255,7 @@ def _run_with_progress(
                     progress.flush()
                     last_shown, last_time = line, elapsed
         except BaseException:
-            # Ctrl-C or an error of ours: do not leave a trainer running behind us.
+            # Ctrl-C, a cancel or an error of ours: do not leave a trainer running behind us.
             process.kill()
             process.wait()
             raise

@@ -224,3 +224,44 @@ def wait_for(check: Any, timeout: float) -> Any:
             return value
         time.sleep(0.5)
     raise AssertionError(f"not true after {timeout} s: {check}")
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline:
+                pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.rasa
+def test_a_cancelled_training_leaves_no_trainer_behind(tmp_path: Path) -> None:
+    from ivr.nlu_train import TrainingCancelled
+
+    config = load_config({"CACHE_DIR": str(tmp_path), "NLU_URL": ""})
+    cancel = threading.Event()
+    outcome: list[BaseException | Path] = []
+
+    def train() -> None:
+        try:
+            outcome.append(train_model(small_flow(), config, progress=None, cancel=cancel))
+        except BaseException as error:  # the assertion below names it
+            outcome.append(error)
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not _processes_mentioning(str(tmp_path)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(str(tmp_path)), "rasa train never started"
+    cancel.set()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], TrainingCancelled), outcome
+    assert _processes_mentioning(str(tmp_path)) == []
+    assert list(NLUPaths.from_config(config).models.glob("*.tar.gz")) == []
