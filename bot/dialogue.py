@@ -8,6 +8,7 @@ there are words, and keeps the session. It never raises because the NLU failed: 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,8 @@ from bot.engine.events import (
     SpeechRecognized,
 )
 from bot.nlu.result import NLU, NLUResult, NLUUnavailable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class Dialogue:
         """Answer the call: the greeting and the first question."""
         event = CallStarted(caller=caller, called=called, language=language)
         self._session, actions = self.engine.start(self.call_id, event, now)
+        log.info(
+            "call started",
+            extra={"call_id": self.call_id, "caller": caller, "language": self._session.language},
+        )
         return Reply(actions)
 
     def hear(self, text: str, now: datetime, asr_confidence: float | None = None) -> Reply:
@@ -73,19 +80,50 @@ class Dialogue:
             result, error = None, failure.reason
         nlu_ms = (time.perf_counter() - started) * 1000
         event = SpeechRecognized(text, result, nlu_error=error, asr_confidence=asr_confidence)
-        return Reply(self._step(event, now), result, error, nlu_ms)
+        reply = Reply(self._step(event, now), result, error, nlu_ms)
+        self._log_turn(reply)
+        return reply
 
     def press(self, digits: str, now: datetime) -> Reply:
         """The caller pressed keypad keys."""
-        return Reply(self._step(DigitsPressed(digits), now))
+        reply = Reply(self._step(DigitsPressed(digits), now))
+        self._log_turn(reply)
+        return reply
 
     def silence(self, now: datetime) -> Reply:
         """The caller said nothing for the listening timeout."""
-        return Reply(self._step(SilenceTimedOut(), now))
+        reply = Reply(self._step(SilenceTimedOut(), now))
+        self._log_turn(reply)
+        return reply
 
     def hang_up(self, now: datetime, reason: str = "hangup") -> Reply:
         """The caller (or the line) ended the call."""
-        return Reply(self._step(CallEnded(reason), now))
+        reply = Reply(self._step(CallEnded(reason), now))
+        log.info(
+            "call ended",
+            extra={"call_id": self.call_id, "reason": reason, "status": str(self.session.status)},
+        )
+        return reply
+
+    def _log_turn(self, reply: Reply) -> None:
+        """One structured record per caller turn: what was understood and what was decided."""
+        session = self.session
+        turn = session.turns[-1] if session.turns else None
+        fields: dict[str, object] = {
+            "call_id": self.call_id,
+            "step": session.step_id,
+            "decision": turn.decision if turn else None,
+            "status": str(session.status),
+        }
+        if reply.nlu is not None:
+            fields |= {
+                "intent": reply.nlu.intent,
+                "confidence": round(reply.nlu.confidence, 3),
+                "nlu_ms": round(reply.nlu_ms or 0.0, 1),
+            }
+        if reply.nlu_error is not None:
+            fields["nlu_error"] = reply.nlu_error
+        log.info("turn", extra=fields)
 
     def _step(self, event: Event, now: datetime) -> list[Action]:
         self._session, actions = self.engine.step(self.session, event, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -71,3 +72,12 @@ def parse_now(value: str | None, flow: Flow) -> datetime | None:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint="--now") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=flow.business_hours.zone)
+
+
+def quiet_turn_logs() -> None:
+    """Mute per-turn INFO records where the command prints the turns itself.
+
+    Only at the default level: a user who asked for DEBUG still gets them.
+    """
+    if logging.getLogger().getEffectiveLevel() == logging.INFO:
+        logging.getLogger("bot.dialogue").setLevel(logging.WARNING)

@@ -8,7 +8,13 @@ import click
 
 from bot.convtest import ConversationTestError, load_tests, run_test
 from bot.engine import Engine
-from ivr.commands.common import flows_option, load_flow_or_exit, nlu_client, unreachable_nlu
+from ivr.commands.common import (
+    flows_option,
+    load_flow_or_exit,
+    nlu_client,
+    quiet_turn_logs,
+    unreachable_nlu,
+)
 from ivr.config import load_config
 
 
@@ -22,6 +28,7 @@ def test_command(
 ) -> None:
     """Run conversation tests (default: the flows' tests/ folder); exit 1 if any fails."""
     config = load_config()
+    quiet_turn_logs()
     flows_path = flows_path or config["FLOWS"]
     flow = load_flow_or_exit(flows_path, "test")
     try:

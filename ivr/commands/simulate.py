@@ -10,7 +10,13 @@ from typing import TextIO
 import click
 
 from bot.engine import Engine
-from ivr.commands.common import flows_option, load_flow_or_exit, nlu_client, parse_now
+from ivr.commands.common import (
+    flows_option,
+    load_flow_or_exit,
+    nlu_client,
+    parse_now,
+    quiet_turn_logs,
+)
 from ivr.config import load_config
 from ivr.simulator import ScriptError, Simulator, parse_line
 
@@ -44,6 +50,7 @@ def simulate_command(
     Type what the caller says; [keypad 0], [silence] and [hangup] act instead of speaking.
     """
     config = load_config()
+    quiet_turn_logs()
     flow = load_flow_or_exit(flows_path or config["FLOWS"], "simulate")
     fixed_now = parse_now(now, flow)
 
