@@ -12,7 +12,7 @@ test: env ## the whole test suite, real Rasa included
 	.venv/bin/python -m pytest
 
 env: ## both environments (cached by content hash in ~/.cache/ivr)
-	$(PYTHON) tools/bootstrap.py app nlu
+	$(PYTHON) tools/bootstrap.py system app nlu
 
 lint: env ## ruff and mypy --strict on bot/ and voice/
 	.venv/bin/ruff check .

@@ -1,6 +1,8 @@
 """Create the two Python environments, cached by content hash outside the checkout.
 
-Usage: ``python3 tools/bootstrap.py app|nlu``
+Usage: ``python3 tools/bootstrap.py [system] [app] [nlu]`` (all three by default)
+
+* ``system``: Debian packages the app needs (espeak-ng, sox), installed with apt-get when root.
 
 * ``app`` -> ``.venv``: Python 3.11+, the project's dependencies, the project itself (editable).
 * ``nlu`` -> ``.venv-nlu``: Python 3.10, ``nlu/requirements.txt`` (Rasa 3.6.21).
@@ -109,7 +111,8 @@ def build(target: Path, python: str, requirements: list[str]) -> None:
     run([*pip, "install", "--quiet", "--upgrade", "pip", "setuptools", "wheel"], "upgrading pip")
     run(
         [*pip, "install", "--progress-bar", "on", *requirements],
-        f"installing {len(requirements)} requirements (Rasa takes about 2 minutes)",
+        f"installing {len(requirements)} requirements"
+        + (" (Rasa: about 2 minutes, 2.7 GB)" if "rasa" in " ".join(requirements) else ""),
     )
     (target / READY).write_text(time.strftime("%Y-%m-%dT%H:%M:%S\n"))
 
@@ -152,15 +155,41 @@ def ensure(name: str) -> Path:
     return link_path
 
 
+#: Debian packages the app needs at run time: espeak-ng speaks for pyttsx3, sox converts audio.
+SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "sox": "sox"}  # command -> package
+
+
+def ensure_system_packages() -> None:
+    """Install missing Debian packages when we can (root with apt-get); otherwise say which."""
+    missing = sorted({pkg for cmd, pkg in SYSTEM_PACKAGES.items() if not shutil.which(cmd)})
+    if not missing:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        print(f"bootstrap: installing {', '.join(missing)} with apt-get ...", flush=True)
+        update = subprocess.run(["apt-get", "update", "-qq"], env=env)
+        install = subprocess.run(["apt-get", "install", "-y", "-qq", *missing], env=env)
+        if update.returncode == 0 and install.returncode == 0:
+            return
+    print(
+        f"bootstrap: WARNING: {', '.join(missing)} missing and could not be installed here; "
+        f"install them (apt-get install {' '.join(missing)}) or speech output will not work.",
+        flush=True,
+    )
+
+
 def main(argv: list[str]) -> None:
     """Entry point: ``bootstrap.py app|nlu``."""
     if sys.version_info < (3, 11):  # noqa: UP036 - make may find an older python3 first
         sys.exit("bootstrap: run this with Python 3.11 or newer (the app's interpreter).")
-    names = argv or ["app", "nlu"]
+    names = argv or ["system", "app", "nlu"]
     for name in names:
-        if name not in ("app", "nlu"):
-            sys.exit(f"bootstrap: unknown environment {name!r}; use 'app' or 'nlu'")
-        ensure(name)
+        if name == "system":
+            ensure_system_packages()
+        elif name in ("app", "nlu"):
+            ensure(name)
+        else:
+            sys.exit(f"bootstrap: unknown step {name!r}; use 'system', 'app' or 'nlu'")
 
 
 if __name__ == "__main__":
