@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import numpy as np
+
 VAD_RATES = (8000, 16000, 32000, 48000)
 VAD_FRAME_MS = (10, 20, 30)
 
@@ -34,6 +36,9 @@ class TurnConfig:
         silence_ms: Trailing silence that ends a turn.
         start_ms: Consecutive voiced audio that counts as speech onset (and as a barge-in).
         min_speech_ms: Voiced audio a turn needs in all; shorter ones are discarded as noise.
+        energy_floor_dbfs: Frames quieter than this are unvoiced whatever the VAD says. The
+            VAD holds "voiced" for about 100 ms after speech stops (its own hangover); on a
+            quiet line this gate cuts that from the wait. ``None`` turns the gate off.
     """
 
     sample_rate: int = 16000
@@ -42,6 +47,7 @@ class TurnConfig:
     silence_ms: int = 600
     start_ms: int = 100
     min_speech_ms: int = 200
+    energy_floor_dbfs: float | None = -55.0
 
     def __post_init__(self) -> None:
         if self.sample_rate not in VAD_RATES:
@@ -140,8 +146,15 @@ class TurnDetector:
         whole = len(data) - len(data) % size
         self._pending = data[whole:]
         events: list[TurnEvent] = []
+        floor = self.config.energy_floor_dbfs
+        # Mean square of int16 samples for the floor, in the same units as the frames' energy.
+        floor_power = None if floor is None else (32768.0 * 10 ** (floor / 20)) ** 2
         for start in range(0, whole, size):
-            voiced = bool(self._vad.is_speech(data[start : start + size], self.config.sample_rate))
+            frame = data[start : start + size]
+            voiced = bool(self._vad.is_speech(frame, self.config.sample_rate))
+            if voiced and floor_power is not None:
+                samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
+                voiced = float(np.mean(samples**2)) >= floor_power
             events.extend(self.push_frame(voiced))
         return events
 

@@ -109,6 +109,7 @@ def test_the_turn_ends_within_the_silence_plus_100ms_of_the_last_voiced_frame(
     assert len(ended) == 1
     wait = ended[0].at_ms - last_voiced_ms(speech)
     assert config.silence_ms - 100 <= wait <= config.silence_ms + 100
+    assert ended[0].last_voiced_ms == last_voiced_ms(speech)  # the energy gate cut the hangover
     assert recognizer.final().text
 
 

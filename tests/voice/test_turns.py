@@ -55,6 +55,17 @@ def test_push_frames_pcm_of_any_length_through_webrtcvad() -> None:
     assert [type(e) for e in events] == [SpeechStarted, TurnEnded]
 
 
+def test_the_energy_gate_ends_the_turn_where_the_audio_goes_quiet() -> None:
+    t = np.arange(8000) / 8000
+    buzz = 8000 * np.sign(np.sin(2 * np.pi * 150 * t)) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    # -60 dBFS hiss after the speech: the VAD may call it voiced for a while, the gate does not.
+    hiss = np.random.default_rng(0).normal(0, 32768 * 10 ** (-60 / 20), 8000)
+    audio = np.concatenate([buzz, hiss]).astype(np.int16).tobytes()
+    gated = TurnDetector(TurnConfig(sample_rate=8000, silence_ms=300))
+    ended = [e for e in gated.push(audio) if isinstance(e, TurnEnded)]
+    assert ended and ended[0].last_voiced_ms == 1000
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{"sample_rate": 22050}, {"frame_ms": 25}, {"vad_mode": 4}, {"silence_ms": 0}],
