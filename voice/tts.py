@@ -31,6 +31,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from voice.codec import encode_ulaw
+
 log = logging.getLogger(__name__)
 
 #: Telephone audio: Twilio Media Streams carry 8 kHz mono μ-law, one byte per sample.
@@ -218,7 +220,21 @@ class Pyttsx3Synthesizer:
         """Speak ``text`` in ``language`` as 8 kHz μ-law."""
         voice = self.voice_for(language)
         _require_words(text, language)
-        return _synthesize_to_wav(lambda path: self._write_wav(text, voice, path), text, language)
+        try:
+            return _synthesize_to_wav(
+                lambda path: self._write_wav(text, voice, path), text, language
+            )
+        except SynthesisFailed as failure:
+            if failure.args[0] != NO_AUDIO:
+                raise
+        # pyttsx3's espeak driver sometimes returns from runAndWait having written an empty
+        # WAV (about one call in four here); the same library on the command line does not.
+        log.warning("pyttsx3 produced no audio; retrying with espeak-ng", extra={"voice": voice})
+        return _synthesize_to_wav(
+            lambda path: self._fallback.write_wav(text, voice, path, self._timeout),
+            text,
+            language,
+        )
 
     def _write_wav(self, text: str, voice: str, path: str) -> None:
         deadline = time.monotonic() + self._timeout
@@ -273,6 +289,9 @@ def _start_engine() -> Any:
 # --- WAV to telephone audio -------------------------------------------------------------------
 
 
+NO_AUDIO = "the engine produced no audio"
+
+
 def _require_words(text: str, language: str) -> None:
     if not text.strip():
         # pyttsx3 asserts on an empty text; say what went wrong instead.
@@ -292,8 +311,8 @@ def _synthesize_to_wav(write: Callable[[str], None], text: str, language: str) -
     finally:
         Path(path).unlink(missing_ok=True)
     if samples.size == 0:
-        raise SynthesisFailed("the engine produced no audio", text=text, language=language)
-    return _ulaw_encode(_resample(samples, rate, SAMPLE_RATE))
+        raise SynthesisFailed(NO_AUDIO, text=text, language=language)
+    return encode_ulaw(_to_pcm16(_resample(samples, rate, SAMPLE_RATE)))
 
 
 def _read_wav(path: str) -> tuple[NDArray[np.float64], int]:
@@ -312,8 +331,8 @@ def _read_wav(path: str) -> tuple[NDArray[np.float64], int]:
     return samples, rate
 
 
-# TODO: use voice.codec's resample and μ-law encoder once that module lands (being written
-# concurrently); these two private copies only exist so TTS does not wait for it.
+# espeak-ng writes 22050 Hz; voice.codec's streaming resampler only does 8 <-> 16 kHz (the
+# call path), so synthesis keeps its own arbitrary-ratio resampler for this one-off step.
 
 
 def _resample(samples: NDArray[np.float64], from_rate: int, to_rate: int) -> NDArray[np.float64]:
@@ -353,12 +372,6 @@ def _phase_filters(up: int, down: int) -> tuple[NDArray[np.float64], NDArray[np.
     return filters, base + 1
 
 
-def _ulaw_encode(samples: NDArray[np.float64]) -> bytes:
-    """G.711 μ-law bytes of samples in -1..1 (values outside are clipped)."""
-    pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int32)
-    sign = np.where(pcm < 0, 0x80, 0x00)
-    magnitude = np.minimum(np.abs(pcm), 32635) + 0x84  # G.711 clip and bias
-    exponent = np.floor(np.log2(magnitude)).astype(np.int32) - 7  # 0..7
-    mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    encoded: NDArray[np.uint8] = (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
-    return encoded.tobytes()
+def _to_pcm16(samples: NDArray[np.float64]) -> NDArray[np.int16]:
+    """16-bit samples from floats in -1..1 (values outside are clipped, not wrapped)."""
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
