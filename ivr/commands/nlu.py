@@ -13,16 +13,9 @@ import click
 
 from bot.flow import FlowError, load_flow
 from bot.nlu.result import NLUUnavailable
+from ivr.commands.common import flows_option, load_flow_or_exit, nlu_client
 from ivr.config import load_config
-from ivr.nlu_service import NLUError, ensure_nlu_server, serve, train_model
-
-_FLOWS_OPTION = click.option(
-    "--flows",
-    "flows_path",
-    type=click.Path(exists=True),
-    default=None,
-    help="Flow folder (default: IVR_FLOWS or flows/).",
-)
+from ivr.nlu_service import NLUError, serve, train_model
 
 
 @click.group()
@@ -44,7 +37,7 @@ def _one_line_errors(what: str) -> Iterator[None]:
 
 
 @nlu.command("train")
-@_FLOWS_OPTION
+@flows_option
 @click.option("--force", is_flag=True, help="Train even when the model is cached.")
 def train_command(flows_path: str | None, force: bool) -> None:
     """Train the model for the flows (cached by fingerprint) and print its path."""
@@ -56,7 +49,7 @@ def train_command(flows_path: str | None, force: bool) -> None:
 
 
 @nlu.command("serve")
-@_FLOWS_OPTION
+@flows_option
 @click.option("--port", type=int, default=None, help="Port (default: IVR_NLU_PORT or 5005).")
 def serve_command(flows_path: str | None, port: int | None) -> None:
     """Serve the model; retrain and hot-swap it when the flows' examples change."""
@@ -80,33 +73,27 @@ def serve_command(flows_path: str | None, port: int | None) -> None:
 
 
 @nlu.command("parse")
-@_FLOWS_OPTION
+@flows_option
 @click.option("--keep-server", is_flag=True, help="Leave a server we started running.")
 def parse_command(flows_path: str | None, keep_server: bool) -> None:
     """Parse utterances from stdin, one per line; print one JSON object per line."""
     config = load_config()
-    with _one_line_errors("parse"):
-        handle = ensure_nlu_server(config, flows_path or config["FLOWS"])
-    try:
-        with handle.client(timeout=max(float(config["NLU_TIMEOUT"]), 10.0)) as client:
-            for line in sys.stdin:
-                text = line.strip()
-                if not text:
-                    continue
-                try:
-                    result = client.parse(text)
-                except NLUUnavailable as error:
-                    raise SystemExit(f"nlu parse: the NLU service failed: {error.reason}") from None
-                entities = [{"entity": e.name, "value": e.value} for e in result.entities]
-                record = {
-                    "text": text,
-                    "intent": result.intent,
-                    "confidence": round(result.confidence, 4),
-                    "entities": entities,
-                }
-                click.echo(json.dumps(record, ensure_ascii=False))
-    finally:
-        if keep_server and handle.owned:
-            click.echo(f"nlu parse: server left running at {handle.url}", err=True)
-        else:
-            handle.stop()
+    flow = load_flow_or_exit(flows_path or config["FLOWS"], "nlu parse")
+    timeout = max(float(config["NLU_TIMEOUT"]), 10.0)  # a person is waiting, not a caller
+    with nlu_client(config, flow, "nlu parse", timeout=timeout, keep_server=keep_server) as client:
+        for line in sys.stdin:
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                result = client.parse(text)
+            except NLUUnavailable as error:
+                raise SystemExit(f"nlu parse: the NLU service failed: {error.reason}") from None
+            entities = [{"entity": e.name, "value": e.value} for e in result.entities]
+            record = {
+                "text": text,
+                "intent": result.intent,
+                "confidence": round(result.confidence, 4),
+                "entities": entities,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))

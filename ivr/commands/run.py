@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from bot.flow import FlowError, load_flow
+from ivr.commands.common import load_flow_or_exit
 from ivr.config import ROOT, load_config
 from ivr.nlu_service import train_model
 
@@ -29,12 +29,7 @@ def run_command(flows_path: str | None) -> None:
     """Check the flows, train if needed, and start the services of the Procfile."""
     config = load_config()
     flows_path = flows_path or config["FLOWS"]
-    try:
-        flow = load_flow(flows_path)
-    except FlowError as error:
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
-        raise SystemExit(f"run: the flows in {flows_path} have problems; fix them first") from None
+    flow = load_flow_or_exit(flows_path, "run")
     model = train_model(flow, config)
     port = config["NLU_PORT"]
     bin_dir = ROOT / ".venv" / "bin"
