@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 from bot.flow import load_flow
+from bot.flow.model import without_annotations
 from bot.nlu.compile import DEFAULT_EPOCHS, RASA_VERSION, compile_nlu_project
 from ivr.config import ROOT, load_config
 from ivr.nlu_service import start_server, train_model
 
 SECTION = "## NLU (Rasa)"
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _FILLERS = ("um ", "hi, ", "yeah so ", "hello ")
 _ENDINGS = (" please", " thanks", "", " right now")
 
@@ -38,7 +38,7 @@ def utterances(examples: list[tuple[str, str]], count: int, seed: int = 7) -> li
     chosen = []
     for _ in range(count):
         intent, text = rng.choice(examples)
-        text = _ANNOTATION.sub(r"\1", text)
+        text = without_annotations(text)
         if rng.random() < 0.5:  # a variation the model did not see verbatim
             words = text.split()
             if len(words) > 3 and rng.random() < 0.5:

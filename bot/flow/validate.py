@@ -7,7 +7,6 @@ languages, placeholders and ranges. It works on any :class:`Flow`; given the loa
 
 from __future__ import annotations
 
-import re
 import string
 from collections import deque
 from collections.abc import Iterator
@@ -29,11 +28,11 @@ from bot.flow.model import (
     SayStep,
     SlotType,
     Step,
+    annotated_entities,
 )
 from bot.flow.yaml_lines import did_you_mean
 
 #: Rasa's entity mark-up in an example: ``[12345678](account_number)``.
-ENTITY = re.compile(r"\[[^\]]*\]\(([^)]*)\)")
 MIN_EXAMPLES = 5
 
 
@@ -265,7 +264,7 @@ class _Checker:
                     self._entities(intent, language, index, example)
 
     def _entities(self, intent: Intent, language: str, index: int, example: str) -> None:
-        for name in (found.strip() for found in ENTITY.findall(example)):
+        for name in annotated_entities(example):
             if name not in self.flow.slots:
                 path = ("intents", intent.name, "examples", language, str(index))
                 where = self.src.at(*path, fallback=intent.where)

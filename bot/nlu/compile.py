@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.flow.model import Flow
+from bot.flow.model import Flow, annotated_entities
 
 #: The Rasa release the project is written for; part of the fingerprint, so an upgrade retrains.
 RASA_VERSION = "3.6.21"
@@ -35,9 +34,6 @@ ASSISTANT_ID = "ivr-phone-line"
 
 #: The order files are hashed and written in.
 FILE_NAMES = ("config.yml", "domain.yml", "nlu.yml")
-
-# ``[text](entity)``: the one annotation form the flow language documents.
-_ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<entity>[A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,14 @@ def compile_nlu_project(flow: Flow, *, epochs: int = DEFAULT_EPOCHS) -> NLUProje
     examples = {name: _examples(intent.examples) for name, intent in flow.intents.items()}
     intents = tuple(sorted(examples))
     entities = tuple(
-        sorted({m.group("entity") for lines in examples.values() for m in _annotations(lines)})
+        sorted(
+            {
+                name
+                for lines in examples.values()
+                for line in lines
+                for name in annotated_entities(line)
+            }
+        )
     )
     files = {
         "config.yml": _config_yml(flow, epochs),
@@ -93,11 +96,6 @@ def _examples(by_language: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
     # example would break the YAML block); duplicates and order do not change what is learnt.
     cleaned = {" ".join(text.split()) for lines in by_language.values() for text in lines}
     return tuple(sorted(text for text in cleaned if text))
-
-
-def _annotations(lines: Iterable[str]) -> Iterable[re.Match[str]]:
-    for line in lines:
-        yield from _ANNOTATION.finditer(line)
 
 
 def _quote(value: str) -> str:
