@@ -19,6 +19,7 @@ import yaml
 from bot.dialogue import Dialogue, Reply
 from bot.engine import Engine
 from bot.engine.actions import Hangup, Listen, Say, ScheduleCallback, Transfer, describe
+from bot.flow.errors import display_path
 from bot.flow.model import Location
 from bot.nlu.result import NLU
 
@@ -95,19 +96,28 @@ def load_tests(path: str | Path) -> list[ConversationTest]:
 
 
 def _load_file(file: Path) -> Iterator[ConversationTest]:
-    shown = _shown(file)
+    shown = display_path(file)
+    # One parse gives both the nodes (for line numbers) and the plain data built from them.
+    loader = yaml.SafeLoader(file.read_text(encoding="utf-8"))
     try:
-        root = yaml.compose(file.read_text(encoding="utf-8")) or yaml.MappingNode("", [])
+        root = loader.get_single_node()
+        data = None if root is None else loader.construct_document(root)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         raise ConversationTestError(f"{shown}:{line}: not valid YAML: {error}") from error
-    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    finally:
+        loader.dispose()
 
     def at(node: yaml.Node) -> Location:
         return Location(shown, node.start_mark.line + 1)
 
-    if not isinstance(data, dict) or data.get("version") != 1 or "tests" not in data:
+    if (
+        root is None
+        or not isinstance(data, dict)
+        or data.get("version") != 1
+        or "tests" not in data
+    ):
         raise ConversationTestError(f"{shown}:1: a test file needs 'version: 1' and 'tests:'")
     tests_node = _child(root, "tests")
     if not isinstance(data["tests"], list) or not isinstance(tests_node, yaml.SequenceNode):
@@ -188,13 +198,6 @@ def _child(node: yaml.Node, key: str) -> yaml.Node:
             found: yaml.Node = value_node
             return found
     raise KeyError(key)
-
-
-def _shown(file: Path) -> str:
-    try:
-        return str(file.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(file)
 
 
 # --- running -----------------------------------------------------------------------------
