@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -96,15 +96,19 @@ class Simulator:
             reply = self.dialogue.hang_up(now)
         self._show(turn, reply)
 
-    def run(self, lines: Iterable[str], now: datetime) -> None:
-        """Start the call, then play ``lines`` until they end or the bot lets go of the call."""
-        self.start(now)
+    def run(self, lines: Iterable[str], clock: Callable[[], datetime]) -> None:
+        """Start the call, then play ``lines`` until they end or the bot lets go of the call.
+
+        ``clock`` gives the time of each turn (a fixed one for scripts pinned with --now).
+        Raises :class:`ScriptError` on a line it does not understand.
+        """
+        self.start(clock())
         for number, line in enumerate(lines, start=1):
             if not self.active:
                 break
             turn = parse_line(line, number)
             if turn is not None:
-                self.feed(turn, now)
+                self.feed(turn, clock())
 
     def _show(self, turn: CallerTurn | None, reply: Reply) -> None:
         session = self.dialogue.session

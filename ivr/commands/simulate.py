@@ -18,7 +18,7 @@ from ivr.commands.common import (
     quiet_turn_logs,
 )
 from ivr.config import load_config
-from ivr.simulator import ScriptError, Simulator, parse_line
+from ivr.simulator import ScriptError, Simulator
 
 
 @click.command("simulate")
@@ -64,15 +64,9 @@ def simulate_command(
         )
         if interactive and not as_json:
             click.echo("Say something (or [keypad 0], [silence], [hangup]); Ctrl-D ends.\n")
-        simulator.start(clock())
         lines = script if script is not None else _prompted(interactive)
         try:
-            for number, line in enumerate(lines, start=1):
-                if not simulator.active:
-                    break
-                turn = parse_line(line, number)
-                if turn is not None:
-                    simulator.feed(turn, clock())
+            simulator.run(lines, clock)
         except ScriptError as error:
             raise SystemExit(f"simulate: {error}") from None
 
