@@ -28,7 +28,28 @@ DEFAULTS: Mapping[str, Any] = {
     "NLU_VENV": str(ROOT / ".venv-nlu"),  # IVR_NLU_VENV: the Python 3.10 + Rasa environment
     "LOG_FORMAT": "text",  # IVR_LOG_FORMAT: text | json
     "LOG_LEVEL": "INFO",  # IVR_LOG_LEVEL
+    "MODE": "development",  # IVR_MODE: development | production (refuses to start unconfigured)
+    "PUBLIC_URL": "",  # IVR_PUBLIC_URL: the https address Twilio calls, e.g. https://ivr.example.com
+    "TWILIO_AUTH_TOKEN": "",  # TWILIO_AUTH_TOKEN: signs every webhook and the stream handshake
+    "DATABASE_URL": "",  # DATABASE_URL: empty = SQLite in the data folder; postgresql://... works
+    "PORT": 8000,  # IVR_PORT: where `ivr serve` listens
+    "AGENT_NUMBERS": "",  # IVR_AGENT_NUMBERS: "billing=+44...,faults=+44...,*=+44..." per queue
+    "DIAL_TIMEOUT": 20,  # IVR_DIAL_TIMEOUT: seconds an agent's phone rings before a callback offer
+    "TURN_SILENCE_MS": 600,  # IVR_TURN_SILENCE_MS: silence that always ends a caller's turn
+    "TURN_STABLE_SILENCE_MS": 300,  # IVR_TURN_STABLE_SILENCE_MS: ends it sooner if words are stable
+    "BARGE_IN_MS": 120,  # IVR_BARGE_IN_MS: speech over a prompt that interrupts it (noise guard)
 }
+
+#: Settings read from a conventional variable name instead of ``IVR_<KEY>``.
+ENV_NAMES: Mapping[str, str] = {
+    "TWILIO_AUTH_TOKEN": "TWILIO_AUTH_TOKEN",
+    "DATABASE_URL": "DATABASE_URL",
+}
+
+
+def env_name(key: str) -> str:
+    """The environment variable that overrides ``key``."""
+    return ENV_NAMES.get(key, f"IVR_{key}")
 
 
 def _coerce(default: Any, raw: str) -> Any:
@@ -42,14 +63,15 @@ def _coerce(default: Any, raw: str) -> Any:
 
 
 def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults, then ``IVR_<KEY>`` from the environment, then ``overrides``."""
+    """Defaults, then the environment (``IVR_<KEY>``, see :func:`env_name`), then ``overrides``."""
     config = dict(DEFAULTS)
     for key, default in DEFAULTS.items():
-        raw = os.environ.get(f"IVR_{key}")
+        name = env_name(key)
+        raw = os.environ.get(name)
         if raw is not None and raw != "":
             try:
                 config[key] = _coerce(default, raw)
             except ValueError as error:
-                raise SystemExit(f"IVR_{key}={raw!r} is not valid: {error}") from error
+                raise SystemExit(f"{name}={raw!r} is not valid: {error}") from error
     config.update(overrides or {})
     return config
