@@ -1,0 +1,136 @@
+"""The tables: ``calls``, their ``turns`` and ``events``, and a one-row ``schema_version``.
+
+SQLAlchemy 2.0 typed declarative mapping, used only inside :mod:`ivr.store`; the rest of the app
+sees :mod:`ivr.store.records`. There is no migration tool: :data:`SCHEMA_VERSION` is recorded so
+that a database written by a different layout is refused instead of misread.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+#: Bump when a table changes; a database recording another version is refused.
+SCHEMA_VERSION = 1
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite has no time zone type and drops the offset, so values are converted to UTC before
+    they are written (the stored text then also sorts correctly) and tagged UTC when read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """UTC, and naive for SQLite, whose text format cannot hold an offset."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # The Store checks first; this guards direct use of the tables.
+            raise ValueError(f"naive datetime {value.isoformat()} has no time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Aware UTC whatever the database returned."""
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from {dialect.name}, got {value!r}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with predictable constraint names (they show up in errors)."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class CallRow(Base):
+    """One phone call, keyed by Twilio's CallSid."""
+
+    __tablename__ = "calls"
+
+    call_id: Mapped[str] = mapped_column(String, primary_key=True)
+    caller: Mapped[str | None] = mapped_column(String)
+    called: Mapped[str | None] = mapped_column(String)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String)
+    outcome: Mapped[str | None] = mapped_column(String)
+    queue: Mapped[str | None] = mapped_column(String)
+    reason: Mapped[str | None] = mapped_column(String)
+    language: Mapped[str | None] = mapped_column(String)
+
+
+class TurnRow(Base):
+    """One turn of a call; ``(call_id, turn_index)`` is unique and is the lookup index."""
+
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("call_id", "turn_index"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="CASCADE"))
+    turn_index: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    step: Mapped[str | None] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    text: Mapped[str | None] = mapped_column(String)
+    asr_confidence: Mapped[float | None] = mapped_column(Float)
+    intent: Mapped[str | None] = mapped_column(String)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[str | None] = mapped_column(String)
+    actions: Mapped[list[str]] = mapped_column(JSON)
+    latency_ms: Mapped[dict[str, float]] = mapped_column(JSON)
+
+
+class EventRow(Base):
+    """One event of a call; ``id`` keeps insertion order among events at the same time."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "call_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SchemaVersionRow(Base):
+    """The layout version this database was created with (one row)."""
+
+    __tablename__ = "schema_version"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
