@@ -48,6 +48,11 @@ class Dialogue:
         self._session: Session | None = None
 
     @property
+    def started(self) -> bool:
+        """Whether :meth:`start` has run."""
+        return self._session is not None
+
+    @property
     def session(self) -> Session:
         """The session so far (after :meth:`start`)."""
         if self._session is None:

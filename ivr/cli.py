@@ -10,8 +10,10 @@ import click
 
 from ivr.commands.convtest import test_command
 from ivr.commands.flows import flows
+from ivr.commands.models import models
 from ivr.commands.nlu import nlu
 from ivr.commands.run import run_command
+from ivr.commands.serve import serve_command
 from ivr.commands.simulate import simulate_command
 from ivr.config import load_config
 from ivr.logs import configure_logging
@@ -32,10 +34,12 @@ def cli(log_format: str | None, log_level: str | None) -> None:
 
 
 cli.add_command(flows)
+cli.add_command(models)
 cli.add_command(nlu)
 cli.add_command(simulate_command)
 cli.add_command(test_command)
 cli.add_command(run_command)
+cli.add_command(serve_command)
 
 
 def main() -> None:

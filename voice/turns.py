@@ -194,6 +194,33 @@ class TurnDetector:
             self._voiced_run = 0
         return events
 
+    @property
+    def trailing_silence_ms(self) -> int:
+        """Unvoiced audio since the caller last spoke in the current turn (0 outside a turn)."""
+        return self._silent_run * self.config.frame_ms if self._in_speech else 0
+
+    @property
+    def stream_ms(self) -> int:
+        """Audio seen since the stream started, in whole frames."""
+        return self._frames * self.config.frame_ms
+
+    def end_turn(self) -> TurnEnded | TurnDiscarded | None:
+        """End the current turn now, before the full silence ran out.
+
+        For a caller who has clearly finished (their words stopped changing): the same
+        event the silence would have produced, or ``None`` when no turn is in progress.
+        """
+        if not self._in_speech:
+            return None
+        now = self._frames * self.config.frame_ms
+        speech_ms = self._speech_frames * self.config.frame_ms
+        last_voiced = now - self._silent_run * self.config.frame_ms
+        self._in_speech = False
+        self._voiced_run = 0
+        if speech_ms >= self.config.min_speech_ms:
+            return TurnEnded(now, last_voiced, speech_ms)
+        return TurnDiscarded(now, speech_ms)
+
     def reset(self) -> None:
         """Forget any turn in progress (the stream clock keeps counting)."""
         self._pending = b""

@@ -271,6 +271,7 @@ SYSTEM_PROMPTS: Mapping[str, frozenset[str]] = {
     "connecting": frozenset(),  # before a transfer to a person
     "technical_problem": frozenset(),  # NLU or another part failed: apology
     "outside_hours": frozenset(),  # a person was wanted but nobody is there: callback
+    "no_agent": frozenset(),  # the person's phone was busy or unanswered: callback
     "goodbye": frozenset(),  # the polite end after silences, when after_silences is end
 }
 

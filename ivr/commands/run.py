@@ -7,6 +7,7 @@ is, then hands over to honcho, which starts every process of the ``Procfile``.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 
@@ -39,6 +40,11 @@ def run_command(flows_path: str | None) -> None:
         f"  model     {model}\n"
         f"  NLU       http://{config['NLU_HOST']}:{port}"
         " (Rasa, starting; loading takes about a minute)\n"
+        f"  phone     http://127.0.0.1:{config['PORT']}/twilio/voice"
+        f" (Twilio sees {config['PUBLIC_URL'] or 'IVR_PUBLIC_URL, unset'}),"
+        f" health: http://127.0.0.1:{config['PORT']}/healthz\n"
+        f"\n  Call it with the Twilio emulator (after the NLU is up):\n"
+        f"    {bin_dir}/ivr call --script docs/examples/call.txt\n"
         f"\n  Talk to the bot, in another terminal:\n"
         f"    {bin_dir}/ivr simulate --verbose\n"
         f"    {bin_dir}/ivr test                # the conversation tests in flows/tests\n"
@@ -54,6 +60,9 @@ def run_command(flows_path: str | None) -> None:
         **os.environ,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "IVR_FLOWS": str(flows_path),
+        # The web process talks to the nlu process: same address, one shared secret.
+        "IVR_NLU_URL": f"http://{config['NLU_HOST']}:{port}",
+        "IVR_NLU_TOKEN": str(config["NLU_TOKEN"]) or secrets.token_urlsafe(24),
     }
     sys.stdout.flush()
     os.execve(

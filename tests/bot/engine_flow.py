@@ -62,6 +62,7 @@ SYSTEM = {
     "connecting": p("connecting", "Connecting you now."),
     "technical_problem": p("technical_problem", "We have a technical problem."),
     "outside_hours": p("outside_hours", "We're closed; we'll call you back."),
+    "no_agent": p("no_agent", "Nobody answered; we'll call you back."),
     "goodbye": p("goodbye", "Goodbye for now."),
 }
 

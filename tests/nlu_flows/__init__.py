@@ -98,6 +98,7 @@ def small_flow(
             "connecting",
             "technical_problem",
             "outside_hours",
+            "no_agent",
             "goodbye",
         )
     }

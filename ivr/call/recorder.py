@@ -1,0 +1,58 @@
+"""Writes one call's turns and events to the store, and never lets that fail the call.
+
+A database that stops answering mid-call costs the record, not the caller: the first failure
+is logged with the call id, later ones are counted, and the call goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from ivr.store import EventRecord, Store, StoreUnavailable, TurnRecord
+
+log = logging.getLogger(__name__)
+
+
+class CallRecorder:
+    """The store, as one call sees it. ``store`` may be ``None`` (recording is off)."""
+
+    def __init__(self, store: Store | None, call_id: str) -> None:
+        self.store = store
+        self.call_id = call_id
+        self.failures = 0
+        self._turns = 0
+
+    def turn(self, record: TurnRecord) -> None:
+        """Store one caller turn (its ``index`` is assigned here, in order)."""
+        record = replace(record, index=self._turns)
+        self._turns += 1
+        self._write("turn", lambda store: store.add_turn(self.call_id, record))
+
+    def event(self, kind: str, data: Mapping[str, Any] | None = None) -> None:
+        """Store something that happened on the call, now."""
+        event = EventRecord(datetime.now(UTC), kind, dict(data or {}))
+        self._write(kind, lambda store: store.add_event(self.call_id, event))
+
+    def outcome(self, kind: str, queue: str | None, reason: str | None) -> None:
+        """Store how the bot's part of the call ended."""
+        self._write(
+            "outcome",
+            lambda store: store.set_outcome(self.call_id, outcome=kind, queue=queue, reason=reason),
+        )
+
+    def _write(self, what: str, write: Any) -> None:
+        if self.store is None:
+            return
+        try:
+            write(self.store)
+        except StoreUnavailable as failure:
+            self.failures += 1
+            if self.failures == 1:
+                log.warning(
+                    "call record not stored; the call goes on",
+                    extra={"call_id": self.call_id, "record": what, "error": str(failure)},
+                )

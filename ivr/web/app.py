@@ -1,0 +1,261 @@
+"""The web app Twilio talks to: webhooks, the Media Streams socket, and a health check.
+
+Routes (every ``/twilio/...`` one checks ``X-Twilio-Signature``; the stream included):
+
+    POST /twilio/voice           a call arrives: open the stream (or apologise and transfer)
+    WS   /twilio/media           the call's audio, both ways
+    POST /twilio/connect-action  the stream closed: transfer, callback or goodbye
+    POST /twilio/whisper         what the agent hears before being bridged
+    POST /twilio/dial-action     how the transfer went: done, or a callback offer
+    POST /twilio/status          call status callbacks (the call ended)
+    GET  /healthz                ready when the flows are loaded and the NLU answers
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from flask_sock import Sock  # type: ignore[import-untyped]
+
+from ivr.call import next_step
+from ivr.call.handover import Handover
+from ivr.call.next_step import DialPerson, EndCall, NextStep, OfferCallback
+from ivr.config import load_config
+from ivr.store import EventRecord, StoreUnavailable
+from ivr.twilio.signature import TwilioSignature
+from ivr.web import twiml
+from ivr.web.media import serve_stream
+from ivr.web.security import require_signatures
+from ivr.web.services import Services, build_services
+
+log = logging.getLogger(__name__)
+
+#: Used only in development when no token is configured, so local tools can sign requests.
+DEVELOPMENT_AUTH_TOKEN = "ivr-development-token"
+
+
+class ConfigurationError(SystemExit):
+    """The app cannot start with this configuration; the message says what to set."""
+
+
+def check_config(config: Mapping[str, Any]) -> tuple[str, str]:
+    """The public URL and auth token to use; refuses production without both.
+
+    Raises:
+        ConfigurationError: production mode without ``IVR_PUBLIC_URL`` (https) or
+            ``TWILIO_AUTH_TOKEN``.
+    """
+    mode = str(config["MODE"])
+    if mode not in ("development", "production"):
+        raise ConfigurationError(f"IVR_MODE must be development or production, not {mode!r}")
+    url = str(config["PUBLIC_URL"]).rstrip("/")
+    token = str(config["TWILIO_AUTH_TOKEN"])
+    if mode == "production":
+        missing = [
+            name
+            for name, value in (("IVR_PUBLIC_URL", url), ("TWILIO_AUTH_TOKEN", token))
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(
+                f"production mode needs {' and '.join(missing)}: IVR_PUBLIC_URL is the https "
+                "address Twilio calls (e.g. https://ivr.example.com) and TWILIO_AUTH_TOKEN the "
+                "account's primary auth token, which signs every request"
+            )
+        if not url.startswith("https://"):
+            raise ConfigurationError(
+                f"IVR_PUBLIC_URL must be https:// in production (Twilio streams only to wss), "
+                f"not {url!r}"
+            )
+    if not url:
+        url = f"http://127.0.0.1:{config['PORT']}"
+    if not token:
+        token = DEVELOPMENT_AUTH_TOKEN
+        log.warning("TWILIO_AUTH_TOKEN not set: development token in use (ivr call signs with it)")
+    return url, token
+
+
+def create_app(config: Mapping[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """The app, configured from ``config`` (default: :func:`ivr.config.load_config`)."""
+    config = dict(config) if config is not None else load_config()
+    base_url, token = check_config(config)
+    services = services or build_services(config)
+    services.warm_prompts()
+    services.load_speech_model()
+    services.watch_flows()
+    urls = twiml.Urls(base_url)
+
+    app = Flask(__name__)
+    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": None, "max_message_size": 1 << 20}
+    app.extensions["ivr"] = services
+    require_signatures(app, TwilioSignature(token), base_url)
+    sock = Sock(app)
+
+    def xml(document: str) -> Response:
+        return Response(document, mimetype="text/xml")
+
+    def render(step: NextStep, call_id: str, language: str | None) -> Response:
+        flow = services.flow
+        match step:
+            case DialPerson(number=number, queue=queue, apology=apology):
+                return xml(
+                    twiml.apology_and_dial(
+                        flow,
+                        urls,
+                        call_id=call_id,
+                        number=number,
+                        queue=queue,
+                        language=language,
+                        timeout=int(config["DIAL_TIMEOUT"]),
+                        apology=apology,
+                    )
+                )
+            case OfferCallback(queue=queue, reason=reason, prompts=prompts):
+                _event(services, call_id, "callback_requested", {"queue": queue, "reason": reason})
+                return xml(twiml.say_and_hang_up(flow, list(prompts), language))
+            case EndCall(prompts=prompts):
+                return xml(twiml.say_and_hang_up(flow, list(prompts), language))
+        raise TypeError(f"not a next step: {step!r}")
+
+    @app.post("/twilio/voice")
+    def incoming_call() -> Response:
+        call_id = request.form.get("CallSid", "")
+        caller, called = request.form.get("From"), request.form.get("To")
+        failure = None
+        try:
+            services.call_store().call_started(
+                call_id, caller=caller, called=called, started_at=services.clock()
+            )
+        except StoreUnavailable as error:
+            failure = "database_unavailable"
+            log.error(
+                "database unavailable at call start",
+                extra={"call_id": call_id, "error": str(error)},
+            )
+        if services.recognizers is None:
+            failure = failure or "asr_unavailable"
+            log.error("no speech model: apology and a person", extra={"call_id": call_id})
+        if failure is not None:
+            handover = Handover("transfer", failure, apologise=True, caller=caller)
+            services.board.put(call_id, handover)
+            step = next_step.after_stream(
+                handover, services.flow, services.directory, services.clock()
+            )
+            return render(step, call_id, None)
+        log.info("call answered", extra={"call_id": call_id, "caller": caller})
+        return xml(twiml.stream(urls, {"caller": caller or "", "called": called or ""}))
+
+    @sock.route("/twilio/media")
+    def media(ws: Any) -> None:
+        serve_stream(ws, services)
+
+    @app.post("/twilio/connect-action")
+    def after_stream() -> Response:
+        call_id = request.form.get("CallSid", "")
+        handover = _handover(services, call_id)
+        if handover is None:
+            log.error("stream ended without a handover", extra={"call_id": call_id})
+        step = next_step.after_stream(handover, services.flow, services.directory, services.clock())
+        log.info("after stream", extra={"call_id": call_id, "next": type(step).__name__})
+        return render(step, call_id, handover.language if handover else None)
+
+    @app.post("/twilio/whisper")
+    def whisper() -> Response:
+        call_id = request.args.get("call", "")
+        handover = _handover(services, call_id)
+        return xml(twiml.whisper(_whisper_text(handover)))
+
+    @app.post("/twilio/dial-action")
+    def after_dial() -> Response:
+        call_id = request.form.get("CallSid", "")
+        status = request.form.get("DialCallStatus", "")
+        queue = request.args.get("queue") or None
+        _event(
+            services,
+            call_id,
+            "dial",
+            {"status": status, "queue": queue, "agent_call": request.form.get("DialCallSid")},
+        )
+        handover = _handover(services, call_id)
+        step = next_step.after_dial(status, queue)
+        return render(step, call_id, handover.language if handover else None)
+
+    @app.post("/twilio/status")
+    def call_status() -> Response:
+        call_id = request.form.get("CallSid", "")
+        status = request.form.get("CallStatus", "")
+        try:
+            services.call_store().call_ended(call_id, ended_at=services.clock(), status=status)
+        except StoreUnavailable as error:
+            log.warning("call end not stored", extra={"call_id": call_id, "error": str(error)})
+        if status in ("completed", "busy", "failed", "no-answer", "canceled"):
+            services.board.forget(call_id)
+        return Response(status=204)
+
+    @app.get("/healthz")
+    def health() -> tuple[Response, int]:
+        checks = _health(services)
+        ready = checks["flows"] == "ok" and checks["nlu"] == "ok"
+        return jsonify({"ready": ready, **checks}), 200 if ready else 503
+
+    return app
+
+
+def _handover(services: Services, call_id: str) -> Handover | None:
+    """The call's handover: this process's board, else the store (another process ran it)."""
+    handover = services.board.get(call_id)
+    if handover is not None or services.store is None:
+        return handover
+    try:
+        record = services.store.get_call(call_id)
+    except StoreUnavailable:
+        return None
+    events = [e for e in (record.events if record else ()) if e.kind == "handover"]
+    return Handover.from_data(events[-1].data) if events else None
+
+
+def _whisper_text(handover: Handover | None) -> str:
+    if handover is None:
+        return "Incoming call from the phone line. No details are available."
+    caller = " ".join(handover.caller or "") if handover.caller else "an unknown number"
+    summary = handover.context.get("summary") or f"Handed over because of {handover.reason}."
+    return f"Call from {caller}. {summary}"
+
+
+def _event(services: Services, call_id: str, kind: str, data: Mapping[str, Any]) -> None:
+    if services.store is None:
+        return
+    try:
+        services.store.add_event(call_id, EventRecord(services.clock(), kind, dict(data)))
+    except StoreUnavailable as error:
+        log.warning(
+            "event not stored", extra={"call_id": call_id, "event": kind, "error": str(error)}
+        )
+
+
+def _health(services: Services) -> dict[str, Any]:
+    try:
+        flow = services.flow
+        flows = "ok"
+    except Exception as error:  # the flows never loaded
+        flow, flows = None, f"error: {error}"
+    nlu = "ok" if services.nlu.is_ready() else "not ready"
+    return {
+        "flows": flows,
+        "flow": flow.name if flow else None,
+        "nlu": nlu,
+        "nlu_url": services.nlu.url,
+        "speech_model": str(services.recognizers.model_path) if services.recognizers else None,
+        "database": _database_health(services),
+    }
+
+
+def _database_health(services: Services) -> str:
+    try:
+        services.call_store().ping()
+    except StoreUnavailable as error:
+        return f"down: {error}"
+    return "ok"

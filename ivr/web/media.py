@@ -1,0 +1,192 @@
+"""The Media Streams socket: receive, decode, hand to the call's pipeline; encode, send.
+
+The socket thread only moves messages. Each call gets one worker thread that runs its
+pipeline (recognition, NLU, synthesis), so a slow stage never stops the socket from reading,
+and audio is processed in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]
+
+from bot.dialogue import Dialogue
+from bot.engine import Engine
+from ivr.call.pipeline import CallPipeline
+from ivr.call.recorder import CallRecorder
+from ivr.twilio import media_stream
+from ivr.twilio.media_stream import (
+    AudioReceived,
+    DtmfReceived,
+    MarkPlayed,
+    StreamStarted,
+    StreamStopped,
+)
+from ivr.web.services import Services
+from voice.listener import Listener
+from voice.turns import TurnConfig
+
+log = logging.getLogger(__name__)
+
+#: A worker this far behind real time is logged: the machine is over capacity.
+BACKLOG_WARNING_FRAMES = 25
+
+
+class StreamOutbox:
+    """Our side of the stream: the pipeline's output as Twilio messages."""
+
+    def __init__(self, ws: Any, stream_sid: str, call_id: str) -> None:
+        self.ws = ws
+        self.stream_sid = stream_sid
+        self.call_id = call_id
+        self.closed = threading.Event()
+        self.first_media_at: float | None = None
+        self._lock = threading.Lock()
+
+    def play(self, ulaw: bytes) -> None:
+        """Send audio (one message; Twilio buffers and plays it in order)."""
+        self._send(media_stream.encode_media(self.stream_sid, ulaw))
+
+    def mark(self, name: str) -> None:
+        """Ask Twilio to echo ``name`` once the audio before it has played."""
+        self._send(media_stream.encode_mark(self.stream_sid, name))
+
+    def clear(self) -> None:
+        """Drop the audio Twilio still has buffered."""
+        self._send(media_stream.encode_clear(self.stream_sid))
+
+    def close(self) -> None:
+        """Close the socket: Twilio then requests the ``<Connect action>`` URL."""
+        self.closed.set()
+        with self._lock:
+            try:
+                self.ws.close()
+            except Exception:  # already gone: nothing left to close
+                log.debug("socket already closed", extra={"call_id": self.call_id})
+
+    def _send(self, message: str) -> None:
+        with self._lock:
+            if self.closed.is_set():
+                return
+            try:
+                self.ws.send(message)
+            except ConnectionClosed:
+                self.closed.set()
+
+
+class CallWorker:
+    """Runs one call's pipeline on its own thread, in the order the socket received things."""
+
+    def __init__(self, call_id: str) -> None:
+        self.call_id = call_id
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=f"call-{call_id[-8:]}", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Queue ``job`` behind everything already received."""
+        self._jobs.put(job)
+        backlog = self._jobs.qsize()
+        if backlog and backlog % BACKLOG_WARNING_FRAMES == 0:
+            log.warning(
+                "call falling behind real time", extra={"call_id": self.call_id, "backlog": backlog}
+            )
+
+    def finish(self, timeout: float = 10.0) -> None:
+        """Run what is queued, then stop."""
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except Exception:  # the pipeline guards itself; this is the last line of defence
+                log.exception("call worker job failed", extra={"call_id": self.call_id})
+
+
+def serve_stream(ws: Any, services: Services) -> None:
+    """Run one Media Streams connection until it stops or the bot hands the call over."""
+    worker: CallWorker | None = None
+    pipeline: CallPipeline | None = None
+    outbox: StreamOutbox | None = None
+    recognizer = None
+    try:
+        while True:
+            try:
+                raw = ws.receive()
+            except ConnectionClosed:
+                break
+            if raw is None:
+                break
+            received_at = time.perf_counter()
+            event = media_stream.decode(
+                raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+            )
+            if event is None:
+                continue  # decode() logged what was wrong; the call goes on
+            if isinstance(event, StreamStarted):
+                if pipeline is not None:
+                    log.warning("second start message ignored", extra={"call_id": event.call_id})
+                    continue
+                outbox = StreamOutbox(ws, event.stream_sid, event.call_id)
+                if services.recognizers is not None:
+                    recognizer = services.recognizers.acquire()
+                pipeline = _pipeline(services, event, outbox, recognizer)
+                worker = CallWorker(event.call_id)
+                params = event.custom_parameters
+                worker.submit(
+                    lambda p=pipeline, e=params: p.started(
+                        e.get("caller"), e.get("called"), e.get("language") or None
+                    )
+                )
+            elif pipeline is None or worker is None:
+                continue  # media before start: nothing to attach it to
+            elif isinstance(event, AudioReceived):
+                worker.submit(lambda p=pipeline, a=event.audio, t=received_at: p.audio(a, t))
+            elif isinstance(event, DtmfReceived):
+                worker.submit(lambda p=pipeline, d=event.digit: p.dtmf(d))
+            elif isinstance(event, MarkPlayed):
+                worker.submit(lambda p=pipeline, n=event.name: p.marked(n))
+            elif isinstance(event, StreamStopped):
+                worker.submit(pipeline.stopped)
+                break
+            if outbox is not None and outbox.closed.is_set():
+                break
+    finally:
+        if worker is not None:
+            if pipeline is not None and not pipeline.closed:
+                worker.submit(pipeline.stopped)  # the socket dropped under us
+            worker.finish()
+        if recognizer is not None and services.recognizers is not None:
+            services.recognizers.release(recognizer)
+
+
+def _pipeline(
+    services: Services, start: StreamStarted, outbox: StreamOutbox, recognizer: Any
+) -> CallPipeline:
+    config = services.config
+    listener = None
+    if recognizer is not None:
+        turn = TurnConfig(
+            silence_ms=int(config["TURN_SILENCE_MS"]), start_ms=int(config["BARGE_IN_MS"])
+        )
+        listener = Listener(
+            recognizer, turn, stable_silence_ms=int(config["TURN_STABLE_SILENCE_MS"])
+        )
+    dialogue = Dialogue(Engine(services.flow), services.nlu, start.call_id)
+    return CallPipeline(
+        dialogue=dialogue,
+        voice=services.voice,
+        outbox=outbox,
+        listener=listener,
+        recorder=CallRecorder(services.store, start.call_id),
+        board=services.board,
+        clock=services.clock,
+    )

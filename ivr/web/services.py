@@ -1,0 +1,199 @@
+"""Everything a call needs, built once per process from the configuration.
+
+Slow parts never hold up start-up: the NLU server (minutes, if we must train and start one),
+prompt synthesis and the speech model load in the background. Until the NLU answers, callers
+who speak get the engine's apology and a person; ``/healthz`` says "not ready" meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.flow.model import Flow
+from bot.nlu.rasa import RasaNLU
+from bot.nlu.result import NLUResult, NLUUnavailable
+from ivr.call.directory import AgentDirectory
+from ivr.call.handover import HandoverBoard
+from ivr.flow_source import FlowSource
+from ivr.store import Store, StoreUnavailable, database_url
+from voice import asr
+from voice.prompt_cache import PromptCache
+from voice.tts import Pyttsx3Synthesizer
+
+log = logging.getLogger(__name__)
+
+
+class NLUConnection:
+    """The NLU as calls see it: a client of the configured server, or of one we start.
+
+    ``parse`` raises :class:`NLUUnavailable` while no server is ready, so calls in the first
+    minute still reach a person.
+    """
+
+    def __init__(self, config: Mapping[str, Any], flow: Flow) -> None:
+        self._config = config
+        self._client: RasaNLU | None = None
+        self._handle: Any = None
+        self._failed: str | None = None
+        self._ready = threading.Event()
+        if config["NLU_URL"]:
+            self._client = RasaNLU(
+                str(config["NLU_URL"]), str(config["NLU_TOKEN"]), float(config["NLU_TIMEOUT"])
+            )
+            self._ready.set()
+        else:
+            threading.Thread(
+                target=self._start_server, args=(flow,), name="nlu-start", daemon=True
+            ).start()
+
+    def _start_server(self, flow: Flow) -> None:
+        from ivr.nlu_service import ensure_nlu_server
+
+        try:
+            self._handle = ensure_nlu_server(self._config, flow, progress=None)
+            self._client = self._handle.client(timeout=float(self._config["NLU_TIMEOUT"]))
+            log.info("nlu server ready", extra={"url": self._handle.url})
+        except Exception as failure:  # training or start-up failed: calls go to people
+            self._failed = str(failure)
+            log.exception("nlu server could not be started; callers will reach people")
+        finally:
+            self._ready.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until a client exists (or starting one failed)."""
+        return self._ready.wait(timeout) and self._client is not None
+
+    def parse(self, text: str) -> NLUResult:
+        """Understand ``text`` with the server; :class:`NLUUnavailable` when there is none."""
+        if self._client is None:
+            raise NLUUnavailable(self._failed or "the NLU server is still starting")
+        return self._client.parse(text)
+
+    def is_ready(self) -> bool:
+        """Whether the server answers and has a model."""
+        return self._client is not None and self._client.is_ready()
+
+    @property
+    def url(self) -> str | None:
+        """The server's address, once known."""
+        return self._client.url if self._client is not None else None
+
+    def close(self) -> None:
+        """Close the client and stop a server we started."""
+        if self._client is not None:
+            self._client.close()
+        if self._handle is not None and self._handle.owned:
+            self._handle.stop()
+
+
+@dataclass
+class Services:
+    """The shared parts of the running app (one per process)."""
+
+    config: Mapping[str, Any]
+    flows: FlowSource
+    nlu: NLUConnection
+    voice: PromptCache
+    directory: AgentDirectory
+    store: Store | None
+    recognizers: asr.VoskRecognizerPool | None
+    board: HandoverBoard = field(default_factory=HandoverBoard)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    store_error: str | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _store_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def call_store(self) -> Store:
+        """The store for a new call; reconnects if the database was down before.
+
+        Raises:
+            StoreUnavailable: the database still does not answer.
+        """
+        with self._store_lock:
+            if self.store is None:
+                url = database_url(str(self.config["DATABASE_URL"]) or None)
+                self.store = Store(url)  # raises StoreUnavailable again while it is down
+                self.store_error = None
+            return self.store
+
+    @property
+    def flow(self) -> Flow:
+        """The flow new calls use (the last good version of the files)."""
+        return self.flows.current
+
+    def close(self) -> None:
+        """Stop background work and release what we started."""
+        self._stop.set()
+        self.nlu.close()
+        if self.store is not None:
+            self.store.close()
+
+    def watch_flows(self, poll_seconds: float = 2.0) -> None:
+        """Reload the flows when their files change; re-warm the prompt audio."""
+
+        def loop() -> None:
+            while not self._stop.wait(poll_seconds):
+                try:
+                    self.flows.refresh()
+                except Exception:  # a watcher must outlive one bad read
+                    log.exception("flow reload failed; keeping the last good flow")
+
+        self.flows.on_change(lambda flow: self.warm_prompts(flow))
+        threading.Thread(target=loop, name="flow-watch", daemon=True).start()
+
+    def load_speech_model(self) -> threading.Thread | None:
+        """Load the Vosk model and one recogniser in the background, before the first call."""
+        pool = self.recognizers
+        if pool is None:
+            return None
+        thread = threading.Thread(
+            target=lambda: pool.release(pool.acquire()), name="asr-load", daemon=True
+        )
+        thread.start()
+        return thread
+
+    def warm_prompts(self, flow: Flow | None = None) -> threading.Thread:
+        """Synthesise the flow's static prompts in the background."""
+        thread = threading.Thread(
+            target=self.voice.warm, args=(flow or self.flow,), name="tts-warm", daemon=True
+        )
+        thread.start()
+        return thread
+
+
+def build_services(config: Mapping[str, Any]) -> Services:
+    """Load the flows and connect every part; nothing here blocks for long."""
+    flows = FlowSource(config["FLOWS"])
+    flow = flows.current
+    directory = AgentDirectory.parse(str(config["AGENT_NUMBERS"]))
+    model_path = asr.resolve_model_path(
+        str(config.get("VOSK_MODEL") or "") or None, lang=str(config.get("VOSK_LANG") or "en-us")
+    )
+    recognizers = asr.VoskRecognizerPool(model_path) if model_path is not None else None
+    if recognizers is None:
+        log.error("no speech model: calls get an apology and a person. %s", asr.INSTALL_HINT)
+    voice = PromptCache(Pyttsx3Synthesizer(), Path(config["CACHE_DIR"]) / "tts")
+    store: Store | None = None
+    store_error = None
+    url = database_url(str(config["DATABASE_URL"]) or None)
+    try:
+        store = Store(url)
+    except StoreUnavailable as failure:
+        store_error = str(failure)
+        log.error("database unavailable: calls get an apology and a person: %s", failure)
+    return Services(
+        config=config,
+        flows=flows,
+        nlu=NLUConnection(config, flow),
+        voice=voice,
+        directory=directory,
+        store=store,
+        recognizers=recognizers,
+        store_error=store_error,
+    )

@@ -1,0 +1,198 @@
+"""Listening to one caller: phone audio in, turn events and transcripts out.
+
+The stage between the socket and the dialogue. It decodes μ-law, resamples to the model's
+rate, decides where turns begin and end (:mod:`voice.turns`) and feeds the recogniser only
+while the caller speaks, with a short pre-roll so the first syllable is not lost. Silence
+between turns costs no recognition time, which is what lets many calls share two cores.
+
+End of turn: the turn ends after ``TurnConfig.silence_ms`` of silence, or sooner, after
+``stable_silence_ms``, when the recogniser's words have not changed for that long either.
+Callers who pause mid-sentence usually pause while a word is still being decoded; a caller who
+has finished has stable words and silence together.
+
+Usage::
+
+    listener = Listener(recognizer, TurnConfig(silence_ms=600), stable_silence_ms=300)
+    listener.bot_speaking = True          # speech onset is then also a BargeIn
+    for event in listener.feed(ulaw):     # 20 ms of Twilio audio, or any length
+        ...                               # SpeechStarted, BargeIn, Heard, TurnDiscarded
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import TypeAlias
+
+from voice import codec
+from voice.asr import Recognizer
+from voice.turns import BargeIn, SpeechStarted, TurnConfig, TurnDetector, TurnDiscarded, TurnEnded
+
+PHONE_RATE = 8000
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The caller finished a turn and this is what they said.
+
+    Attributes:
+        text: The recogniser's final words ("" when it heard speech but no words).
+        confidence: Mean word confidence, 0 to 1.
+        at_ms: Stream time the turn was judged finished.
+        end_of_turn_ms: Stream time from the caller's last voiced frame to that judgement.
+        asr_ms: Wall time the final recognition took.
+        speech_ms: Voiced audio in the turn.
+        early: Whether stable words ended the turn before the full silence.
+    """
+
+    text: str
+    confidence: float
+    at_ms: int
+    end_of_turn_ms: int
+    asr_ms: float
+    speech_ms: int
+    early: bool
+
+
+class RecognitionFailed(RuntimeError):
+    """The recogniser raised; the call cannot be understood any more."""
+
+
+ListenEvent: TypeAlias = SpeechStarted | BargeIn | Heard | TurnDiscarded
+
+
+class Listener:
+    """One call's listening stage. Not thread-safe: one thread feeds it.
+
+    Args:
+        recognizer: This call's recogniser (its ``sample_rate`` decides the resampling).
+        config: Turn settings; its ``sample_rate`` is replaced by the recogniser's.
+        stable_silence_ms: Silence that ends a turn when the words are stable too; 0 turns
+            the early end off.
+        preroll_ms: Audio before the detected onset that the recogniser still gets.
+    """
+
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        config: TurnConfig | None = None,
+        *,
+        stable_silence_ms: int = 300,
+        preroll_ms: int = 300,
+    ) -> None:
+        self.recognizer = recognizer
+        rate = recognizer.sample_rate
+        self.detector = TurnDetector(replace(config or TurnConfig(), sample_rate=rate))
+        self.stable_silence_ms = stable_silence_ms
+        self._resampler = codec.Resampler(PHONE_RATE, rate) if rate != PHONE_RATE else None
+        frame_ms = self.detector.config.frame_ms
+        self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // frame_ms))
+        self._words = ""
+        self._words_changed_ms = 0
+
+    @property
+    def bot_speaking(self) -> bool:
+        """Whether a prompt is playing: speech onset then also yields :class:`BargeIn`."""
+        return self.detector.bot_speaking
+
+    @bot_speaking.setter
+    def bot_speaking(self, value: bool) -> None:
+        self.detector.bot_speaking = value
+
+    @property
+    def in_speech(self) -> bool:
+        """Whether the caller is mid-turn."""
+        return self.detector.in_speech
+
+    @property
+    def stream_ms(self) -> int:
+        """Caller audio received so far, in milliseconds: the call's clock."""
+        return self.detector.stream_ms
+
+    def feed(self, ulaw: bytes) -> list[ListenEvent]:
+        """Take the next piece of the caller's μ-law audio (8 kHz).
+
+        Returns:
+            What this audio decided, in order.
+        """
+        pcm = codec.decode_ulaw(ulaw)
+        if self._resampler is not None:
+            pcm = self._resampler.process(pcm)
+        chunk = pcm.tobytes()
+        was_in_speech = self.detector.in_speech
+        decided = self.detector.push(chunk)
+        events: list[ListenEvent] = []
+        for event in decided:
+            if isinstance(event, SpeechStarted):
+                self._preroll.append(chunk)
+                self._listen(b"".join(self._preroll))
+                self._preroll.clear()
+            elif isinstance(event, TurnEnded):
+                if was_in_speech:
+                    self._listen(chunk)
+                events.append(self._finish(event, early=False))
+                continue
+            elif isinstance(event, TurnDiscarded):
+                self._forget()
+            events.append(event)
+        if not decided:
+            if was_in_speech:
+                self._listen(chunk)
+            else:
+                self._preroll.append(chunk)
+        early = self._early_end()
+        if early is not None:
+            events.append(early)
+        return events
+
+    def reset(self) -> None:
+        """Drop a turn in progress (the bot stopped listening)."""
+        self.detector.reset()
+        self._forget()
+
+    def _listen(self, pcm: bytes) -> None:
+        try:
+            partial = self.recognizer.accept(pcm)
+        except Exception as failure:
+            raise RecognitionFailed(f"recogniser failed on audio: {failure!r}") from failure
+        if partial is not None and partial.text != self._words:
+            self._words = partial.text
+            self._words_changed_ms = self.detector.stream_ms
+
+    def _early_end(self) -> Heard | TurnDiscarded | None:
+        """End the turn now if the caller is silent and their words have settled."""
+        if not self.stable_silence_ms or not self._words or not self.detector.in_speech:
+            return None
+        if self.detector.trailing_silence_ms < self.stable_silence_ms:
+            return None
+        if self.detector.stream_ms - self._words_changed_ms < self.stable_silence_ms:
+            return None
+        ended = self.detector.end_turn()
+        if isinstance(ended, TurnEnded):
+            return self._finish(ended, early=True)
+        if ended is not None:
+            self._forget()
+        return ended
+
+    def _finish(self, ended: TurnEnded, *, early: bool) -> Heard:
+        started = time.perf_counter()
+        try:
+            transcript = self.recognizer.final()
+        except Exception as failure:
+            raise RecognitionFailed(f"recogniser failed to finish: {failure!r}") from failure
+        asr_ms = (time.perf_counter() - started) * 1000
+        self._words = ""
+        return Heard(
+            text=transcript.text,
+            confidence=transcript.confidence,
+            at_ms=ended.at_ms,
+            end_of_turn_ms=ended.at_ms - ended.last_voiced_ms,
+            asr_ms=asr_ms,
+            speech_ms=ended.speech_ms,
+            early=early,
+        )
+
+    def _forget(self) -> None:
+        self.recognizer.reset()
+        self._words = ""
