@@ -329,5 +329,5 @@ def _move_into_place(root: Path, final: Path, work: Path) -> Path:
     if final.exists() or final.is_symlink():
         os.replace(final, work / "replaced")
     os.replace(root, final)
-    log.info("Vosk model downloaded to %s", final)
+    log.debug("Vosk model downloaded to %s", final)  # info would cut through a progress bar
     return final
