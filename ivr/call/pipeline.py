@@ -66,6 +66,43 @@ class TurnTiming:
         return now
 
 
+class LagMeter:
+    """How long frames waited between arriving and being processed: distance from real time.
+
+    Keeps the largest delay and a coarse histogram (10 ms buckets), not every value.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.max_ms = 0.0
+        self._buckets: dict[int, int] = {}
+
+    def add(self, ms: float) -> None:
+        """Count one frame's delay."""
+        self.count += 1
+        self.max_ms = max(self.max_ms, ms)
+        bucket = int(ms // 10)
+        self._buckets[bucket] = self._buckets.get(bucket, 0) + 1
+
+    def percentile(self, fraction: float) -> float:
+        """Upper bound of the bucket holding ``fraction`` of the frames."""
+        wanted, seen = fraction * self.count, 0
+        for bucket in sorted(self._buckets):
+            seen += self._buckets[bucket]
+            if seen >= wanted:
+                return float((bucket + 1) * 10)
+        return self.max_ms
+
+    def summary(self) -> dict[str, float]:
+        """For the call's record."""
+        return {
+            "frames": self.count,
+            "max_ms": round(self.max_ms, 1),
+            "p95_ms": self.percentile(0.95),
+            "over_100ms": sum(n for b, n in self._buckets.items() if b >= 10),
+        }
+
+
 class CallPipeline:
     """Runs one call. Not thread-safe: one worker thread calls every method.
 
@@ -107,6 +144,7 @@ class CallPipeline:
         self._listening: Listen | None = None
         self._waiting_since_ms: int | None = None
         self._stream_ms = 0  # caller audio received: the clock when there is no listener
+        self._lag = LagMeter()
 
     # --- what the stream reports ---------------------------------------------------------
 
@@ -132,6 +170,7 @@ class CallPipeline:
         if self.closed:
             return
         self.closed = True
+        self._record_lag()
         if self.handover is None and self.dialogue.started and self.dialogue.session.active:
             try:
                 self.dialogue.hang_up(self.clock(), "caller_hung_up")
@@ -158,6 +197,7 @@ class CallPipeline:
         timing = TurnTiming()
         if received_at is not None:
             timing.stages["queue"] = round((timing.started - received_at) * 1000, 2)
+            self._lag.add(timing.stages["queue"])
         for event in self.listener.feed(ulaw):
             if self.closed:
                 return
@@ -320,6 +360,12 @@ class CallPipeline:
         if not self.closed:
             self.closed = True
             self.outbox.close()
+            self._record_lag()
+
+    def _record_lag(self) -> None:
+        """How far behind real time this call's audio was processed (capacity planning)."""
+        if self._lag.count:
+            self.recorder.event("audio_lag", self._lag.summary())
 
     def _now_ms(self) -> int:
         return self.listener.stream_ms if self.listener is not None else self._stream_ms
