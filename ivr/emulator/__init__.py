@@ -1,0 +1,37 @@
+"""A stand-in for Twilio's side of a phone call, built from the protocol (docs/emulator.md).
+
+from ivr.emulator import AgentBehaviour, TwilioEmulator, parse_script
+
+emulator = TwilioEmulator("http://127.0.0.1:8000", "https://ivr.example.test", token)
+result = emulator.call(parse_script(open("call.txt").read(), "call.txt"))
+result.write_wav("heard.wav")
+"""
+
+from __future__ import annotations
+
+from ivr.emulator.call import AgentBehaviour, TwilioEmulator
+from ivr.emulator.caller import (
+    Hangup,
+    Press,
+    ScriptError,
+    Silence,
+    Speak,
+    SpeakAudio,
+    WaitForBot,
+    parse_script,
+)
+from ivr.emulator.result import CallResult
+
+__all__ = [
+    "AgentBehaviour",
+    "CallResult",
+    "Hangup",
+    "Press",
+    "ScriptError",
+    "Silence",
+    "Speak",
+    "SpeakAudio",
+    "TwilioEmulator",
+    "WaitForBot",
+    "parse_script",
+]
