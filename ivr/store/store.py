@@ -17,11 +17,14 @@ seen yet create it, because Twilio's webhooks, the media stream and the status c
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
 import os
 import re
+import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -392,7 +395,9 @@ class Store:
                     pool_timeout=connect_timeout,
                     connect_args={"check_same_thread": False, "timeout": connect_timeout},
                 )
-                event.listen(engine, "connect", _sqlite_on_connect)
+                event.listen(
+                    engine, "connect", functools.partial(_sqlite_on_connect, connect_timeout)
+                )
                 return engine
             if backend == "postgresql":
                 connect_args: dict[str, Any] = {
@@ -429,11 +434,21 @@ class Store:
             conn.commit()
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(timeout: float, dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers work while a call writes; foreign keys are off by default in SQLite."""
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is
+        # locked" at once, without its busy timeout, when another connection is opening it too.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
         cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
