@@ -1,0 +1,202 @@
+"""``<Dial>`` from Twilio's side: ring the legs, run the whisper, bridge, report the outcome.
+
+Every leg behaves as the call's :class:`~ivr.emulator.call.AgentBehaviour` says. Legs ring in
+parallel and the first to answer wins (with one behaviour for all, that is the first target);
+the others are ``canceled``. An answered leg with ``url=`` gets its own signed request (its own
+``CallSid``, ``Direction=outbound-dial``, ``ParentCallSid``) and the TwiML returned runs for the
+agent before the bridge: its ``<Say>`` texts are recorded as the whisper. A whisper that hangs
+up leaves the legs unbridged: the leg was answered, so ``DialCallStatus`` is ``completed`` with
+``DialBridged=false`` (an inference: that is what ``DialBridged`` exists to tell apart).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import TYPE_CHECKING, Protocol
+
+from ivr.emulator import twiml
+from ivr.emulator.result import CallError, CallResult, DialAttempt, WebhookExchange
+
+if TYPE_CHECKING:
+    from ivr.emulator.call import AgentBehaviour
+
+_WHISPER_DOCUMENTS = 20
+
+
+class ParentCall(Protocol):
+    """What a dial needs from the call it runs in."""
+
+    result: CallResult
+    caller: str
+    agent: AgentBehaviour
+    clock: Callable[[], float]
+
+    def sleep(self, seconds: float) -> None:
+        """Let time pass; raises when the caller hangs up."""
+
+    def request(
+        self, purpose: str, url: str, method: str, params: dict[str, str]
+    ) -> WebhookExchange:
+        """Make a signed Twilio request and record it."""
+
+    def post_async(self, purpose: str, url: str, method: str, params: dict[str, str]) -> None:
+        """Make a signed request in the background (callbacks)."""
+
+    def error(self, kind: str, code: int | None, message: str, url: str | None = None) -> CallError:
+        """Record an error Twilio would log."""
+
+    def document(self, exchange: WebhookExchange) -> list[twiml.Verb]:
+        """The verbs of a TwiML response."""
+
+    @property
+    def say_pace(self) -> float:
+        """Words per second of ``<Say>`` (0: no time)."""
+
+
+class DialRun:
+    """One ``<Dial>`` verb, run to its end.
+
+    Args:
+        call: The parent call.
+        verb: The ``<Dial>``.
+    """
+
+    def __init__(self, call: ParentCall, verb: twiml.Dial) -> None:
+        self.call = call
+        self.verb = verb
+        self.caller_id = verb.caller_id or call.caller
+        self._sequence: dict[str, int] = {}
+
+    def run(self) -> DialAttempt:
+        """Ring, answer or not, whisper, bridge; the attempt to report to the ``action``."""
+        call, verb, agent = self.call, self.verb, self.call.agent
+        now = call.clock()
+        legs = [
+            (t, DialAttempt(t.address, "CA" + secrets.token_hex(16), "", now)) for t in verb.targets
+        ]
+        call.result.dials.extend(attempt for _, attempt in legs)
+        for target, attempt in legs:
+            self.leg_event(target, attempt, "initiated", "initiated")
+        if agent.answer in ("busy", "failed"):
+            return self.end_all(legs, agent.answer)
+        for target, attempt in legs:
+            self.leg_event(target, attempt, "ringing", "ringing")
+        ring = min(agent.ring_seconds, float(verb.timeout))
+        call.sleep(ring)
+        if agent.answer == "no-answer" or agent.ring_seconds >= verb.timeout:
+            return self.end_all(legs, "no-answer")
+        (target, winner), losers = legs[0], legs[1:]
+        winner.answered_at = call.clock()
+        self.end_all(losers, "canceled")
+        self.leg_event(target, winner, "answered", "in-progress")
+        if target.url is None or self.whisper(target, winner):
+            winner.bridged = True
+            call.sleep(min(agent.talk_seconds, float(verb.time_limit)))
+        winner.outcome = "completed"
+        winner.ended_at = call.clock()
+        self.leg_event(target, winner, "completed", "completed")
+        return winner
+
+    def end_all(
+        self, legs: list[tuple[twiml.DialTarget, DialAttempt]], outcome: str
+    ) -> DialAttempt:
+        """End every leg in ``legs`` with ``outcome``; the first leg's attempt."""
+        for target, attempt in legs:
+            attempt.outcome = outcome
+            attempt.ended_at = self.call.clock()
+            self.leg_event(target, attempt, "completed", outcome)
+        return legs[0][1] if legs else DialAttempt("", "", outcome, self.call.clock())
+
+    def leg_params(
+        self, target: twiml.DialTarget, attempt: DialAttempt, status: str
+    ) -> dict[str, str]:
+        """The child leg's standard parameters."""
+        return {
+            "AccountSid": self.call.result.account_sid,
+            "ApiVersion": "2010-04-01",
+            "CallSid": attempt.call_sid,
+            "CallStatus": status,
+            "Called": target.address,
+            "Caller": self.caller_id,
+            "Direction": "outbound-dial",
+            "From": self.caller_id,
+            "ParentCallSid": self.call.result.call_sid,
+            "To": target.address,
+        }
+
+    def leg_event(
+        self, target: twiml.DialTarget, attempt: DialAttempt, event: str, status: str
+    ) -> None:
+        """The leg's ``statusCallback``, for the events it subscribed to."""
+        if target.status_callback is None or event not in target.status_callback_event:
+            return
+        sequence = self._sequence.get(attempt.call_sid, 0)
+        self._sequence[attempt.call_sid] = sequence + 1
+        params = self.leg_params(target, attempt, status)
+        params.update(
+            CallbackSource="call-progress-events",
+            SequenceNumber=str(sequence),
+            Timestamp=format_datetime(datetime.now(UTC)),
+        )
+        if event == "completed":
+            answered = attempt.answered_at
+            duration = round((attempt.ended_at or answered or 0) - answered) if answered else 0
+            params["CallDuration"] = str(duration)
+        self.call.post_async(
+            "leg-status", target.status_callback, target.status_callback_method, params
+        )
+
+    def whisper(self, target: twiml.DialTarget, attempt: DialAttempt) -> bool:
+        """Run the whisper document on the agent's leg; whether the legs get bridged."""
+        url, method = target.url or "", target.method
+        for _ in range(_WHISPER_DOCUMENTS):
+            params = self.leg_params(target, attempt, "in-progress")
+            exchange = self.call.request("whisper", url, method, params)
+            if exchange.error is not None:
+                self.call.result.errors.append(exchange.error)
+                return False
+            try:
+                verbs = self.call.document(exchange)
+            except twiml.TwimlError as exc:
+                kind = "unsupported" if exc.code is None else "dial"
+                exchange.error = self.call.error(kind, exc.code, f"whisper: {exc}", exchange.url)
+                return False
+            outcome = self.run_whisper(verbs, attempt, exchange.url)
+            if not isinstance(outcome, twiml.Redirect):
+                return outcome
+            url, method = outcome.url, outcome.method
+        self.call.error("dial", None, f"whisper: more than {_WHISPER_DOCUMENTS} redirects", url)
+        return False
+
+    def run_whisper(
+        self, verbs: list[twiml.Verb], attempt: DialAttempt, url: str
+    ) -> twiml.Redirect | bool:
+        """True: bridge; False: the agent's leg hung up; a ``Redirect``: fetch that next."""
+        pace = self.call.say_pace
+        for verb in verbs:
+            if isinstance(verb, twiml.Say):
+                for _ in range(verb.loop or 1000):
+                    attempt.whisper.append(verb.text)
+                    if pace:
+                        self.call.sleep(len(verb.text.split()) / pace)
+            elif isinstance(verb, twiml.Play):
+                attempt.whisper.append(f"[play {verb.url}]")
+            elif isinstance(verb, twiml.Pause):
+                self.call.sleep(verb.length)
+            elif isinstance(verb, twiml.Hangup | twiml.Reject):
+                return False
+            elif isinstance(verb, twiml.Redirect):
+                return verb
+            else:
+                name = type(verb).__name__
+                self.call.error(
+                    "dial",
+                    twiml.DOCUMENT_PARSE_FAILURE,
+                    f"whisper: <{name}> is not allowed in a <Number url> document",
+                    url,
+                )
+                return False
+        return True
