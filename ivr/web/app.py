@@ -84,7 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     base_url, token = check_config(config)
     services = services or build_services(config)
     services.warm_prompts()
-    services.load_speech_model()
+    services.load_speech_model(int(config["ASR_WARM_RECOGNIZERS"]))
     services.watch_flows()
     urls = twiml.Urls(base_url)
 
@@ -250,6 +250,7 @@ def _health(services: Services) -> dict[str, Any]:
         "nlu_url": services.nlu.url,
         "speech_model": str(services.recognizers.model_path) if services.recognizers else None,
         "database": _database_health(services),
+        "prompts": "ready" if services.prompts_ready.is_set() else "warming",
     }
 
 

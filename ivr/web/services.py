@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.engine.actions import Say
 from bot.flow.model import Flow
 from bot.nlu.rasa import RasaNLU
 from bot.nlu.result import NLUResult, NLUUnavailable
@@ -23,6 +24,7 @@ from ivr.call.handover import HandoverBoard
 from ivr.flow_source import FlowSource
 from ivr.store import Store, StoreUnavailable, database_url
 from voice import asr
+from voice.listener import Listener
 from voice.prompt_cache import PromptCache
 from voice.tts import Pyttsx3Synthesizer
 
@@ -106,6 +108,7 @@ class Services:
     board: HandoverBoard = field(default_factory=HandoverBoard)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     store_error: str | None = None
+    prompts_ready: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -147,22 +150,47 @@ class Services:
         self.flows.on_change(lambda flow: self.warm_prompts(flow))
         threading.Thread(target=loop, name="flow-watch", daemon=True).start()
 
-    def load_speech_model(self) -> threading.Thread | None:
-        """Load the Vosk model and one recogniser in the background, before the first call."""
+    def load_speech_model(self, recognizers: int = 2) -> threading.Thread | None:
+        """Load the Vosk model and warm ``recognizers`` recognisers in the background.
+
+        A new recogniser decodes its first utterances at about real time while Vosk expands
+        its graph; running the flow's own prompts through it first spares the first callers.
+        """
         pool = self.recognizers
         if pool is None:
             return None
-        thread = threading.Thread(
-            target=lambda: pool.release(pool.acquire()), name="asr-load", daemon=True
-        )
+
+        def load() -> None:
+            self.prompts_ready.wait(120)
+            speech = [
+                self.voice.get(Say(text, language, prompt.id))
+                for prompt in list(self.flow.all_prompts())[:3]
+                for language, text in prompt.text.items()
+                if "{" not in text and Say(text, language, prompt.id) in self.voice
+            ]
+            warmed = [pool.acquire() for _ in range(recognizers)]
+            for recognizer in warmed:
+                listener = Listener(recognizer)
+                for audio in speech:
+                    listener.feed(audio + b"\xff" * 8000)  # the prompt, then a second of silence
+            for recognizer in warmed:
+                pool.release(recognizer)
+            log.info("speech model ready", extra={"recognizers": len(warmed)})
+
+        thread = threading.Thread(target=load, name="asr-load", daemon=True)
         thread.start()
         return thread
 
     def warm_prompts(self, flow: Flow | None = None) -> threading.Thread:
         """Synthesise the flow's static prompts in the background."""
-        thread = threading.Thread(
-            target=self.voice.warm, args=(flow or self.flow,), name="tts-warm", daemon=True
-        )
+
+        def warm() -> None:
+            try:
+                self.voice.warm(flow or self.flow)
+            finally:
+                self.prompts_ready.set()
+
+        thread = threading.Thread(target=warm, name="tts-warm", daemon=True)
         thread.start()
         return thread
 
