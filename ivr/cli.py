@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from ivr.commands.call import call_command
 from ivr.commands.convtest import test_command
 from ivr.commands.flows import flows
 from ivr.commands.models import models
@@ -40,6 +41,7 @@ cli.add_command(simulate_command)
 cli.add_command(test_command)
 cli.add_command(run_command)
 cli.add_command(serve_command)
+cli.add_command(call_command)
 
 
 def main() -> None:

@@ -1,0 +1,148 @@
+"""``ivr call``: phone the server through the Twilio emulator and show what happened."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from ivr.config import load_config
+from ivr.emulator import AgentBehaviour, TwilioEmulator
+from ivr.emulator.audio import AudioFileError, read_wav_ulaw
+from ivr.emulator.call import ANSWERS
+from ivr.emulator.caller import Hangup, ScriptError, SpeakAudio, Step, WaitForBot, parse_script
+from ivr.emulator.timeline import format_entry, timeline
+from voice.tts import SynthesisFailed
+
+
+@click.command("call")
+@click.option(
+    "--script",
+    "script_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="What the caller does, one action per line (docs/emulator.md).",
+)
+@click.option(
+    "--audio",
+    "audio_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Say this WAV, wait for the bot to answer, hang up.",
+)
+@click.option(
+    "--url", default="http://127.0.0.1:8000", show_default=True, help="Where the server listens."
+)
+@click.option(
+    "--public-url",
+    default=None,
+    help="The address Twilio signs (default: IVR_PUBLIC_URL, else --url).",
+)
+@click.option("--auth-token", default=None, help="Signing key (default: TWILIO_AUTH_TOKEN).")
+@click.option("--from", "caller", default="+447700900123", show_default=True)
+@click.option("--to", "called", default="+442079460000", show_default=True)
+@click.option(
+    "--agent",
+    type=click.Choice(ANSWERS),
+    default="answered",
+    show_default=True,
+    help="What a dialled agent does.",
+)
+@click.option(
+    "--talk-seconds",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="How long an answering agent stays on the line.",
+)
+@click.option(
+    "--say-pace",
+    type=click.FloatRange(min=0),
+    default=2.5,
+    show_default=True,
+    help="Words per second of <Say> (0: no time).",
+)
+@click.option("--voice-path", default="/twilio/voice", show_default=True)
+@click.option("--status-path", default="/twilio/status", show_default=True)
+@click.option(
+    "--max-seconds",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="The caller hangs up after this long regardless.",
+)
+@click.option(
+    "--save-audio",
+    type=click.Path(dir_okay=False),
+    help="Write what the caller heard to this WAV file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as JSON.")
+def call_command(
+    script_path: str | None,
+    audio_path: str | None,
+    url: str,
+    public_url: str | None,
+    auth_token: str | None,
+    caller: str,
+    called: str,
+    agent: str,
+    talk_seconds: float,
+    say_pace: float,
+    voice_path: str,
+    status_path: str,
+    max_seconds: float,
+    save_audio: str | None,
+    as_json: bool,
+) -> None:
+    """Call the server as Twilio would: signed webhooks, TwiML, a real Media Stream.
+
+    Exits 1 if Twilio would have logged an error (a 403, bad TwiML, a refused stream...).
+    """
+    if (script_path is None) == (audio_path is None):
+        raise click.UsageError("give exactly one of --script or --audio")
+    config = load_config()
+    token = auth_token or config["TWILIO_AUTH_TOKEN"]
+    if not token:
+        raise SystemExit("call: no auth token: pass --auth-token or set TWILIO_AUTH_TOKEN")
+    steps = _steps(script_path, audio_path)
+    if logging.getLogger().getEffectiveLevel() == logging.INFO:
+        # The timeline says it all; per-request INFO lines would repeat it on stderr.
+        logging.getLogger("ivr.emulator").setLevel(logging.WARNING)
+    emulator = TwilioEmulator(
+        url, public_url or config["PUBLIC_URL"] or url, token, say_words_per_second=say_pace
+    )
+    try:
+        result = emulator.call(
+            steps,
+            caller=caller,
+            called=called,
+            voice_path=voice_path,
+            status_callback_path=status_path or None,
+            agent=AgentBehaviour(agent, talk_seconds=talk_seconds),
+            max_seconds=max_seconds,
+        )
+    except SynthesisFailed as exc:
+        raise SystemExit(f"call: cannot speak the script: {exc}") from None
+    if save_audio:
+        result.write_wav(save_audio)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for entry in timeline(result):
+            click.echo(format_entry(entry))
+    if not result.ok:
+        raise SystemExit(1)
+
+
+def _steps(script_path: str | None, audio_path: str | None) -> list[Step]:
+    if script_path is not None:
+        try:
+            return parse_script(Path(script_path).read_text(encoding="utf-8"), script_path)
+        except ScriptError as exc:
+            raise SystemExit(f"call: {exc}") from None
+    assert audio_path is not None  # checked by the caller
+    try:
+        audio = read_wav_ulaw(audio_path)
+    except AudioFileError as exc:
+        raise SystemExit(f"call: {exc}") from None
+    return [SpeakAudio(audio, label=Path(audio_path).name), WaitForBot(), Hangup()]
