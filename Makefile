@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 APP := .venv/.ready
 NLU := .venv-nlu/.ready
 
-.PHONY: run test env lint check bench clean
+.PHONY: run test env lint check bench bench-phone clean
 
 run: env ## create both environments, train the NLU model if the flows changed, start the services
 	.venv/bin/ivr run
@@ -24,6 +24,10 @@ check: env ## validate the flows
 
 bench: env ## NLU training, load and parse latency; writes docs/benchmarks.md
 	.venv/bin/python bench/nlu.py --write docs/benchmarks.md
+
+bench-phone: env ## turn latency and capacity of the phone line -> docs/benchmarks.md
+	.venv/bin/python bench/turn_latency.py --write docs/benchmarks.md
+	.venv/bin/python bench/capacity.py --write docs/benchmarks.md
 
 clean: ## remove the checkout's links to the cached environments (the cache stays)
 	rm -f .venv .venv-nlu

@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import random
-import re
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import cpu_model, percentile, write_section
 
 from bot.flow import load_flow
 from bot.flow.model import without_annotations
@@ -46,23 +46,6 @@ def utterances(examples: list[tuple[str, str]], count: int, seed: int = 7) -> li
             text = rng.choice(_FILLERS) + " ".join(words) + rng.choice(_ENDINGS)
         chosen.append((intent, text.lower()))
     return chosen
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (or the platform's guess)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -138,19 +121,8 @@ def main() -> None:
     )
     print(section)
     if args.write:
-        write_section(Path(args.write), section)
+        write_section(Path(args.write), SECTION, section)
         print(f"bench: wrote {args.write}", file=sys.stderr)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the ``## NLU (Rasa)`` section of ``path`` (or append it), keep the rest."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text, count=1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n")
 
 
 if __name__ == "__main__":

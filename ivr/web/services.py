@@ -203,7 +203,11 @@ def build_services(config: Mapping[str, Any]) -> Services:
     model_path = asr.resolve_model_path(
         str(config.get("VOSK_MODEL") or "") or None, lang=str(config.get("VOSK_LANG") or "en-us")
     )
-    recognizers = asr.VoskRecognizerPool(model_path) if model_path is not None else None
+    recognizers = (
+        asr.VoskRecognizerPool(model_path, max_idle=int(config["ASR_POOL_IDLE"]))
+        if model_path is not None
+        else None
+    )
     if recognizers is None:
         log.error("no speech model: calls get an apology and a person. %s", asr.INSTALL_HINT)
     voice = PromptCache(Pyttsx3Synthesizer(), Path(config["CACHE_DIR"]) / "tts")

@@ -1,0 +1,125 @@
+"""The phone line as benchmarks run it: gunicorn, real Rasa, real Vosk, the emulator calling.
+
+The web process is the Procfile's ``web`` entry on a free port.
+
+The Korean test line (``tests/fixtures/flows/ko_line``) is used because the only Vosk model
+available here is Korean; its callers' speech is espeak-ng Korean.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from common import progress
+
+from bot.flow import load_flow
+from ivr.config import ROOT, load_config
+from ivr.emulator import TwilioEmulator
+from ivr.nlu_service import ensure_nlu_server, free_port
+from ivr.store import Store
+
+sys.path.insert(0, str(ROOT))  # the Korean line's fixtures live with the tests
+from tests.fixtures.ko_line import KO_LINE, KO_PHRASES
+
+PUBLIC_URL = "https://ivr.example.test"
+AUTH_TOKEN = "bench-auth-token"
+__all__ = ["KO_LINE", "KO_PHRASES", "PhoneServer", "phone_server"]
+
+
+@dataclass
+class PhoneServer:
+    """A running web process and how to reach its records."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    database_url: str
+
+    def emulator(self) -> TwilioEmulator:
+        """A Twilio stand-in that calls this server."""
+        return TwilioEmulator(self.url, PUBLIC_URL, AUTH_TOKEN, say_words_per_second=0)
+
+    def store(self) -> Store:
+        """The server's call records."""
+        return Store(self.database_url)
+
+    def rss_mib(self) -> float:
+        """Resident memory of the web process."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the web process has used."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def web_command(port: int) -> list[str]:
+    """The ``web`` entry of the Procfile."""
+    line = next(
+        entry.split(":", 1)[1]
+        for entry in (ROOT / "Procfile").read_text().splitlines()
+        if entry.startswith("web:")
+    )
+    return shlex.split(line.replace("${IVR_PORT:-8000}", str(port)))
+
+
+@contextmanager
+def phone_server(workdir: Path, flows: Path = KO_LINE, **env: str) -> Iterator[PhoneServer]:
+    """Train (or reuse) the flow's model, start Rasa and gunicorn, wait until both are ready."""
+    config = load_config({"NLU_URL": "", "NLU_TOKEN": ""})
+    progress(f"NLU model for {flows.name} (trains only if its examples changed) ...")
+    handle = ensure_nlu_server(config, load_flow(flows))
+    port = free_port()
+    database_url = f"sqlite:///{workdir}/calls.db"
+    environment = {
+        **os.environ,
+        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "IVR_MODE": "production",
+        "IVR_FLOWS": str(flows),
+        "IVR_NLU_URL": handle.url,
+        "IVR_NLU_TOKEN": handle.token,
+        "IVR_PUBLIC_URL": PUBLIC_URL,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "DATABASE_URL": database_url,
+        "IVR_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    log = (workdir / "web.log").open("wb")
+    process = subprocess.Popen(
+        web_command(port), env=environment, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
+    server = PhoneServer(f"http://127.0.0.1:{port}", process, database_url)
+    try:
+        progress("waiting for the web process: NLU, prompts, speech model ...")
+        deadline = time.monotonic() + 300
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"bench: the web process exited; see {workdir / 'web.log'}")
+            try:
+                health = httpx.get(f"{server.url}/healthz", timeout=2).json()
+                if health["ready"] and health["prompts"] == "ready":
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: the web process was not ready within 5 minutes")
+            time.sleep(0.5)
+        time.sleep(5)  # the speech model's warm-up runs after the prompts
+        yield server
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+        if handle.owned:
+            handle.stop()
