@@ -202,9 +202,15 @@ class CallResult:
         write_wav_ulaw(path, self.audio)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: times as seconds since the call started, the audio left out."""
+        """JSON-ready: times as seconds since the call started; audio and sent media left out.
+
+        The caller's media frames (50 a second) are summarised as ``media_sent``; every other
+        sent message is listed.
+        """
         data = asdict(self)
         data.pop("audio")
+        data["sent"] = [m for m in data["sent"] if m["event"] != "media"]
+        data["media_sent"] = sum(1 for m in self.sent if m.event == "media")
         data["audio_seconds"] = len(self.audio) / 8000
         data["duration"] = round(self.duration, 3)
         data["ok"] = self.ok
