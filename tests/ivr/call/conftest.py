@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import pytest
-from numpy.typing import NDArray
 
 from bot.dialogue import Dialogue
 from bot.engine import Engine
@@ -23,7 +21,7 @@ from ivr.call.pipeline import CallPipeline
 from ivr.call.recorder import CallRecorder
 from ivr.store import Store
 from tests.bot.engine_flow import make_flow, nlu
-from voice import asr, codec
+from voice import asr
 from voice.listener import Listener
 from voice.prompt_cache import PromptCache
 from voice.tts import EspeakNgSynthesizer
@@ -98,11 +96,6 @@ class Rig:
 @pytest.fixture(scope="session")
 def prompt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("tts")
-
-
-@pytest.fixture(scope="session")
-def speech_ulaw(speech_8k: dict[str, NDArray[np.int16]]) -> dict[str, bytes]:
-    return {name: codec.encode_ulaw(pcm) for name, pcm in speech_8k.items()}
 
 
 @pytest.fixture
