@@ -42,10 +42,14 @@ DEFAULTS: Mapping[str, Any] = {
     "DIAL_TIMEOUT": 20,  # IVR_DIAL_TIMEOUT: seconds an agent's phone rings before a callback offer
     "TURN_SILENCE_MS": 600,  # IVR_TURN_SILENCE_MS: silence that always ends a caller's turn
     "TURN_STABLE_SILENCE_MS": 300,  # IVR_TURN_STABLE_SILENCE_MS: ends it sooner if words are stable
-    "ASR_WARM_RECOGNIZERS": 2,
-    "ASR_POOL_IDLE": 32,  # IVR_ASR_POOL_IDLE: idle recognisers kept warm for the next calls  # IVR_ASR_WARM_RECOGNIZERS: recognisers warmed up at start-up
+    "ASR_WARM_RECOGNIZERS": 2,  # IVR_ASR_WARM_RECOGNIZERS: recognisers warmed up at start-up
+    "ASR_POOL_IDLE": 32,  # IVR_ASR_POOL_IDLE: idle recognisers kept warm for the next calls
     "BARGE_IN_MS": 120,  # IVR_BARGE_IN_MS: speech over a prompt that interrupts it (noise guard)
 }
+
+#: Signs requests in development when TWILIO_AUTH_TOKEN is unset (the server and `ivr call`
+#: agree on it); production refuses to start without a real token.
+DEVELOPMENT_AUTH_TOKEN = "ivr-development-token"
 
 #: Settings read from a conventional variable name instead of ``IVR_<KEY>``.
 ENV_NAMES: Mapping[str, str] = {

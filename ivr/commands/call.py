@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ivr.config import load_config
+from ivr.config import DEVELOPMENT_AUTH_TOKEN, load_config
 from ivr.emulator import AgentBehaviour, TwilioEmulator
 from ivr.emulator.audio import AudioFileError, read_wav_ulaw
 from ivr.emulator.call import ANSWERS
@@ -102,6 +102,8 @@ def call_command(
         raise click.UsageError("give exactly one of --script or --audio")
     config = load_config()
     token = auth_token or config["TWILIO_AUTH_TOKEN"]
+    if not token and config["MODE"] == "development":
+        token = DEVELOPMENT_AUTH_TOKEN  # what `ivr serve` uses when no token is set
     if not token:
         raise SystemExit("call: no auth token: pass --auth-token or set TWILIO_AUTH_TOKEN")
     steps = _steps(script_path, audio_path)

@@ -23,7 +23,7 @@ from flask_sock import Sock  # type: ignore[import-untyped]
 from ivr.call import next_step
 from ivr.call.handover import Handover
 from ivr.call.next_step import DialPerson, EndCall, NextStep, OfferCallback
-from ivr.config import load_config
+from ivr.config import DEVELOPMENT_AUTH_TOKEN, load_config
 from ivr.store import EventRecord, StoreUnavailable
 from ivr.twilio.signature import TwilioSignature
 from ivr.web import twiml
@@ -32,9 +32,6 @@ from ivr.web.security import require_signatures
 from ivr.web.services import Services, build_services
 
 log = logging.getLogger(__name__)
-
-#: Used only in development when no token is configured, so local tools can sign requests.
-DEVELOPMENT_AUTH_TOKEN = "ivr-development-token"
 
 
 class ConfigurationError(SystemExit):
