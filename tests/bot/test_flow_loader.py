@@ -57,6 +57,7 @@ def test_valid_fixture_loads_into_typed_objects() -> None:
         "connecting",
         "technical_problem",
         "outside_hours",
+        "no_agent",
         "goodbye",
     }
     assert flow.system_prompts["clarify"].id == "system:clarify"
