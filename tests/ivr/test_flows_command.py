@@ -28,7 +28,7 @@ def test_check_ok() -> None:
     result = CliRunner().invoke(flows, ["check", str(VALID)])
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"{display_path(VALID)}: OK — 7 steps, 5 intents, 15 prompts, languages en\n"
+        f"{display_path(VALID)}: OK — 7 steps, 5 intents, 16 prompts, languages en\n"
     )
 
 

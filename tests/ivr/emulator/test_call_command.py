@@ -136,7 +136,7 @@ def test_usage_errors(tmp_path: Path) -> None:
     done = ivr_call("--script", str(script), "--auth-token", "x")
     assert done.returncode == 1
     assert f"{script}:2: 'shout: hi' is not one of" in done.stderr
-    done = ivr_call("--script", str(script))
-    assert done.returncode == 1 and "TWILIO_AUTH_TOKEN" in done.stderr
+    done = ivr_call("--script", str(script), env={"IVR_MODE": "production"})
+    assert done.returncode == 1 and "TWILIO_AUTH_TOKEN" in done.stderr  # no development token
     done = ivr_call("--auth-token", "x")
     assert done.returncode == 2 and "exactly one of --script or --audio" in done.stderr
