@@ -123,7 +123,7 @@ class _StreamClient(simple_websocket.Client):  # type: ignore[misc]  # untyped b
         """Close (if still open), wait for the reader thread, release the socket."""
         if self.connected:
             with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):
-                simple_websocket.Base.close(self)
+                simple_websocket.ws.Base.close(self)
         self.thread.join(timeout)
         if self.thread.is_alive():  # the server never answered our close: wake the reader
             with contextlib.suppress(OSError):

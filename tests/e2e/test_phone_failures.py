@@ -173,3 +173,13 @@ def test_calls_are_recorded_in_postgresql_too(live_server: Callable[..., LiveSer
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
     assert record is not None and record.outcome == "transfer" and record.status == "completed"
     assert "postgresql" in server.services.store.url  # type: ignore[union-attr]
+
+
+def test_a_caller_who_hangs_up_mid_call_is_recorded_with_no_transfer(server: LiveServer) -> None:
+    result = call(server, WaitForBot(15), Hangup())
+    assert result.ok, result.errors
+    assert not result.dials and result.status == "completed"
+    assert paths(result) == ["/twilio/voice", "/twilio/status"]  # no Connect action after a stop
+    record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
+    assert record is not None and record.outcome is None and record.status == "completed"
+    assert "caller_hung_up" in {e.kind for e in record.events}
