@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot.engine import Engine, Session
 from bot.engine.actions import Action
+from bot.engine.base import is_confident
 from bot.engine.events import (
     CallEnded,
     CallStarted,
@@ -75,15 +76,33 @@ class Dialogue:
         )
         return Reply(actions)
 
-    def hear(self, text: str, now: datetime, asr_confidence: float | None = None) -> Reply:
-        """The caller said ``text``: understand it, then step."""
+    def understand(self, text: str) -> tuple[NLUResult | None, str | None, float]:
+        """Ask the NLU about ``text``: the result (or ``None`` and why not) and the time taken."""
         started = time.perf_counter()
         try:
             result: NLUResult | None = self.nlu.parse(text)
             error = None
         except NLUUnavailable as failure:
             result, error = None, failure.reason
-        nlu_ms = (time.perf_counter() - started) * 1000
+        return result, error, (time.perf_counter() - started) * 1000
+
+    def is_confident(self, result: NLUResult | None) -> bool:
+        """Whether the engine would act on ``result`` without asking again."""
+        return result is not None and is_confident(result, self.engine.flow)
+
+    def hear(
+        self,
+        text: str,
+        now: datetime,
+        asr_confidence: float | None = None,
+        understood: tuple[NLUResult | None, str | None, float] | None = None,
+    ) -> Reply:
+        """The caller said ``text``: understand it (unless ``understood`` already), then step.
+
+        ``understood`` is :meth:`understand`'s answer for the same text, asked while the
+        caller was still pausing, so the turn need not wait for the NLU again.
+        """
+        result, error, nlu_ms = understood or self.understand(text)
         event = SpeechRecognized(text, result, nlu_error=error, asr_confidence=asr_confidence)
         reply = Reply(self._step(event, now), result, error, nlu_ms)
         self._log_turn(reply)

@@ -41,7 +41,7 @@ DEFAULTS: Mapping[str, Any] = {
     "AGENT_NUMBERS": "",  # IVR_AGENT_NUMBERS: "billing=+44...,faults=+44...,*=+44..." per queue
     "DIAL_TIMEOUT": 20,  # IVR_DIAL_TIMEOUT: seconds an agent's phone rings before a callback offer
     "TURN_SILENCE_MS": 600,  # IVR_TURN_SILENCE_MS: silence that always ends a caller's turn
-    "TURN_STABLE_SILENCE_MS": 300,  # IVR_TURN_STABLE_SILENCE_MS: ends it sooner if words are stable
+    "TURN_CONFIDENT_SILENCE_MS": 300,  # IVR_TURN_CONFIDENT_SILENCE_MS: ends it if understood
     "ASR_WARM_RECOGNIZERS": 2,  # IVR_ASR_WARM_RECOGNIZERS: recognisers warmed up at start-up
     "ASR_POOL_IDLE": 32,  # IVR_ASR_POOL_IDLE: idle recognisers kept warm for the next calls
     "BARGE_IN_MS": 120,  # IVR_BARGE_IN_MS: speech over a prompt that interrupts it (noise guard)

@@ -96,7 +96,7 @@ def heard_on_a_call(model_path: Path, ulaw: bytes) -> list[str]:
     listener = Listener(
         asr.VoskRecognizer(model_path),
         TurnConfig(silence_ms=600, start_ms=120),
-        stable_silence_ms=300,
+        prepare_ms=150,
     )
     stream = SILENCE * PHONE_RATE + ulaw + SILENCE * (2 * PHONE_RATE)
     events = [e for i in range(0, len(stream), FRAME) for e in listener.feed(stream[i : i + FRAME])]

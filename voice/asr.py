@@ -72,6 +72,13 @@ class Recognizer(Protocol):
         """Finish the turn: return its transcript and get ready for the next one."""
         ...
 
+    def flush(self) -> str:
+        """Settle the words heard so far (the caller paused) and return the turn's text.
+
+        The turn goes on: later audio adds to it, and :meth:`final` returns all of it.
+        """
+        ...
+
     def reset(self) -> None:
         """Drop whatever was heard in the current turn."""
         ...
@@ -215,6 +222,16 @@ class VoskRecognizer:
             return None
         self._last_partial = text
         return Partial(text) if text else None
+
+    def flush(self) -> str:
+        """Finalise the decoder's current segment and return the turn's words so far.
+
+        Vosk's partial words lag the audio by a few hundred milliseconds; finalising catches
+        up at once. The segment is kept, so the turn can go on if the caller does.
+        """
+        self._segments.append(json.loads(self._recognizer.FinalResult()))
+        self._last_partial = _join([str(s.get("text", "")) for s in self._segments])
+        return self._last_partial
 
     def final(self) -> Transcript:
         """Close the turn and return its words; the recogniser is then ready for the next turn."""

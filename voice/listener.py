@@ -5,17 +5,19 @@ rate, decides where turns begin and end (:mod:`voice.turns`) and feeds the recog
 while the caller speaks, with a short pre-roll so the first syllable is not lost. Silence
 between turns costs no recognition time, which is what lets many calls share two cores.
 
-End of turn: the turn ends after ``TurnConfig.silence_ms`` of silence, or sooner, after
-``stable_silence_ms``, when the recogniser's words have not changed for that long either.
-Callers who pause mid-sentence usually pause while a word is still being decoded; a caller who
-has finished has stable words and silence together.
+End of turn: the turn ends after ``TurnConfig.silence_ms`` of silence. Sooner is possible:
+after ``prepare_ms`` of silence the listener settles the recogniser's words (Vosk's partial
+words lag the audio; settling catches up) and reports :class:`Paused` with them. The pipeline
+can understand those words while the caller is still silent and, if they already make sense,
+call :meth:`Listener.end_now` a little later instead of waiting for the full silence. If the
+caller goes on speaking, the turn simply continues.
 
 Usage::
 
-    listener = Listener(recognizer, TurnConfig(silence_ms=600), stable_silence_ms=300)
+    listener = Listener(recognizer, TurnConfig(silence_ms=600), prepare_ms=150)
     listener.bot_speaking = True          # speech onset is then also a BargeIn
     for event in listener.feed(ulaw):     # 20 ms of Twilio audio, or any length
-        ...                               # SpeechStarted, BargeIn, Heard, TurnDiscarded
+        ...                               # SpeechStarted, BargeIn, Paused, Heard, TurnDiscarded
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class Heard:
         end_of_turn_ms: Stream time from the caller's last voiced frame to that judgement.
         asr_ms: Wall time the final recognition took.
         speech_ms: Voiced audio in the turn.
-        early: Whether stable words ended the turn before the full silence.
+        early: Whether the turn was ended before the full silence (see ``end_now``).
     """
 
     text: str
@@ -55,11 +57,19 @@ class Heard:
     early: bool
 
 
+@dataclass(frozen=True)
+class Paused:
+    """The caller paused mid-turn; ``text`` is every word of the turn so far, settled."""
+
+    text: str
+    at_ms: int
+
+
 class RecognitionFailed(RuntimeError):
     """The recogniser raised; the call cannot be understood any more."""
 
 
-ListenEvent: TypeAlias = SpeechStarted | BargeIn | Heard | TurnDiscarded
+ListenEvent: TypeAlias = SpeechStarted | BargeIn | Paused | Heard | TurnDiscarded
 
 
 class Listener:
@@ -68,8 +78,8 @@ class Listener:
     Args:
         recognizer: This call's recogniser (its ``sample_rate`` decides the resampling).
         config: Turn settings; its ``sample_rate`` is replaced by the recogniser's.
-        stable_silence_ms: Silence that ends a turn when the words are stable too; 0 turns
-            the early end off.
+        prepare_ms: Silence after which the words so far are settled and reported as
+            :class:`Paused`; 0 never reports pauses.
         preroll_ms: Audio before the detected onset that the recogniser still gets.
     """
 
@@ -78,18 +88,17 @@ class Listener:
         recognizer: Recognizer,
         config: TurnConfig | None = None,
         *,
-        stable_silence_ms: int = 300,
+        prepare_ms: int = 150,
         preroll_ms: int = 300,
     ) -> None:
         self.recognizer = recognizer
         rate = recognizer.sample_rate
         self.detector = TurnDetector(replace(config or TurnConfig(), sample_rate=rate))
-        self.stable_silence_ms = stable_silence_ms
+        self.prepare_ms = prepare_ms
         self._resampler = codec.Resampler(PHONE_RATE, rate) if rate != PHONE_RATE else None
         frame_ms = self.detector.config.frame_ms
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // frame_ms))
-        self._words = ""
-        self._words_changed_ms = 0
+        self._settled = False  # the words were settled in the current pause
 
     @property
     def bot_speaking(self) -> bool:
@@ -104,6 +113,11 @@ class Listener:
     def in_speech(self) -> bool:
         """Whether the caller is mid-turn."""
         return self.detector.in_speech
+
+    @property
+    def trailing_silence_ms(self) -> int:
+        """Silence since the caller last spoke, within a turn (0 outside one)."""
+        return self.detector.trailing_silence_ms
 
     @property
     def stream_ms(self) -> int:
@@ -141,10 +155,25 @@ class Listener:
                 self._listen(chunk)
             else:
                 self._preroll.append(chunk)
-        early = self._early_end()
-        if early is not None:
-            events.append(early)
+        if self.detector.trailing_silence_ms == 0:
+            self._settled = False  # speaking again (or between turns)
+        elif (
+            self.prepare_ms
+            and not self._settled
+            and (self.detector.trailing_silence_ms >= self.prepare_ms)
+        ):
+            self._settled = True
+            events.append(Paused(self._flush(), self.detector.stream_ms))
         return events
+
+    def end_now(self) -> Heard | TurnDiscarded | None:
+        """End the turn in progress now (its words already made sense); ``None`` if none."""
+        ended = self.detector.end_turn()
+        if isinstance(ended, TurnEnded):
+            return self._finish(ended, early=True)
+        if ended is not None:
+            self._forget()
+        return ended
 
     def reset(self) -> None:
         """Drop a turn in progress (the bot stopped listening)."""
@@ -153,27 +182,15 @@ class Listener:
 
     def _listen(self, pcm: bytes) -> None:
         try:
-            partial = self.recognizer.accept(pcm)
+            self.recognizer.accept(pcm)
         except Exception as failure:
             raise RecognitionFailed(f"recogniser failed on audio: {failure!r}") from failure
-        if partial is not None and partial.text != self._words:
-            self._words = partial.text
-            self._words_changed_ms = self.detector.stream_ms
 
-    def _early_end(self) -> Heard | TurnDiscarded | None:
-        """End the turn now if the caller is silent and their words have settled."""
-        if not self.stable_silence_ms or not self._words or not self.detector.in_speech:
-            return None
-        if self.detector.trailing_silence_ms < self.stable_silence_ms:
-            return None
-        if self.detector.stream_ms - self._words_changed_ms < self.stable_silence_ms:
-            return None
-        ended = self.detector.end_turn()
-        if isinstance(ended, TurnEnded):
-            return self._finish(ended, early=True)
-        if ended is not None:
-            self._forget()
-        return ended
+    def _flush(self) -> str:
+        try:
+            return self.recognizer.flush()
+        except Exception as failure:
+            raise RecognitionFailed(f"recogniser failed to settle: {failure!r}") from failure
 
     def _finish(self, ended: TurnEnded, *, early: bool) -> Heard:
         started = time.perf_counter()
@@ -182,7 +199,7 @@ class Listener:
         except Exception as failure:
             raise RecognitionFailed(f"recogniser failed to finish: {failure!r}") from failure
         asr_ms = (time.perf_counter() - started) * 1000
-        self._words = ""
+        self._settled = False
         return Heard(
             text=transcript.text,
             confidence=transcript.confidence,
@@ -195,4 +212,4 @@ class Listener:
 
     def _forget(self) -> None:
         self.recognizer.reset()
-        self._words = ""
+        self._settled = False

@@ -23,17 +23,21 @@ from typing import Protocol
 from bot.dialogue import Dialogue, Reply
 from bot.engine.actions import Action, Listen, Say, describe
 from bot.flow.model import SlotType
+from bot.nlu.result import NLUResult
 from ivr.call.handover import Handover, HandoverBoard
 from ivr.call.keypad import Keypad
 from ivr.call.playback import Playback
 from ivr.call.recorder import CallRecorder
 from ivr.store import TurnRecord
-from voice.listener import Heard, Listener, RecognitionFailed
+from voice.listener import Heard, Listener, Paused, RecognitionFailed
 from voice.prompt_cache import PromptCache
 from voice.tts import SynthesisFailed
 from voice.turns import BargeIn, SpeechStarted, TurnDiscarded
 
 log = logging.getLogger(__name__)
+
+#: What the NLU made of some words: the result (or None), why not, and the milliseconds taken.
+Understood = tuple[NLUResult | None, str | None, float]
 
 
 class Outbox(Protocol):
@@ -115,6 +119,9 @@ class CallPipeline:
         recorder: The call's record in the store.
         board: Where the handover is left for the next request from Twilio.
         clock: Wall-clock time for the engine (business hours, turn times).
+        confident_silence_ms: A pause this long ends the caller's turn when the words so far
+            are already understood with confidence (the NLU is asked during the pause); 0
+            always waits for the listener's full silence.
     """
 
     def __init__(
@@ -126,6 +133,7 @@ class CallPipeline:
         recorder: CallRecorder,
         board: HandoverBoard,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        confident_silence_ms: int = 300,
     ) -> None:
         self.call_id = dialogue.call_id
         self.dialogue = dialogue
@@ -135,6 +143,7 @@ class CallPipeline:
         self.recorder = recorder
         self.board = board
         self.clock = clock
+        self.confident_silence_ms = confident_silence_ms
         self.playback = Playback()
         self.keypad = Keypad()
         self.handover: Handover | None = None
@@ -145,6 +154,7 @@ class CallPipeline:
         self._waiting_since_ms: int | None = None
         self._stream_ms = 0  # caller audio received: the clock when there is no listener
         self._lag = LagMeter()
+        self._prepared: tuple[str, Understood] | None = None  # NLU of a pause's words
 
     # --- what the stream reports ---------------------------------------------------------
 
@@ -205,11 +215,37 @@ class CallPipeline:
                 self._waiting_since_ms = None
             elif isinstance(event, BargeIn):
                 self._interrupt("speech", event.at_ms)
+            elif isinstance(event, Paused):
+                self._prepare(event)
             elif isinstance(event, Heard):
                 self._heard(event, timing)
             elif isinstance(event, TurnDiscarded):
                 self._start_waiting()
+        self._maybe_end_early(timing)
         self._tick()
+
+    def _prepare(self, paused: Paused) -> None:
+        """The caller paused: understand their words now, while they may still be silent."""
+        self._prepared = None
+        listening = self._listening
+        if self.handover is not None or listening is None or listening.expect != "intent":
+            return
+        if paused.text:
+            self._prepared = (paused.text, self.dialogue.understand(paused.text))
+
+    def _maybe_end_early(self, timing: TurnTiming) -> None:
+        """End the turn at a short pause when its words were already understood confidently."""
+        listener = self.listener
+        if self._prepared is None or listener is None or not self.confident_silence_ms:
+            return
+        if listener.trailing_silence_ms < self.confident_silence_ms:
+            return
+        _, understood = self._prepared
+        if not self.dialogue.is_confident(understood[0]):
+            return
+        heard = listener.end_now()
+        if isinstance(heard, Heard):
+            self._heard(heard, timing)
 
     def _heard(self, heard: Heard, timing: TurnTiming) -> None:
         if self.handover is not None:
@@ -220,7 +256,12 @@ class CallPipeline:
             return
         timing.stages["end_of_turn"] = heard.end_of_turn_ms
         timing.stages["asr"] = round(heard.asr_ms, 2)
-        reply = self.dialogue.hear(heard.text, self.clock(), asr_confidence=heard.confidence)
+        prepared, self._prepared = self._prepared, None
+        understood = prepared[1] if prepared and prepared[0] == heard.text else None
+        reply = self.dialogue.hear(
+            heard.text, self.clock(), asr_confidence=heard.confidence, understood=understood
+        )
+        timing.stages["nlu_in_pause"] = float(understood is not None)
         if reply.nlu_ms is not None:
             timing.stages["nlu"] = round(reply.nlu_ms, 2)
         self._perform(reply, timing, kind="speech", asr_confidence=heard.confidence)

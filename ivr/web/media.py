@@ -172,14 +172,14 @@ def _pipeline(
     services: Services, start: StreamStarted, outbox: StreamOutbox, recognizer: Any
 ) -> CallPipeline:
     config = services.config
+    confident_ms = int(config["TURN_CONFIDENT_SILENCE_MS"])
     listener = None
     if recognizer is not None:
         turn = TurnConfig(
             silence_ms=int(config["TURN_SILENCE_MS"]), start_ms=int(config["BARGE_IN_MS"])
         )
-        listener = Listener(
-            recognizer, turn, stable_silence_ms=int(config["TURN_STABLE_SILENCE_MS"])
-        )
+        # Words are settled and understood halfway through the short pause, ready at its end.
+        listener = Listener(recognizer, turn, prepare_ms=confident_ms // 2)
     dialogue = Dialogue(Engine(services.flow), services.nlu, start.call_id)
     return CallPipeline(
         dialogue=dialogue,
@@ -189,4 +189,5 @@ def _pipeline(
         recorder=CallRecorder(services.store, start.call_id),
         board=services.board,
         clock=services.clock,
+        confident_silence_ms=confident_ms,
     )

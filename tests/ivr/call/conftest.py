@@ -63,13 +63,14 @@ class TableNLU:
 
     def __init__(self, intent: str | None = "billing_question") -> None:
         self.intent = intent
+        self.confidence = 0.95
         self.heard: list[str] = []
 
     def parse(self, text: str) -> NLUResult:
         self.heard.append(text)
         if self.intent is None:
             raise NLUUnavailable("connection refused")
-        return nlu(text, (self.intent, 0.95))
+        return nlu(text, (self.intent, self.confidence))
 
 
 @dataclass
@@ -107,7 +108,7 @@ def make_rig(model_path: Path, prompt_dir: Path, tmp_path: Path) -> Iterator[Cal
         *,
         listener: bool = True,
         synthesizer: object | None = None,
-        stable_silence_ms: int = 300,
+        confident_silence_ms: int = 300,
     ) -> Rig:
         store = Store(f"sqlite:///{tmp_path}/calls-{len(stores)}.db")
         stores.append(store)
@@ -120,7 +121,7 @@ def make_rig(model_path: Path, prompt_dir: Path, tmp_path: Path) -> Iterator[Cal
             Listener(
                 asr.VoskRecognizer(model_path),
                 TurnConfig(start_ms=100),
-                stable_silence_ms=stable_silence_ms,
+                prepare_ms=confident_silence_ms // 2,
             )
             if listener
             else None
@@ -133,6 +134,7 @@ def make_rig(model_path: Path, prompt_dir: Path, tmp_path: Path) -> Iterator[Cal
             recorder=CallRecorder(store, call_id),
             board=board,
             clock=lambda: OPEN,
+            confident_silence_ms=confident_silence_ms,
         )
         return Rig(pipeline, outbox, table, board, store)
 

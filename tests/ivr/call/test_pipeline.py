@@ -44,20 +44,34 @@ def test_speech_is_recognised_understood_and_answered_with_stage_timings(
     assert record.turns[-1].latency_ms["end_of_turn"] == timing.stages["end_of_turn"]
 
 
-def test_stable_words_end_the_turn_before_the_full_silence(
+def test_confidently_understood_words_end_the_turn_at_a_short_pause(
     make_rig: Callable[..., Rig], speech_ulaw: dict[str, bytes]
 ) -> None:
     waits = {}
-    for stable in (300, 0):
-        rig = make_rig(stable_silence_ms=stable)
+    for confident_ms in (300, 0):
+        rig = make_rig(confident_silence_ms=confident_ms)
         rig.pipeline.started(None, None, None)
         rig.echo_marks()
         rig.speak(speech_ulaw["thanks"])
         rig.silence(800)
         assert rig.pipeline.last_timing is not None
-        waits[stable] = rig.pipeline.last_timing.stages["end_of_turn"]
-    assert waits[0] >= 600  # the full silence
-    assert waits[300] < waits[0]
+        waits[confident_ms] = rig.pipeline.last_timing.stages
+        assert len(rig.nlu.heard) == 1  # understood once, during the pause or after it
+    assert waits[0]["end_of_turn"] >= 600 and waits[0]["nlu_in_pause"] == 0
+    assert waits[300]["end_of_turn"] < 400 and waits[300]["nlu_in_pause"] == 1
+
+
+def test_unclear_words_wait_for_the_full_silence(
+    make_rig: Callable[..., Rig], speech_ulaw: dict[str, bytes]
+) -> None:
+    rig = make_rig()
+    rig.nlu.confidence = 0.3  # under the flow's threshold: the bot will ask again
+    rig.pipeline.started(None, None, None)
+    rig.echo_marks()
+    rig.speak(speech_ulaw["thanks"])
+    rig.silence(800)
+    assert rig.pipeline.last_timing is not None
+    assert rig.pipeline.last_timing.stages["end_of_turn"] >= 600
 
 
 def test_speech_over_a_prompt_clears_it_within_the_onset_and_the_bot_listens(
