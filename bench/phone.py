@@ -108,14 +108,13 @@ def phone_server(workdir: Path, flows: Path = KO_LINE, **env: str) -> Iterator[P
                 raise SystemExit(f"bench: the web process exited; see {workdir / 'web.log'}")
             try:
                 health = httpx.get(f"{server.url}/healthz", timeout=2).json()
-                if health["ready"] and health["prompts"] == "ready":
+                if health["ready"] and health["prompts"] == health["speech"] == "ready":
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit("bench: the web process was not ready within 5 minutes")
             time.sleep(0.5)
-        time.sleep(5)  # the speech model's warm-up runs after the prompts
         yield server
     finally:
         process.terminate()

@@ -248,6 +248,13 @@ def _health(services: Services) -> dict[str, Any]:
         "speech_model": str(services.recognizers.model_path) if services.recognizers else None,
         "database": _database_health(services),
         "prompts": "ready" if services.prompts_ready.is_set() else "warming",
+        "speech": (
+            "missing"
+            if services.recognizers is None
+            else "ready"
+            if services.speech_ready.is_set()
+            else "warming"
+        ),
     }
 
 

@@ -109,6 +109,7 @@ class Services:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     store_error: str | None = None
     prompts_ready: threading.Event = field(default_factory=threading.Event)
+    speech_ready: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -161,10 +162,16 @@ class Services:
             return None
 
         def load() -> None:
+            try:
+                warm()
+            finally:
+                self.speech_ready.set()
+
+        def warm() -> None:
             self.prompts_ready.wait(120)
             speech = [
                 self.voice.get(Say(text, language, prompt.id))
-                for prompt in list(self.flow.all_prompts())[:3]
+                for prompt in list(self.flow.all_prompts())[:2]
                 for language, text in prompt.text.items()
                 if "{" not in text and Say(text, language, prompt.id) in self.voice
             ]
