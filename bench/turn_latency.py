@@ -37,15 +37,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=50)
     parser.add_argument("--write", metavar="MARKDOWN", help="write/replace the section")
+    parser.add_argument(
+        "--confident-silence-ms",
+        type=int,
+        default=None,
+        help="IVR_TURN_CONFIDENT_SILENCE_MS for the server (0: always the full silence)",
+    )
     args = parser.parse_args()
 
     totals: list[float] = []
     own: list[float] = []
     stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
     early = 0
+    env = {}
+    if args.confident_silence_ms is not None:
+        env["IVR_TURN_CONFIDENT_SILENCE_MS"] = str(args.confident_silence_ms)
     with (
         tempfile.TemporaryDirectory(prefix="ivr-bench-") as workdir,
-        phone_server(Path(workdir)) as server,
+        phone_server(Path(workdir), **env) as server,
     ):
         emulator = server.emulator()
         progress("warm-up call (not measured) ...")
@@ -66,7 +75,7 @@ def main() -> None:
                 for stage in STAGES:
                     stages[stage].append(float(latency.get(stage, 0.0)))
                 own.append(total - float(latency.get("end_of_turn", 0.0)))
-                early += latency.get("end_of_turn", 600) < 600
+                early += latency.get("end_of_turn", 600) < 600  # the full silence is 600 ms
             progress(f"call {number}/{calls}: {len(totals)} turns so far")
         store.close()
 
@@ -83,11 +92,12 @@ def main() -> None:
         row("prompt audio (cache or synthesis), p50 / p95", stages["tts"]),
         row("send (media + mark), p50 / p95", stages["send"]),
         row("frame queue wait at the turn's end, p50 / p95", stages["queue"]),
-        ("turns ended early on stable words", f"{early} of {len(totals)}"),
+        ("turns ended at the short pause (words understood)", f"{early} of {len(totals)}"),
         ("mean total", f"{statistics.mean(totals):.0f} ms"),
     ]
+    title = SECTION if args.confident_silence_ms is None else f"{SECTION}, early end off"
     section = (
-        f"{SECTION}\n\n{machine()}.\nCommand: `{command_line('bench-phone')}`\n\n"
+        f"{title}\n\n{machine()}.\nCommand: `{command_line('bench-phone')}`\n\n"
         f"{table(rows)}\n\n"
         "Goal: total p50 ≤ 400 ms and p95 ≤ 600 ms; our processing p95 ≤ 60 ms. Twilio's\n"
         "published target for this gap is 885 ms. The caller is espeak-ng Korean speech streamed\n"
@@ -98,7 +108,7 @@ def main() -> None:
     )
     print(section)
     if args.write:
-        write_section(Path(args.write), SECTION, section)
+        write_section(Path(args.write), title, section)
         progress(f"wrote {args.write}")
 
 
