@@ -30,12 +30,15 @@ from ivr.twilio.media_stream import (
 )
 from ivr.web.services import Services
 from voice.listener import Listener
+from voice.recognizer_thread import RecognizerThread
 from voice.turns import TurnConfig
 
 log = logging.getLogger(__name__)
 
 #: A worker this far behind real time is logged: the machine is over capacity.
 BACKLOG_WARNING_FRAMES = 25
+#: A single step longer than this holds the call's audio back noticeably.
+SLOW_JOB_MS = 100
 
 
 class StreamOutbox:
@@ -85,13 +88,13 @@ class CallWorker:
 
     def __init__(self, call_id: str) -> None:
         self.call_id = call_id
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[str, Callable[[], None]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=f"call-{call_id[-8:]}", daemon=True)
         self._thread.start()
 
-    def submit(self, job: Callable[[], None]) -> None:
-        """Queue ``job`` behind everything already received."""
-        self._jobs.put(job)
+    def submit(self, what: str, job: Callable[[], None]) -> None:
+        """Queue ``job`` (named ``what`` in logs) behind everything already received."""
+        self._jobs.put((what, job))
         backlog = self._jobs.qsize()
         if backlog and backlog % BACKLOG_WARNING_FRAMES == 0:
             log.warning(
@@ -104,11 +107,19 @@ class CallWorker:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while (item := self._jobs.get()) is not None:
+            what, job = item
+            started = time.perf_counter()
             try:
                 job()
             except Exception:  # the pipeline guards itself; this is the last line of defence
                 log.exception("call worker job failed", extra={"call_id": self.call_id})
+            took_ms = (time.perf_counter() - started) * 1000
+            if took_ms > SLOW_JOB_MS:
+                log.warning(
+                    "slow call pipeline step",
+                    extra={"call_id": self.call_id, "step": what, "ms": round(took_ms, 1)},
+                )
 
 
 def serve_stream(ws: Any, services: Services) -> None:
@@ -142,29 +153,36 @@ def serve_stream(ws: Any, services: Services) -> None:
                 worker = CallWorker(event.call_id)
                 params = event.custom_parameters
                 worker.submit(
+                    "start",
                     lambda p=pipeline, e=params: p.started(
                         e.get("caller"), e.get("called"), e.get("language") or None
-                    )
+                    ),
                 )
             elif pipeline is None or worker is None:
                 continue  # media before start: nothing to attach it to
             elif isinstance(event, AudioReceived):
-                worker.submit(lambda p=pipeline, a=event.audio, t=received_at: p.audio(a, t))
+                worker.submit(
+                    "audio", lambda p=pipeline, a=event.audio, t=received_at: p.audio(a, t)
+                )
             elif isinstance(event, DtmfReceived):
-                worker.submit(lambda p=pipeline, d=event.digit: p.dtmf(d))
+                worker.submit("dtmf", lambda p=pipeline, d=event.digit: p.dtmf(d))
             elif isinstance(event, MarkPlayed):
-                worker.submit(lambda p=pipeline, n=event.name: p.marked(n))
+                worker.submit("mark", lambda p=pipeline, n=event.name: p.marked(n))
             elif isinstance(event, StreamStopped):
-                worker.submit(pipeline.stopped)
+                worker.submit("stop", pipeline.stopped)
                 break
             if outbox is not None and outbox.closed.is_set():
                 break
     finally:
         if worker is not None:
             if pipeline is not None and not pipeline.closed:
-                worker.submit(pipeline.stopped)  # the socket dropped under us
+                worker.submit("stop", pipeline.stopped)  # the socket dropped under us
             worker.finish()
         if recognizer is not None and services.recognizers is not None:
+            if pipeline is not None and isinstance(pipeline.listener, Listener):
+                threaded = pipeline.listener.recognizer
+                if isinstance(threaded, RecognizerThread):
+                    threaded.close()
             services.recognizers.release(recognizer)
 
 
@@ -179,7 +197,11 @@ def _pipeline(
             silence_ms=int(config["TURN_SILENCE_MS"]), start_ms=int(config["BARGE_IN_MS"])
         )
         # Words are settled and understood halfway through the short pause, ready at its end.
-        listener = Listener(recognizer, turn, prepare_ms=confident_ms // 2)
+        listener = Listener(
+            RecognizerThread(recognizer, name=f"asr-{start.call_id[-8:]}"),
+            turn,
+            prepare_ms=confident_ms // 2,
+        )
     dialogue = Dialogue(Engine(services.flow), services.nlu, start.call_id)
     return CallPipeline(
         dialogue=dialogue,

@@ -1,0 +1,94 @@
+"""The recogniser thread: same answers as the recogniser itself, without blocking the feeder."""
+
+from __future__ import annotations
+
+import time
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from voice import asr, codec
+from voice.asr import Partial, Transcript
+from voice.recognizer_thread import RecognizerThread
+
+
+def frames_16k(speech: NDArray[np.int16]) -> list[bytes]:
+    pcm = codec.resample(speech, 8000, 16000).tobytes()
+    return [pcm[i : i + 640] for i in range(0, len(pcm), 640)]
+
+
+@pytest.mark.slow
+def test_answers_match_the_recogniser_fed_directly(
+    model_path: Path, speech_8k: dict[str, NDArray[np.int16]]
+) -> None:
+    frames = frames_16k(speech_8k["thanks"])
+    direct = asr.VoskRecognizer(model_path)
+    for frame in frames:
+        direct.accept(frame)
+    expected = direct.final()
+    threaded = RecognizerThread(asr.VoskRecognizer(model_path))
+    try:
+        for frame in frames:
+            assert threaded.accept(frame) is None
+        heard = threaded.final()
+        # Vosk is not bit-for-bit repeatable between recognisers; the words must agree.
+        assert expected.text and SequenceMatcher(None, heard.text, expected.text).ratio() > 0.6
+        for frame in frames[: len(frames) // 2]:
+            threaded.accept(frame)
+        settled = threaded.flush()
+        for frame in frames[len(frames) // 2 :]:
+            threaded.accept(frame)
+        assert settled and threaded.final().text.startswith(settled)
+    finally:
+        threaded.close()
+
+
+class SlowRecognizer:
+    sample_rate = 16000
+
+    def __init__(self) -> None:
+        self.fed = 0
+
+    def accept(self, pcm16: bytes) -> Partial | None:
+        time.sleep(0.05)
+        self.fed += 1
+        if pcm16 == b"boom":
+            raise RuntimeError("decoder exploded")
+        return None
+
+    def flush(self) -> str:
+        return f"{self.fed} pieces"
+
+    def final(self) -> Transcript:
+        return Transcript(f"{self.fed} pieces", 1.0)
+
+    def reset(self) -> None:
+        self.fed = 0
+
+
+def test_feeding_never_waits_and_answers_cover_everything_fed() -> None:
+    threaded = RecognizerThread(SlowRecognizer())
+    try:
+        started = time.perf_counter()
+        for _ in range(10):
+            threaded.accept(b"x")
+        assert time.perf_counter() - started < 0.05  # ten 50 ms decodes did not block
+        assert threaded.flush() == "10 pieces"
+        threaded.accept(b"x")
+        assert threaded.final() == Transcript("11 pieces", 1.0)
+    finally:
+        threaded.close()
+
+
+def test_a_decoding_failure_surfaces_at_the_next_answer() -> None:
+    threaded = RecognizerThread(SlowRecognizer())
+    try:
+        threaded.accept(b"boom")
+        with pytest.raises(RuntimeError, match="decoder exploded"):
+            threaded.final()
+        assert threaded.flush() == "1 pieces"  # reported once; the thread goes on
+    finally:
+        threaded.close()

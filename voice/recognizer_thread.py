@@ -1,0 +1,88 @@
+"""A recogniser on its own thread, so recognition never holds up turn detection.
+
+Vosk decodes in chunks: most 20 ms feeds return at once, every few hundred milliseconds one
+takes 100-250 ms while the network runs. Fed on the call's pipeline thread, those bursts would
+delay barge-in detection and make the call's audio fall behind real time. Here ``accept``
+only queues the audio; ``flush``, ``final`` and ``reset`` wait for the queue to drain, so
+their answers cover every frame fed before them.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from voice.asr import Partial, Recognizer, Transcript
+
+
+class RecognizerThread:
+    """Runs ``inner`` on a thread of its own; the same interface as any :class:`Recognizer`.
+
+    A failure while decoding queued audio is raised by the next call that waits for an answer
+    (``flush``, ``final``, ``reset``); only the recogniser's thread touches it.
+    """
+
+    def __init__(self, inner: Recognizer, name: str = "recognizer") -> None:
+        self.inner = inner
+        self.sample_rate = inner.sample_rate
+        self._jobs: queue.Queue[tuple[str, bytes, Future[Any] | None] | None] = queue.Queue()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    @property
+    def backlog(self) -> int:
+        """Pieces of audio queued and not yet decoded."""
+        return self._jobs.qsize()
+
+    def accept(self, pcm16: bytes) -> Partial | None:
+        """Queue audio for decoding; partial words are not reported (``None``)."""
+        self._jobs.put(("accept", pcm16, None))
+        return None
+
+    def flush(self) -> str:
+        """Settle the words so far, once all queued audio is decoded."""
+        text: str = self._ask("flush")
+        return text
+
+    def final(self) -> Transcript:
+        """The turn's transcript, once all queued audio is decoded."""
+        transcript: Transcript = self._ask("final")
+        return transcript
+
+    def reset(self) -> None:
+        """Drop the turn (after the queued audio, which is then thrown away)."""
+        self._ask("reset")
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the thread once the queue is done."""
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+    def _ask(self, operation: str) -> Any:
+        answer: Future[Any] = Future()
+        self._jobs.put((operation, b"", answer))
+        return answer.result()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            operation, pcm, answer = job
+            if answer is not None and self._failure is not None:
+                failure, self._failure = self._failure, None
+                answer.set_exception(failure)
+                continue
+            try:
+                if operation == "accept":
+                    result = self.inner.accept(pcm)
+                else:
+                    result = getattr(self.inner, operation)()
+            except BaseException as failure:
+                if answer is None:
+                    self._failure = failure
+                else:
+                    answer.set_exception(failure)
+                continue
+            if answer is not None:
+                answer.set_result(result)
