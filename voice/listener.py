@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import TypeAlias
 
@@ -59,9 +60,13 @@ class Heard:
 
 @dataclass(frozen=True)
 class Paused:
-    """The caller paused mid-turn; ``text`` is every word of the turn so far, settled."""
+    """The caller paused mid-turn; ``words`` will hold every word of the turn so far.
 
-    text: str
+    With a :class:`~voice.recognizer_thread.RecognizerThread` the words are settled on the
+    recogniser's thread and the future completes when it has caught up; otherwise at once.
+    """
+
+    words: Future[str]
     at_ms: int
 
 
@@ -163,7 +168,7 @@ class Listener:
             and (self.detector.trailing_silence_ms >= self.prepare_ms)
         ):
             self._settled = True
-            events.append(Paused(self._flush(), self.detector.stream_ms))
+            events.append(Paused(self._settle(), self.detector.stream_ms))
         return events
 
     def end_now(self) -> Heard | TurnDiscarded | None:
@@ -186,11 +191,17 @@ class Listener:
         except Exception as failure:
             raise RecognitionFailed(f"recogniser failed on audio: {failure!r}") from failure
 
-    def _flush(self) -> str:
+    def _settle(self) -> Future[str]:
+        later = getattr(self.recognizer, "flush_later", None)
+        if later is not None:
+            words: Future[str] = later()
+            return words
+        words = Future()
         try:
-            return self.recognizer.flush()
+            words.set_result(self.recognizer.flush())
         except Exception as failure:
             raise RecognitionFailed(f"recogniser failed to settle: {failure!r}") from failure
+        return words
 
     def _finish(self, ended: TurnEnded, *, early: bool) -> Heard:
         started = time.perf_counter()

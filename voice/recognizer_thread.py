@@ -47,6 +47,12 @@ class RecognizerThread:
         text: str = self._ask("flush")
         return text
 
+    def flush_later(self) -> Future[str]:
+        """:meth:`flush` without waiting: the words arrive when the queue is decoded."""
+        answer: Future[str] = Future()
+        self._jobs.put(("flush", b"", answer))
+        return answer
+
     def final(self) -> Transcript:
         """The turn's transcript, once all queued audio is decoded."""
         transcript: Transcript = self._ask("final")

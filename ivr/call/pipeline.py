@@ -14,8 +14,10 @@ Twilio apologise and put the caller through to a person.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -38,6 +40,25 @@ log = logging.getLogger(__name__)
 
 #: What the NLU made of some words: the result (or None), why not, and the milliseconds taken.
 Understood = tuple[NLUResult | None, str | None, float]
+#: How long the end of a turn waits for words already being understood in a pause.
+NLU_WAIT_SECONDS = 2.0
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _understanding() -> ThreadPoolExecutor:
+    """Threads (shared by all calls) that settle a pause's words and ask the NLU about them."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="understand")
+        return _executor
+
+
+def _understand(dialogue: Dialogue, words: Future[str]) -> tuple[str, Understood]:
+    text = words.result(timeout=NLU_WAIT_SECONDS)
+    return text, dialogue.understand(text) if text else (None, None, 0.0)
 
 
 class Outbox(Protocol):
@@ -154,7 +175,7 @@ class CallPipeline:
         self._waiting_since_ms: int | None = None
         self._stream_ms = 0  # caller audio received: the clock when there is no listener
         self._lag = LagMeter()
-        self._prepared: tuple[str, Understood] | None = None  # NLU of a pause's words
+        self._prepared: Future[tuple[str, Understood]] | None = None  # a pause's words, understood
 
     # --- what the stream reports ---------------------------------------------------------
 
@@ -225,13 +246,15 @@ class CallPipeline:
         self._tick()
 
     def _prepare(self, paused: Paused) -> None:
-        """The caller paused: understand their words now, while they may still be silent."""
+        """The caller paused: understand their words off this thread while they are silent.
+
+        Nothing here waits; later frames look at the answer.
+        """
         self._prepared = None
         listening = self._listening
         if self.handover is not None or listening is None or listening.expect != "intent":
             return
-        if paused.text:
-            self._prepared = (paused.text, self.dialogue.understand(paused.text))
+        self._prepared = _understanding().submit(_understand, self.dialogue, paused.words)
 
     def _maybe_end_early(self, timing: TurnTiming) -> None:
         """End the turn at a short pause when its words were already understood confidently."""
@@ -240,7 +263,9 @@ class CallPipeline:
             return
         if listener.trailing_silence_ms < self.confident_silence_ms:
             return
-        _, understood = self._prepared
+        if not self._prepared.done() or self._prepared.exception() is not None:
+            return  # not understood yet: the next frame looks again
+        _, understood = self._prepared.result()
         if not self.dialogue.is_confident(understood[0]):
             return
         heard = listener.end_now()
@@ -257,7 +282,13 @@ class CallPipeline:
         timing.stages["end_of_turn"] = heard.end_of_turn_ms
         timing.stages["asr"] = round(heard.asr_ms, 2)
         prepared, self._prepared = self._prepared, None
-        understood = prepared[1] if prepared and prepared[0] == heard.text else None
+        understood = None
+        if prepared is not None:
+            try:  # usually long done; the words and the NLU are quick once settled
+                text, answer = prepared.result(timeout=NLU_WAIT_SECONDS)
+            except Exception:  # the turn is understood afresh below
+                text, answer = "", None
+            understood = answer if text == heard.text else None
         reply = self.dialogue.hear(
             heard.text, self.clock(), asr_confidence=heard.confidence, understood=understood
         )
