@@ -8,7 +8,9 @@ who speak get the engine's apology and a person; ``/healthz`` says "not ready" m
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -176,10 +178,14 @@ class Services:
                 if "{" not in text and Say(text, language, prompt.id) in self.voice
             ]
             warmed = [pool.acquire() for _ in range(recognizers)]
-            for recognizer in warmed:
+
+            def hear_prompts(recognizer: asr.VoskRecognizer) -> None:
                 listener = Listener(recognizer)
                 for audio in speech:
                     listener.feed(audio + b"\xff" * 8000)  # the prompt, then a second of silence
+
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
+                list(workers.map(hear_prompts, warmed))
             for recognizer in warmed:
                 pool.release(recognizer)
             log.info("speech model ready", extra={"recognizers": len(warmed)})
