@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,5 +133,8 @@ def phone_server(workdir: Path, flows: Path = KO_LINE, **env: str) -> Iterator[P
         process.terminate()
         process.wait(30)
         log.close()
+        kept = Path(tempfile.gettempdir()) / "ivr-bench-web.log"
+        shutil.copyfile(workdir / "web.log", kept)
+        progress(f"the web process's log: {kept}")
         if handle.owned:
             handle.stop()
