@@ -141,7 +141,11 @@ def main() -> None:
         "Each caller streams real-time audio (espeak-ng Korean) through the Twilio emulator to\n"
         "the gunicorn web process (one process, threads) with the real Vosk Korean model and\n"
         "real Rasa; the emulator runs on the same two cores, so the machine also carries the\n"
-        "callers' side. Frame wait is measured by the server for every 20 ms frame.\n"
+        "callers' side. Frame wait is measured by the server for every 20 ms frame. 'Web CPU'\n"
+        "is the web process's own use; where it stays far below 2 cores, the limit is the\n"
+        "machine shared with the emulator and Rasa (scheduling and the GIL), not our work.\n"
+        "Memory: 'per call' is the peak over the idle process, which already holds the\n"
+        "warmed recognisers (each keeps Vosk's expanded graph, about 50 MiB).\n"
     )
     print(section)
     if args.write:
