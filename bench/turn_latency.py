@@ -103,7 +103,9 @@ def main() -> None:
         "published target for this gap is 885 ms. The caller is espeak-ng Korean speech streamed\n"
         "in real time by the emulator to the gunicorn web process (real Vosk Korean model, real\n"
         "Rasa); the total is measured on the caller's side, the stages on the server. The\n"
-        "'answer' is a cached static prompt; recognition quality of English speech cannot be\n"
+        "'answer' is a cached static prompt. The Vosk and NLU rows are their own cost; when the\n"
+        "turn ends at the short pause both ran during the pause, so only the last recognition\n"
+        "step and the send are on the reply's path. Recognition quality of English speech cannot be\n"
         "measured here (no English Vosk model can be downloaded).\n"
     )
     print(section)
