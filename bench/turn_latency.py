@@ -105,8 +105,8 @@ def main() -> None:
         "Rasa); the total is measured on the caller's side, the stages on the server. The\n"
         "'answer' is a cached static prompt. The Vosk and NLU rows are their own cost; when the\n"
         "turn ends at the short pause both ran during the pause, so only the last recognition\n"
-        "step and the send are on the reply's path. Recognition quality of English speech cannot be\n"
-        "measured here (no English Vosk model can be downloaded).\n"
+        "step and the send are on the reply's path. Recognition quality of English speech\n"
+        "cannot be measured here (no English Vosk model can be downloaded).\n"
     )
     print(section)
     if args.write:
