@@ -51,6 +51,11 @@ DEFAULTS: Mapping[str, Any] = {
 #: agree on it); production refuses to start without a real token.
 DEVELOPMENT_AUTH_TOKEN = "ivr-development-token"
 
+#: The public address in development when IVR_PUBLIC_URL is unset. Twilio streams only to
+#: wss://, so the development server speaks as if behind TLS; `ivr call` connects to the real
+#: port and signs for this address, as Twilio would behind a proxy.
+DEVELOPMENT_PUBLIC_URL = "https://ivr.localhost"
+
 #: Settings read from a conventional variable name instead of ``IVR_<KEY>``.
 ENV_NAMES: Mapping[str, str] = {
     "TWILIO_AUTH_TOKEN": "TWILIO_AUTH_TOKEN",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ivr.config import DEVELOPMENT_AUTH_TOKEN, load_config
+from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL, load_config
 from ivr.emulator import AgentBehaviour, TwilioEmulator
 from ivr.emulator.audio import AudioFileError, read_wav_ulaw
 from ivr.emulator.call import ANSWERS
@@ -36,7 +36,7 @@ from voice.tts import SynthesisFailed
 @click.option(
     "--public-url",
     default=None,
-    help="The address Twilio signs (default: IVR_PUBLIC_URL, else --url).",
+    help="The address Twilio signs (default: IVR_PUBLIC_URL, else the development address).",
 )
 @click.option("--auth-token", default=None, help="Signing key (default: TWILIO_AUTH_TOKEN).")
 @click.option("--from", "caller", default="+447700900123", show_default=True)
@@ -111,7 +111,10 @@ def call_command(
         # The timeline says it all; per-request INFO lines would repeat it on stderr.
         logging.getLogger("ivr.emulator").setLevel(logging.WARNING)
     emulator = TwilioEmulator(
-        url, public_url or config["PUBLIC_URL"] or url, token, say_words_per_second=say_pace
+        url,
+        public_url or config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL,
+        token,
+        say_words_per_second=say_pace,
     )
     try:
         result = emulator.call(

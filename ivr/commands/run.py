@@ -14,7 +14,7 @@ import sys
 import click
 
 from ivr.commands.common import load_flow_or_exit
-from ivr.config import ROOT, load_config
+from ivr.config import DEVELOPMENT_PUBLIC_URL, ROOT, load_config
 from ivr.nlu_service import train_model
 
 
@@ -41,7 +41,7 @@ def run_command(flows_path: str | None) -> None:
         f"  NLU       http://{config['NLU_HOST']}:{port}"
         " (Rasa, starting; loading takes about a minute)\n"
         f"  phone     http://127.0.0.1:{config['PORT']}/twilio/voice"
-        f" (Twilio sees {config['PUBLIC_URL'] or 'IVR_PUBLIC_URL, unset'}),"
+        f" (signed as {config['PUBLIC_URL'] or DEVELOPMENT_PUBLIC_URL}),"
         f" health: http://127.0.0.1:{config['PORT']}/healthz\n"
         f"\n  Call it with the Twilio emulator (after the NLU is up):\n"
         f"    {bin_dir}/ivr call --script docs/examples/call.txt\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from ivr.config import load_config
+from ivr.config import DEVELOPMENT_PUBLIC_URL, load_config
 
 
 @click.command("serve")
@@ -34,7 +34,7 @@ def serve_command(port: int | None, host: str, flows_path: str | None) -> None:
     config = load_config(overrides)
     app = create_app(config)
     server = make_server(host, int(config["PORT"]), app, threaded=True)
-    public = config["PUBLIC_URL"] or f"http://{host}:{config['PORT']}"
+    public = config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL
     click.echo(
         f"serve: listening on http://{host}:{server.server_port} (Twilio sees {public})\n"
         f"  voice webhook  {public}/twilio/voice\n"

@@ -105,7 +105,7 @@ def parse_script(text: str, path: str = "<script>") -> list[Step]:
     steps: list[Step] = []
     folder = Path(path).parent
     for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+        line = _TRAILING_COMMENT.sub("", raw).strip()
         if not line or line.startswith("#"):
             continue
         try:
@@ -113,6 +113,10 @@ def parse_script(text: str, path: str = "<script>") -> list[Step]:
         except ValueError as exc:
             raise ScriptError(f"{path}:{number}: {exc}") from None
     return steps
+
+
+#: ``  # ...`` after an action is a comment; a ``#`` not between spaces is text ("flat #4").
+_TRAILING_COMMENT = re.compile(r"\s+#(\s.*)?$")
 
 
 def _parse_line(line: str, folder: Path) -> Step:

@@ -23,7 +23,7 @@ from flask_sock import Sock  # type: ignore[import-untyped]
 from ivr.call import next_step
 from ivr.call.handover import Handover
 from ivr.call.next_step import DialPerson, EndCall, NextStep, OfferCallback
-from ivr.config import DEVELOPMENT_AUTH_TOKEN, load_config
+from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL, load_config
 from ivr.store import EventRecord, StoreUnavailable
 from ivr.twilio.signature import TwilioSignature
 from ivr.web import twiml
@@ -68,7 +68,7 @@ def check_config(config: Mapping[str, Any]) -> tuple[str, str]:
                 f"not {url!r}"
             )
     if not url:
-        url = f"http://127.0.0.1:{config['PORT']}"
+        url = DEVELOPMENT_PUBLIC_URL
     if not token:
         token = DEVELOPMENT_AUTH_TOKEN
         log.warning("TWILIO_AUTH_TOKEN not set: development token in use (ivr call signs with it)")

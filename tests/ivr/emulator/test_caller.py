@@ -48,11 +48,11 @@ def test_every_line_kind(tmp_path: Path) -> None:
     wait
     say: my internet is down
     say ko: 인터넷이 안 돼요
-    say en-GB: cheers
+    say en-GB: cheers, flat #4   # a comment after an action
     audio: hello.wav
     silence 1.5
     press 0#
-    wait 10
+    wait 10  #
     hangup
     """
     steps = parse_script(text, str(script))
@@ -60,7 +60,7 @@ def test_every_line_kind(tmp_path: Path) -> None:
         WaitForBot(30.0),
         Speak("my internet is down", "en"),
         Speak("인터넷이 안 돼요", "ko"),
-        Speak("cheers", "en-GB"),
+        Speak("cheers, flat #4", "en-GB"),
     ]
     audio = steps[4]
     assert isinstance(audio, SpeakAudio)
