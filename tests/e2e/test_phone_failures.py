@@ -4,6 +4,9 @@ callback. The demo line (English) needs no speech understanding for these."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -183,3 +186,21 @@ def test_a_caller_who_hangs_up_mid_call_is_recorded_with_no_transfer(server: Liv
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
     assert record is not None and record.outcome is None and record.status == "completed"
     assert "caller_hung_up" in {e.kind for e in record.events}
+
+
+def test_development_defaults_let_ivr_call_reach_ivr_serve_unconfigured(
+    live_server: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    server = live_server(
+        NLU_URL=f"http://127.0.0.1:{free_port()}", PUBLIC_URL="", TWILIO_AUTH_TOKEN=""
+    )
+    script = tmp_path / "call.txt"
+    script.write_text("wait 15   # the greeting\npress 0\nwait 10\nhangup\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("TWILIO_AUTH_TOKEN", "IVR_PUBLIC_URL")}
+    done = subprocess.run(
+        [sys.executable, "-m", "ivr", "call", "--script", str(script), "--url", server.url],
+        env=env, capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "stream MZ" in done.stdout and "wss://ivr.localhost/twilio/media" in done.stdout
+    assert "dial-action" in done.stdout
