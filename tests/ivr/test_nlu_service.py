@@ -25,6 +25,7 @@ from ivr.nlu_service import (
     train_model,
 )
 from ivr.nlu_train import NLUEnvironmentMissing, NLUPaths, write_project
+from tests.fixtures.rasa import TEST_TIMEOUT
 from tests.nlu_flows import ENGINEER_EXAMPLES, small_flow
 
 NEW_UTTERANCE = "please send an engineer to my house"
@@ -108,12 +109,18 @@ def test_parse_command_prints_json_lines(nlu_server: NLUServerHandle) -> None:
 @pytest.mark.rasa
 @pytest.mark.slow
 def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
-    """Model A serves; B is trained and PUT while parses run with a 1 s timeout."""
+    """Model A serves; B is trained and PUT while parses keep coming, and every one answers.
+
+    Without our launcher Rasa loads on its event loop and no parse answers for the whole load
+    (about a minute). How fast parses stay during a swap is a benchmark number, not this
+    test's: a timed bound flaked on a loaded 2-core machine (one parse over 1 s while the
+    test suite's other servers ran). The slowest parse is printed.
+    """
     project_a = compile_nlu_project(small_flow())
     project_b = compile_nlu_project(small_flow(with_engineer=True))
     model_a = train_model(project_a, nlu_config, progress=None)
     handle = start_server(model_a, project_a.fingerprint, nlu_config)
-    client = handle.client(timeout=1.0)
+    client = handle.client(timeout=TEST_TIMEOUT)
     answered: list[float] = []
     failures: list[str] = []
     stop = threading.Event()
@@ -144,6 +151,7 @@ def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
             firing.join()
         assert failures == []
         assert len(answered) > 100
+        print(f"hot swap: {len(answered)} parses, slowest {max(answered):.0f} ms")
         assert client.parse(NEW_UTTERANCE).intent == "book_engineer"
         assert client.status()["model_file"] == project_b.model_name
         assert handle.state_file is not None
