@@ -9,7 +9,6 @@ available here is Korean; its callers' speech is espeak-ng Korean.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from ivr.store import Store
 
 sys.path.insert(0, str(ROOT))  # the Korean line's fixtures live with the tests
 from tests.fixtures.ko_line import KO_LINE, KO_PHRASES
+from tests.fixtures.live_server import web_command
 
 PUBLIC_URL = "https://ivr.example.test"
 AUTH_TOKEN = "bench-auth-token"
@@ -75,16 +75,6 @@ class PhoneServer:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def web_command(port: int) -> list[str]:
-    """The ``web`` entry of the Procfile."""
-    line = next(
-        entry.split(":", 1)[1]
-        for entry in (ROOT / "Procfile").read_text().splitlines()
-        if entry.startswith("web:")
-    )
-    return shlex.split(line.replace("${IVR_PORT:-8000}", str(port)))
 
 
 @contextmanager

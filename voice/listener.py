@@ -124,11 +124,6 @@ class Listener:
         """Silence since the caller last spoke, within a turn (0 outside one)."""
         return self.detector.trailing_silence_ms
 
-    @property
-    def stream_ms(self) -> int:
-        """Caller audio received so far, in milliseconds: the call's clock."""
-        return self.detector.stream_ms
-
     def feed(self, ulaw: bytes) -> list[ListenEvent]:
         """Take the next piece of the caller's μ-law audio (8 kHz).
 

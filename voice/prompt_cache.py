@@ -93,12 +93,7 @@ class PromptCache:
         Returns:
             The number of prompt audios now cached (found on disk or synthesised).
         """
-        todo = [
-            Say(text, language, prompt.id)
-            for prompt in flow.all_prompts()
-            for language in flow.languages
-            if (text := prompt.text.get(language)) and not has_placeholders(text)
-        ]
+        todo = static_prompts(flow)
         log.info("warming %d prompt audios of flow %r", len(todo), flow.name)
         started = time.perf_counter()
         ready = made = 0
@@ -156,6 +151,16 @@ class PromptCache:
             Path(temporary).unlink(missing_ok=True)
             # The audio is still in memory; a read-only or full disk must not fail the call.
             log.exception("cannot write prompt audio %s", self._path(key))
+
+
+def static_prompts(flow: Flow) -> list[Say]:
+    """Every prompt of ``flow`` in every flow language whose text is fixed (no ``{slot}``)."""
+    return [
+        Say(text, language, prompt.id)
+        for prompt in flow.all_prompts()
+        for language in flow.languages
+        if (text := prompt.text.get(language)) and not has_placeholders(text)
+    ]
 
 
 def has_placeholders(template: str) -> bool:

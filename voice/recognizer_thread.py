@@ -32,11 +32,6 @@ class RecognizerThread:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    @property
-    def backlog(self) -> int:
-        """Pieces of audio queued and not yet decoded."""
-        return self._jobs.qsize()
-
     def accept(self, pcm16: bytes) -> Partial | None:
         """Queue audio for decoding; partial words are not reported (``None``)."""
         self._jobs.put(("accept", pcm16, None))

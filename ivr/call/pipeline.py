@@ -173,7 +173,7 @@ class CallPipeline:
         self._caller: str | None = None
         self._listening: Listen | None = None
         self._waiting_since_ms: int | None = None
-        self._stream_ms = 0  # caller audio received: the clock when there is no listener
+        self._stream_ms = 0  # caller audio received so far: the call's clock
         self._lag = LagMeter()
         self._prepared: Future[tuple[str, Understood]] | None = None  # a pause's words, understood
 
@@ -300,8 +300,8 @@ class CallPipeline:
     def _dtmf(self, digit: str) -> None:
         if self.closed or self.handover is not None:
             return
-        self._interrupt("keypad", self._now_ms())
-        entry = self.keypad.press(digit, self._now_ms())
+        self._interrupt("keypad", self._stream_ms)
+        entry = self.keypad.press(digit, self._stream_ms)
         self.recorder.event("dtmf", {"digit": digit})
         if entry is not None:
             self._press(entry)
@@ -328,14 +328,14 @@ class CallPipeline:
         """Time passed: a half-typed number or a silence may now be due."""
         if self.closed or self.handover is not None:
             return
-        entry = self.keypad.tick(self._now_ms())
+        entry = self.keypad.tick(self._stream_ms)
         if entry is not None:
             self._press(entry)
             return
         listening = self._listening
         if listening is None or self._waiting_since_ms is None or self.keypad.pending:
             return
-        if self._now_ms() - self._waiting_since_ms >= listening.timeout_seconds * 1000:
+        if self._stream_ms - self._waiting_since_ms >= listening.timeout_seconds * 1000:
             self._waiting_since_ms = None
             reply = self.dialogue.silence(self.clock())
             self._perform(reply, TurnTiming(), kind="silence")
@@ -426,7 +426,7 @@ class CallPipeline:
     def _start_waiting(self) -> None:
         """The caller has heard everything: the silence timeout starts now."""
         if self._listening is not None and not self.playback.playing:
-            self._waiting_since_ms = self._now_ms()
+            self._waiting_since_ms = self._stream_ms
 
     def _close(self) -> None:
         if not self.closed:
@@ -438,9 +438,6 @@ class CallPipeline:
         """How far behind real time this call's audio was processed (capacity planning)."""
         if self._lag.count:
             self.recorder.event("audio_lag", self._lag.summary())
-
-    def _now_ms(self) -> int:
-        return self.listener.stream_ms if self.listener is not None else self._stream_ms
 
     # --- records and failures ------------------------------------------------------------
 

@@ -7,7 +7,7 @@ is logged with the call id, later ones are counted, and the call goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,11 +18,20 @@ log = logging.getLogger(__name__)
 
 
 class CallRecorder:
-    """The store, as one call sees it. ``store`` may be ``None`` (recording is off)."""
+    """The store, as one call sees it. ``store`` may be ``None`` (recording is off).
 
-    def __init__(self, store: Store | None, call_id: str) -> None:
+    ``clock`` stamps events (the call's clock, so a test's fixed time shows in the record).
+    """
+
+    def __init__(
+        self,
+        store: Store | None,
+        call_id: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.store = store
         self.call_id = call_id
+        self.clock = clock
         self.failures = 0
         self._turns = 0
 
@@ -34,7 +43,7 @@ class CallRecorder:
 
     def event(self, kind: str, data: Mapping[str, Any] | None = None) -> None:
         """Store something that happened on the call, now."""
-        event = EventRecord(datetime.now(UTC), kind, dict(data or {}))
+        event = EventRecord(self.clock(), kind, dict(data or {}))
         self._write(kind, lambda store: store.add_event(self.call_id, event))
 
     def outcome(self, kind: str, queue: str | None, reason: str | None) -> None:

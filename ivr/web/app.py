@@ -23,8 +23,9 @@ from flask_sock import Sock  # type: ignore[import-untyped]
 from ivr.call import next_step
 from ivr.call.handover import Handover
 from ivr.call.next_step import DialPerson, EndCall, NextStep, OfferCallback
+from ivr.call.recorder import CallRecorder
 from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL, load_config
-from ivr.store import EventRecord, StoreUnavailable
+from ivr.store import StoreUnavailable
 from ivr.twilio.signature import TwilioSignature
 from ivr.web import twiml
 from ivr.web.media import serve_stream
@@ -91,6 +92,9 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     require_signatures(app, TwilioSignature(token), base_url)
     sock = Sock(app)
 
+    def recorder(call_id: str) -> CallRecorder:
+        return CallRecorder(services.store, call_id, services.clock)
+
     def xml(document: str) -> Response:
         return Response(document, mimetype="text/xml")
 
@@ -111,7 +115,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
                     )
                 )
             case OfferCallback(queue=queue, reason=reason, prompts=prompts):
-                _event(services, call_id, "callback_requested", {"queue": queue, "reason": reason})
+                recorder(call_id).event("callback_requested", {"queue": queue, "reason": reason})
                 return xml(twiml.say_and_hang_up(flow, list(prompts), language))
             case EndCall(prompts=prompts):
                 return xml(twiml.say_and_hang_up(flow, list(prompts), language))
@@ -170,9 +174,7 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
         call_id = request.form.get("CallSid", "")
         status = request.form.get("DialCallStatus", "")
         queue = request.args.get("queue") or None
-        _event(
-            services,
-            call_id,
+        recorder(call_id).event(
             "dial",
             {"status": status, "queue": queue, "agent_call": request.form.get("DialCallSid")},
         )
@@ -220,17 +222,6 @@ def _whisper_text(handover: Handover | None) -> str:
     caller = " ".join(handover.caller or "") if handover.caller else "an unknown number"
     summary = handover.context.get("summary") or f"Handed over because of {handover.reason}."
     return f"Call from {caller}. {summary}"
-
-
-def _event(services: Services, call_id: str, kind: str, data: Mapping[str, Any]) -> None:
-    if services.store is None:
-        return
-    try:
-        services.store.add_event(call_id, EventRecord(services.clock(), kind, dict(data)))
-    except StoreUnavailable as error:
-        log.warning(
-            "event not stored", extra={"call_id": call_id, "event": kind, "error": str(error)}
-        )
 
 
 def _health(services: Services) -> dict[str, Any]:

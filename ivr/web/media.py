@@ -49,7 +49,6 @@ class StreamOutbox:
         self.stream_sid = stream_sid
         self.call_id = call_id
         self.closed = threading.Event()
-        self.first_media_at: float | None = None
         self._lock = threading.Lock()
 
     def play(self, ulaw: bytes) -> None:
@@ -127,7 +126,7 @@ def serve_stream(ws: Any, services: Services) -> None:
     worker: CallWorker | None = None
     pipeline: CallPipeline | None = None
     outbox: StreamOutbox | None = None
-    recognizer = None
+    recognizer: RecognizerThread | None = None
     try:
         while True:
             try:
@@ -148,7 +147,9 @@ def serve_stream(ws: Any, services: Services) -> None:
                     continue
                 outbox = StreamOutbox(ws, event.stream_sid, event.call_id)
                 if services.recognizers is not None:
-                    recognizer = services.recognizers.acquire()
+                    recognizer = RecognizerThread(
+                        services.recognizers.acquire(), name=f"asr-{event.call_id[-8:]}"
+                    )
                 pipeline = _pipeline(services, event, outbox, recognizer)
                 worker = CallWorker(event.call_id)
                 params = event.custom_parameters
@@ -179,15 +180,15 @@ def serve_stream(ws: Any, services: Services) -> None:
                 worker.submit("stop", pipeline.stopped)  # the socket dropped under us
             worker.finish()
         if recognizer is not None and services.recognizers is not None:
-            if pipeline is not None and isinstance(pipeline.listener, Listener):
-                threaded = pipeline.listener.recognizer
-                if isinstance(threaded, RecognizerThread):
-                    threaded.close()
-            services.recognizers.release(recognizer)
+            recognizer.close()
+            services.recognizers.release(recognizer.inner)
 
 
 def _pipeline(
-    services: Services, start: StreamStarted, outbox: StreamOutbox, recognizer: Any
+    services: Services,
+    start: StreamStarted,
+    outbox: StreamOutbox,
+    recognizer: RecognizerThread | None,
 ) -> CallPipeline:
     config = services.config
     confident_ms = int(config["TURN_CONFIDENT_SILENCE_MS"])
@@ -197,18 +198,14 @@ def _pipeline(
             silence_ms=int(config["TURN_SILENCE_MS"]), start_ms=int(config["BARGE_IN_MS"])
         )
         # Words are settled and understood halfway through the short pause, ready at its end.
-        listener = Listener(
-            RecognizerThread(recognizer, name=f"asr-{start.call_id[-8:]}"),
-            turn,
-            prepare_ms=confident_ms // 2,
-        )
+        listener = Listener(recognizer, turn, prepare_ms=confident_ms // 2)
     dialogue = Dialogue(Engine(services.flow), services.nlu, start.call_id)
     return CallPipeline(
         dialogue=dialogue,
         voice=services.voice,
         outbox=outbox,
         listener=listener,
-        recorder=CallRecorder(services.store, start.call_id),
+        recorder=CallRecorder(services.store, start.call_id, services.clock),
         board=services.board,
         clock=services.clock,
         confident_silence_ms=confident_ms,

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.engine.actions import Say
 from bot.flow.model import Flow
 from bot.nlu.rasa import RasaNLU
 from bot.nlu.result import NLUResult, NLUUnavailable
@@ -27,7 +26,7 @@ from ivr.flow_source import FlowSource
 from ivr.store import Store, StoreUnavailable, database_url
 from voice import asr
 from voice.listener import Listener
-from voice.prompt_cache import PromptCache
+from voice.prompt_cache import PromptCache, static_prompts
 from voice.tts import Pyttsx3Synthesizer
 
 log = logging.getLogger(__name__)
@@ -109,7 +108,6 @@ class Services:
     recognizers: asr.VoskRecognizerPool | None
     board: HandoverBoard = field(default_factory=HandoverBoard)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    store_error: str | None = None
     prompts_ready: threading.Event = field(default_factory=threading.Event)
     speech_ready: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -125,7 +123,6 @@ class Services:
             if self.store is None:
                 url = database_url(str(self.config["DATABASE_URL"]) or None)
                 self.store = Store(url)  # raises StoreUnavailable again while it is down
-                self.store_error = None
             return self.store
 
     @property
@@ -171,12 +168,8 @@ class Services:
 
         def warm() -> None:
             self.prompts_ready.wait(120)
-            speech = [
-                self.voice.get(Say(text, language, prompt.id))
-                for prompt in list(self.flow.all_prompts())[:2]
-                for language, text in prompt.text.items()
-                if "{" not in text and Say(text, language, prompt.id) in self.voice
-            ]
+            cached = [say for say in static_prompts(self.flow) if say in self.voice]
+            speech = [self.voice.get(say) for say in cached[:2]]
             warmed = [pool.acquire() for _ in range(recognizers)]
 
             def hear_prompts(recognizer: asr.VoskRecognizer) -> None:
@@ -224,21 +217,17 @@ def build_services(config: Mapping[str, Any]) -> Services:
     if recognizers is None:
         log.error("no speech model: calls get an apology and a person. %s", asr.INSTALL_HINT)
     voice = PromptCache(Pyttsx3Synthesizer(), Path(config["CACHE_DIR"]) / "tts")
-    store: Store | None = None
-    store_error = None
-    url = database_url(str(config["DATABASE_URL"]) or None)
-    try:
-        store = Store(url)
-    except StoreUnavailable as failure:
-        store_error = str(failure)
-        log.error("database unavailable: calls get an apology and a person: %s", failure)
-    return Services(
+    services = Services(
         config=config,
         flows=flows,
         nlu=NLUConnection(config, flow),
         voice=voice,
         directory=directory,
-        store=store,
+        store=None,
         recognizers=recognizers,
-        store_error=store_error,
     )
+    try:
+        services.call_store()
+    except StoreUnavailable as failure:
+        log.error("database unavailable: calls get an apology and a person: %s", failure)
+    return services

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import subprocess
 import time
@@ -14,16 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from ivr.config import ROOT
 from ivr.nlu_service import free_port
-
-
-def web_command(port: int) -> list[str]:
-    """The ``web`` line of the Procfile, with the port filled in."""
-    line = next(
-        entry.split(":", 1)[1]
-        for entry in (ROOT / "Procfile").read_text().splitlines()
-        if entry.startswith("web:")
-    )
-    return shlex.split(line.replace("${IVR_PORT:-8000}", str(port)))
+from tests.fixtures.live_server import web_command
 
 
 def test_the_procfile_web_entry_serves_signed_calls(tmp_path: Path) -> None:
