@@ -163,7 +163,9 @@ def start_server(
     token = str(config["NLU_TOKEN"]) or secrets.token_urlsafe(24)
     command = [
         str(nlu_executable(config, "python")), str(LAUNCHER), "--model", str(model),
-        "--host", host, "--port", str(port), "--auth-token", token,
+        "--host", host, "--port", str(port),
+        # "=": a token may begin with "-", which argparse would read as an option.
+        f"--auth-token={token}",
     ]  # fmt: skip
     with open(paths.servers / f"{port}.log", "wb") as output:
         process = subprocess.Popen(

@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> None:
         args.host,
         "--port",
         str(args.port),
-        "--auth-token",
-        args.auth_token,
+        # "=": a token may begin with "-", which argparse would read as an option.
+        f"--auth-token={args.auth_token}",
         *level,
     ]
     rasa.__main__.main()

@@ -115,11 +115,16 @@ def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
     (about a minute). How fast parses stay during a swap is a benchmark number, not this
     test's: a timed bound flaked on a loaded 2-core machine (one parse over 1 s while the
     test suite's other servers ran). The slowest parse is printed.
+
+    The token starts with "-", as a generated one sometimes does: it must still reach Rasa
+    as the token, not be taken for an option.
     """
+    nlu_config = {**nlu_config, "NLU_TOKEN": "-token-that-looks-like-an-option"}
     project_a = compile_nlu_project(small_flow())
     project_b = compile_nlu_project(small_flow(with_engineer=True))
     model_a = train_model(project_a, nlu_config, progress=None)
     handle = start_server(model_a, project_a.fingerprint, nlu_config)
+    assert handle.token == nlu_config["NLU_TOKEN"]
     client = handle.client(timeout=TEST_TIMEOUT)
     answered: list[float] = []
     failures: list[str] = []
