@@ -1,9 +1,10 @@
 """Load a flow folder (or one file) into a validated :class:`Flow`, with every problem found.
 
-Files are parsed once and merged by section: named sections (prompts, intents, slots, steps)
-merge across files and are built by :mod:`bot.flow.sections`; single-valued sections (name,
-languages, start, system prompts, global intents, escalation, hours, callbacks) live in one
-file and are built here. The result is handed to :func:`validate`.
+Files are parsed once and merged by section: named sections (prompts, intents, slots, steps,
+and the people: queues, agents) merge across files and are built by :mod:`bot.flow.sections`
+and :mod:`bot.flow.people`; single-valued sections (name, languages, start, system prompts,
+global intents, escalation, hours, callbacks) live in one file and are built here. The result
+is handed to :func:`validate`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.flow.model import (
     Location,
     Prompt,
 )
+from bot.flow.people import build_people
 from bot.flow.sections import NamedSections, SectionBuilder
 from bot.flow.validate import Sources, validate
 from bot.flow.yaml_lines import Map, Node, Reader, did_you_mean, parse_yaml
@@ -41,7 +43,14 @@ SINGLE = (
     "business_hours",
     "callbacks",
 )
-NAMED = {"prompts": "prompt", "intents": "intent", "slots": "slot", "steps": "step"}
+NAMED = {
+    "prompts": "prompt",
+    "intents": "intent",
+    "slots": "slot",
+    "steps": "step",
+    "queues": "queue",  # people: by convention in flows/people.yaml
+    "agents": "agent",
+}
 TOP_KEYS = ("version", *SINGLE, *NAMED)
 REQUIRED = ("name", "languages", "start", "system_prompts")
 SUFFIXES = (".yaml", ".yml")
@@ -280,6 +289,9 @@ def _build(files: list[Path], reader: Reader, sources: Sources) -> Flow | None:
     b = SectionBuilder(merged.named, reader, sources, languages)
     b.build_prompts()
     hours = single.get("business_hours")
+    business_hours = read_business_hours(hours, reader) if hours else BusinessHours()
+    callbacks = _callbacks(b, single["callbacks"]) if "callbacks" in single else CallbackPolicy()
+    queues, agents = build_people(b, business_hours, callbacks)
     return Flow(
         version=1,
         name=text("name"),
@@ -299,9 +311,11 @@ def _build(files: list[Path], reader: Reader, sources: Sources) -> Flow | None:
         escalation=_escalation(b, single["escalation"])
         if "escalation" in single
         else EscalationPolicy(),
-        business_hours=read_business_hours(hours, reader) if hours else BusinessHours(),
-        callbacks=_callbacks(b, single["callbacks"]) if "callbacks" in single else CallbackPolicy(),
+        business_hours=business_hours,
+        callbacks=callbacks,
         files=shown,
+        queues=queues,
+        agents=agents,
     )
 
 

@@ -188,6 +188,7 @@ class GlobalAction(enum.StrEnum):
     REPEAT = "repeat"  # say the last prompt again
     HELP = "help"  # say the help prompt, then the current question again
     GOTO = "goto"  # jump to a step (for example the goodbye step)
+    CALLBACK = "callback"  # book a callback on escalation.person_queue ("just call me back")
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,65 @@ class CallbackPolicy:
     where: Location = NOWHERE
 
 
+# --- people: queues and agents (flows/people.yaml) ----------------------------------------
+
+
+class CallbackMode(enum.StrEnum):
+    """Who a callback rings first."""
+
+    AGENT_FIRST = "agent_first"  # ring the agent, then bridge the customer (the default)
+    CUSTOMER_FIRST = "customer_first"  # ring the customer (machine detection), then an agent
+
+
+@dataclass(frozen=True)
+class QueueCallbacks:
+    """How callbacks for one queue are placed."""
+
+    mode: CallbackMode = CallbackMode.AGENT_FIRST
+    max_attempts: int = 3
+    retry_after_minutes: tuple[int, ...] = (5, 15, 60)  # back-off; the last repeats
+    quiet_hours: tuple[OpeningInterval, ...] = ()  # local times nobody is rung; may wrap midnight
+    sms_confirmation: bool = False
+    caller_id: str = ""  # the number callbacks come from; empty = the number the caller rang
+    where: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A team callers are handed to: its hours, its wait limit and its callback rules.
+
+    ``label`` names what the queue is about, for "calling you back about *your bill*".
+    """
+
+    name: str
+    label: Mapping[str, str]
+    hours: BusinessHours
+    max_expected_wait_seconds: int = 120
+    same_agent_days: int = 7  # a returning caller goes to their last agent within this many days
+    callbacks: QueueCallbacks = QueueCallbacks()
+    where: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Agent:
+    """A person who answers queues: where to ring them and when they work.
+
+    ``address`` is a phone number (``+441632960001``), a SIP address (``sip:alice@pbx``) or a
+    Twilio Client id (``client:alice``). An empty ``shift`` means whenever their queues are open.
+    """
+
+    id: str
+    name: str
+    address: str
+    queues: tuple[str, ...]
+    shift: BusinessHours = BusinessHours()
+    where: Location = NOWHERE
+
+    def on_shift(self, now: datetime) -> bool:
+        """Whether the agent works at ``now`` (an aware datetime)."""
+        return self.shift.is_open(now)
+
+
 #: The prompts the engine itself needs, and the placeholders each may use.
 SYSTEM_PROMPTS: Mapping[str, frozenset[str]] = {
     "clarify": frozenset({"options"}),  # "Sorry, did you mean {options}?"
@@ -273,6 +333,55 @@ SYSTEM_PROMPTS: Mapping[str, frozenset[str]] = {
     "outside_hours": frozenset(),  # a person was wanted but nobody is there: callback
     "no_agent": frozenset(),  # the person's phone was busy or unanswered: callback
     "goodbye": frozenset(),  # the polite end after silences, when after_silences is end
+    # Booking a callback (bot/engine/booking.py): {when} is "tomorrow at 3 pm" and the like.
+    "callback_when": frozenset(),  # "When would be a good time for us to call you back?"
+    "callback_when_again": frozenset(),  # the read-back was wrong: ask for the time again
+    "callback_when_unclear": frozenset(),  # no time understood, or one in the past
+    "callback_confirm": frozenset({"when", "number"}),  # "I'll call you {when} on {number}..."
+    "callback_this_number": frozenset(),  # {number} when it is the caller's own
+    "callback_default": frozenset({"when"}),  # after unclear answers: "How about {when}?"
+    "callback_number": frozenset(),  # "What number should we call you on?"
+    "callback_booked": frozenset({"when"}),  # the callback is booked; the bot's part ends
+    "callback_pending": frozenset({"when"}),  # a returning caller: keep, change or cancel?
+    "callback_kept": frozenset(),  # the booked callback stays
+    "callback_cancelled": frozenset(),  # the booked callback is cancelled
+    "callback_wait_offer": frozenset({"minutes"}),  # a long wait: "shall we call you back?"
+    # A placed callback (ivr/web/callback_calls.py): {about} is the queue's label ("your bill").
+    "callback_opening": frozenset({"about"}),  # the customer hears it before the bridge
+    "callback_machine": frozenset({"about"}),  # customer first: an answering machine picked up
+}
+
+
+#: English texts said when a flow lacks a system prompt. The loader requires them all; these keep
+#: a call alive on a hand-built or half-reloaded flow (the engine's prompts, and what is said
+#: after the stream on a placed callback).
+SYSTEM_PROMPT_FALLBACKS: Mapping[str, str] = {
+    "clarify": "Sorry, did you mean {options}?",
+    "not_understood": "Sorry, I didn't understand that.",
+    "no_input": "Sorry, I didn't hear anything.",
+    "connecting": "Let me connect you to a colleague.",
+    "technical_problem": "Sorry, we're having a technical problem.",
+    "outside_hours": "Nobody is available right now, so we'll call you back.",
+    "goodbye": "Goodbye.",
+    "callback_when": "When would be a good time for us to call you back?",
+    "callback_when_again": "When would suit you better?",
+    "callback_when_unclear": "Sorry, I didn't catch a time. Please say a day and a time.",
+    "callback_confirm": "I'll call you {when} on {number}. Is that right?",
+    "callback_this_number": "the number you're calling from",
+    "callback_default": "Shall we call you {when}?",
+    "callback_number": "What number should we call you on?",
+    "callback_booked": "That's booked. We'll call you {when}. Goodbye.",
+    "callback_pending": (
+        "You have a call back booked {when}. Would you like to keep it, change the time, "
+        "or cancel it?"
+    ),
+    "callback_kept": "We'll keep that call back.",
+    "callback_cancelled": "I've cancelled that call back.",
+    "callback_wait_offer": (
+        "The wait is about {minutes} minutes. Would you like us to call you back instead?"
+    ),
+    "callback_opening": "Hello, this is a call back about {about}. Please hold for a moment.",
+    "callback_machine": "Hello, we're returning your call about {about}. We'll try again later.",
 }
 
 
@@ -295,6 +404,18 @@ class Flow:
     business_hours: BusinessHours
     callbacks: CallbackPolicy
     files: tuple[str, ...] = ()
+    queues: Mapping[str, Queue] = field(default_factory=dict)  # empty: no people.yaml
+    agents: Mapping[str, Agent] = field(default_factory=dict)
+
+    def queue_hours(self, queue: str | None) -> BusinessHours:
+        """The hours of ``queue``, else the flow's business hours."""
+        declared = self.queues.get(queue or "")
+        return declared.hours if declared else self.business_hours
+
+    def queue_callbacks(self, queue: str | None) -> QueueCallbacks:
+        """How callbacks for ``queue`` are placed (the defaults for an undeclared queue)."""
+        declared = self.queues.get(queue or "")
+        return declared.callbacks if declared else QueueCallbacks()
 
     def all_prompts(self) -> list[Prompt]:
         """Every prompt the flow can say: named, inline in steps, system. For TTS caching."""

@@ -18,6 +18,7 @@ from bot.flow.model import (
     NOWHERE,
     SYSTEM_PROMPTS,
     AskStep,
+    CallbackStep,
     CollectStep,
     ConfirmStep,
     Flow,
@@ -28,6 +29,7 @@ from bot.flow.model import (
     SayStep,
     SlotType,
     Step,
+    TransferStep,
     annotated_entities,
 )
 from bot.flow.yaml_lines import did_you_mean
@@ -103,6 +105,7 @@ class _Checker:
         self.intent_examples()
         self.slots()
         self.policies()
+        self.people()
 
     def languages(self) -> None:
         flow = self.flow
@@ -340,3 +343,29 @@ class _Checker:
             self.add(
                 where, f"callbacks: 'max_expected_wait_seconds' must be more than 0, not {wait}"
             )
+
+    def people(self) -> None:
+        """Queues named by agents must be declared; by steps and escalation too, once any is."""
+        declared = set(self.flow.queues) | self._broken("queues")
+
+        def check(queue: str, where: Location, prefix: str = "", step: str | None = None) -> None:
+            if queue not in declared:
+                hint = did_you_mean(queue, declared)
+                self.add(where, f"{prefix}queue '{queue}' is not declared{hint}", step)
+
+        for agent in self.flow.agents.values():
+            for queue in agent.queues:
+                where = self.src.at("agents", agent.id, "queues", queue, fallback=agent.where)
+                check(queue, where, f"agent '{agent.id}': ")
+        if not declared:
+            return  # no queues section: steps may name any queue, as before people.yaml
+        for step in self.flow.steps.values():
+            if isinstance(step, TransferStep | CallbackStep) and step.queue is not None:
+                key = "transfer" if isinstance(step, TransferStep) else "callback"
+                where = self.src.at("steps", step.id, key, fallback=step.where)
+                check(step.queue, where, "", step.id)
+        esc = self.flow.escalation
+        # No escalation section: the default queue 'general' is reported at the flow's start.
+        fallback = esc.where if esc.where != NOWHERE else None
+        where = self.src.at("escalation", "person_queue", fallback=fallback)
+        check(esc.person_queue, where, "escalation: 'person_queue': ")

@@ -15,10 +15,11 @@ def flows() -> None:
 
 
 def summary(flow: Flow) -> str:
-    """``14 steps, 12 intents, 30 prompts, languages en``."""
+    """``14 steps, 12 intents, 30 prompts, languages en, 6 queues, 3 agents``."""
     return (
         f"{len(flow.steps)} steps, {len(flow.intents)} intents, "
-        f"{len(flow.all_prompts())} prompts, languages {', '.join(flow.languages)}"
+        f"{len(flow.all_prompts())} prompts, languages {', '.join(flow.languages)}, "
+        f"{len(flow.queues)} queues, {len(flow.agents)} agents"
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 from bot.flow import FlowError, FlowProblem, Location, flow_files, load_flow
 from bot.flow.errors import display_path
 from bot.flow.model import (
+    SYSTEM_PROMPTS,
     AskStep,
     CollectStep,
     ConfirmStep,
@@ -50,16 +51,8 @@ def test_valid_fixture_loads_into_typed_objects() -> None:
     assert flow.global_intents["goodbye"].action is GlobalAction.GOTO
     assert flow.global_intents["goodbye"].target == "bye"
     assert flow.global_intents["help"].prompt is flow.prompts["help_text"]
-    assert set(flow.system_prompts) == {
-        "clarify",
-        "not_understood",
-        "no_input",
-        "connecting",
-        "technical_problem",
-        "outside_hours",
-        "no_agent",
-        "goodbye",
-    }
+    assert set(flow.system_prompts) == set(SYSTEM_PROMPTS)
+    assert {"clarify", "no_agent", "callback_confirm", "callback_wait_offer"} <= set(SYSTEM_PROMPTS)
     assert flow.system_prompts["clarify"].id == "system:clarify"
     assert flow.escalation.confidence_threshold == 0.6
     assert flow.callbacks.max_expected_wait_seconds == 120

@@ -73,7 +73,7 @@ def test_unknown_global_action(flow_dir: Path, main: Path) -> None:
     edit(main, "talk_to_human: {action: person}", "talk_to_human: {action: persn}")
     assert problems(flow_dir) == [
         f"{at(main, 'persn')}: global intent 'talk_to_human': unknown action 'persn'; "
-        "did you mean 'person'? (use person, repeat, help, goto)"
+        "did you mean 'person'? (use person, repeat, help, goto, callback)"
     ]
 
 

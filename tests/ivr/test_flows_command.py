@@ -28,8 +28,17 @@ def test_check_ok() -> None:
     result = CliRunner().invoke(flows, ["check", str(VALID)])
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        f"{display_path(VALID)}: OK — 7 steps, 5 intents, 16 prompts, languages en\n"
+        f"{display_path(VALID)}: OK — 7 steps, 5 intents, 30 prompts, languages en, "
+        "0 queues, 0 agents\n"
     )
+
+
+def test_check_the_real_flows_with_their_people() -> None:
+    real = Path(__file__).parents[2] / "flows"
+    result = CliRunner().invoke(flows, ["check", str(real)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{display_path(real)}: OK — ")
+    assert result.stdout.endswith(", languages en, 6 queues, 3 agents\n")
 
 
 def test_check_prints_every_problem_and_exits_1(broken: Path) -> None:
