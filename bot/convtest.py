@@ -18,7 +18,15 @@ import yaml
 
 from bot.dialogue import Dialogue, Reply
 from bot.engine import Engine
-from bot.engine.actions import Hangup, Listen, Say, ScheduleCallback, Transfer, describe
+from bot.engine.actions import (
+    CancelCallback,
+    Hangup,
+    Listen,
+    Say,
+    ScheduleCallback,
+    Transfer,
+    describe,
+)
 from bot.flow.errors import display_path
 from bot.flow.model import Location
 from bot.nlu.result import NLU
@@ -29,6 +37,7 @@ ACTION_KINDS: Mapping[type, str] = {
     Listen: "listen",
     Transfer: "transfer",
     ScheduleCallback: "callback",
+    CancelCallback: "cancel_callback",
     Hangup: "hangup",
 }
 EXPECT_KEYS = {"intent", "step", "bot_says", "action", "queue", "reason", "slots", "status"}

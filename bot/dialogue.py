@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,10 +18,12 @@ from bot.engine import Engine, Session
 from bot.engine.actions import Action
 from bot.engine.base import is_confident
 from bot.engine.events import (
+    CallbackOffer,
     CallEnded,
     CallStarted,
     DigitsPressed,
     Event,
+    PendingCallback,
     SilenceTimedOut,
     SpeechRecognized,
 )
@@ -66,9 +69,25 @@ class Dialogue:
         caller: str | None = None,
         called: str | None = None,
         language: str | None = None,
+        *,
+        expected_waits: Mapping[str, int] | None = None,
+        pending: PendingCallback | None = None,
+        offer: CallbackOffer | None = None,
     ) -> Reply:
-        """Answer the call: the greeting and the first question."""
-        event = CallStarted(caller=caller, called=called, language=language)
+        """Answer the call: the greeting and the first question.
+
+        ``pending`` is a callback the caller already has (the bot asks about it), ``offer``
+        starts by booking a callback (a transfer rang out), ``expected_waits`` are the queues'
+        waits in seconds (a long one is offered a callback instead).
+        """
+        event = CallStarted(
+            caller=caller,
+            called=called,
+            language=language,
+            expected_waits=dict(expected_waits or {}),
+            pending=pending,
+            offer=offer,
+        )
         self._session, actions = self.engine.start(self.call_id, event, now)
         log.info(
             "call started",

@@ -37,11 +37,28 @@ class Transfer:
 
 @dataclass(frozen=True)
 class ScheduleCallback:
-    """Offer (and, later, book) a callback instead of a queue. Terminal for the bot."""
+    """Book a callback instead of a queue. Terminal for the bot.
+
+    ``at`` is the promised moment (ISO 8601 with offset; ``None``: as soon as the queue is
+    open), ``number`` the number to ring (``None``: the caller's), ``sms`` whether to confirm
+    by text, ``replaces`` the id of a booked callback this one moves.
+    """
 
     reason: str
     queue: str
     context: Mapping[str, str] = field(default_factory=dict)
+    at: str | None = None
+    number: str | None = None
+    sms: bool = False
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelCallback:
+    """Cancel a booked callback (the caller said so). Not terminal: the call goes on."""
+
+    callback_id: str
+    reason: str = "caller_cancelled"
 
 
 @dataclass(frozen=True)
@@ -51,7 +68,7 @@ class Hangup:
     reason: str
 
 
-Action = Say | Listen | Transfer | ScheduleCallback | Hangup
+Action = Say | Listen | Transfer | ScheduleCallback | CancelCallback | Hangup
 
 
 def describe(action: Action) -> str:
@@ -64,8 +81,10 @@ def describe(action: Action) -> str:
         case Transfer(queue=queue, number=number, reason=reason):
             target = f"queue={queue}" if queue else f"number={number}"
             return f"[transfer {target} reason={reason}]"
-        case ScheduleCallback(queue=queue, reason=reason):
-            return f"[callback queue={queue} reason={reason}]"
+        case ScheduleCallback(queue=queue, reason=reason, at=at):
+            return f"[callback queue={queue} reason={reason}" + (f" at={at}]" if at else "]")
+        case CancelCallback(callback_id=callback_id):
+            return f"[cancel callback {callback_id}]"
         case Hangup(reason=reason):
             return f"[hangup reason={reason}]"
     raise TypeError(f"not an action: {action!r}")

@@ -10,21 +10,8 @@ from typing import NamedTuple
 from bot.engine.actions import Action, Say
 from bot.engine.prompts import render
 from bot.engine.session import Session
-from bot.flow.model import Flow, Prompt
+from bot.flow.model import SYSTEM_PROMPT_FALLBACKS, Flow, Prompt
 from bot.nlu.result import FALLBACK_INTENT, NLUResult
-
-# Said when a flow lacks a system prompt (the loader requires them; this keeps a call alive
-# if a hand-built or half-reloaded flow does not have one).
-_BUILT_IN: Mapping[str, str] = {
-    "clarify": "Sorry, did you mean {options}?",
-    "not_understood": "Sorry, I didn't understand that.",
-    "no_input": "Sorry, I didn't hear anything.",
-    "connecting": "Let me connect you to a colleague.",
-    "technical_problem": "Sorry, we're having a technical problem.",
-    "outside_hours": "Nobody is available right now, so we'll call you back.",
-    "goodbye": "Goodbye.",
-}
-
 
 _EPSILON = 1e-9
 
@@ -45,7 +32,9 @@ class Ctx:
         """Render the system prompt ``name`` (or a built-in English text if the flow lacks it)."""
         prompt = self.flow.system_prompts.get(name)
         if prompt is None:
-            prompt = Prompt(id=f"system.{name}", text={session.language: _BUILT_IN[name]})
+            prompt = Prompt(
+                id=f"system.{name}", text={session.language: SYSTEM_PROMPT_FALLBACKS[name]}
+            )
         return self.say(session, prompt, extra)
 
 

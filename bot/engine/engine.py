@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from types import MappingProxyType
 
 from bot.engine.actions import Action, Hangup, describe
 from bot.engine.base import Ctx, Reply
+from bot.engine.booking import ask_again, begin_pending
+from bot.engine.booking_turns import handle_booking
 from bot.engine.events import (
     CallEnded,
     CallStarted,
@@ -19,12 +22,19 @@ from bot.engine.events import (
     Event,
     SpeechRecognized,
 )
-from bot.engine.handover import technical_problem, to_person
+from bot.engine.handover import callback, technical_problem, to_person
 from bot.engine.session import Session, Status, Turn, TurnKind
 from bot.engine.slots import valid_digits
 from bot.engine.speech import handle_speech, misunderstood
 from bot.engine.steps import ListeningStep, ask, enter, listening_step, repeat
-from bot.flow.model import PERSON_DIGIT, AfterSilence, CollectStep, Flow, SlotType
+from bot.flow.model import (
+    PERSON_DIGIT,
+    SYSTEM_PROMPTS,
+    AfterSilence,
+    CollectStep,
+    Flow,
+    SlotType,
+)
 
 #: More steps than this entered in one event means the flow loops (say -> say -> ...).
 LOOP_LIMIT = 50
@@ -54,10 +64,11 @@ class Engine:
             started_at=now,
             caller=event.caller,
             called=event.called,
+            expected_waits=MappingProxyType(dict(event.expected_waits)),
         )
         ctx = Ctx(self.flow, now, LOOP_LIMIT)
         try:
-            return enter(ctx, session, self.flow.start)
+            return _opening(ctx, session, event)
         except Exception:  # the caller hears an apology, never silence
             return technical_problem(ctx, session)
 
@@ -69,6 +80,8 @@ class Engine:
             return session, []
         ctx = Ctx(self.flow, now, LOOP_LIMIT)
         if isinstance(event, CallStarted):  # a transport reconnect: ask the question again
+            if session.booking is not None:
+                return ask_again(ctx, session)
             step = listening_step(ctx, session)
             return repeat(ctx, session, step) if step else technical_problem(ctx, session)
         turn = _turn(session, event, now)
@@ -79,6 +92,22 @@ class Engine:
             reply = Reply(*technical_problem(ctx, session), f"error:{type(error).__name__}")
         done = replace(turn, decision=reply.decision, actions=tuple(map(describe, reply.actions)))
         return replace(reply.session, turns=(*reply.session.turns[:-1], done)), reply.actions
+
+
+def _opening(ctx: Ctx, session: Session, event: CallStarted) -> tuple[Session, list[Action]]:
+    """The first actions: the flow's start, or a callback to book or settle first.
+
+    ``offer``: a transfer did not connect, so booking starts at once; ``pending``: the
+    caller has a callback booked and is asked to keep, change or cancel it.
+    """
+    if event.offer is not None:
+        offer = event.offer
+        known = offer.prompt in SYSTEM_PROMPTS
+        before = [ctx.system(session, offer.prompt)] if offer.prompt and known else []
+        return callback(ctx, session, offer.queue, offer.reason, before)
+    if event.pending is not None:
+        return begin_pending(ctx, session, event.pending)
+    return enter(ctx, session, ctx.flow.start)
 
 
 def _ended(session: Session, now: datetime) -> Session:
@@ -113,6 +142,8 @@ def _dispatch(ctx: Ctx, session: Session, event: Event) -> Reply:
     """Route a caller event to its handler at the current step."""
     if isinstance(event, DigitsPressed) and event.digits == PERSON_DIGIT:
         return Reply(*to_person(ctx, session, "asked_for_person"), "digit:person")
+    if session.booking is not None:
+        return handle_booking(ctx, session, event)
     step = listening_step(ctx, session)
     if step is None:  # the session points at a step the flow lacks: flow changed under us
         return Reply(*technical_problem(ctx, session), "technical_problem")

@@ -1,7 +1,8 @@
 """Handing the call over: to a person, to a queue or number, or to a callback.
 
-Every handover checks business hours at ``now``: nobody there means a callback instead of a
-transfer into an empty queue. The agent gets a short context so the caller need not repeat.
+Every handover checks the queue's hours at ``now``: nobody there means booking a callback
+instead of a transfer into an empty queue, and so does a caller who would rather not wait
+through a long expected wait. The agent gets a short context so the caller need not repeat.
 """
 
 from __future__ import annotations
@@ -9,17 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from bot.engine.actions import Action, Say, ScheduleCallback, Transfer
+from bot.engine.actions import Action, Say, Transfer
 from bot.engine.base import Ctx
+from bot.engine.booking import begin, offer_wait, wait_limit
 from bot.engine.session import Session, Status
 
-_REASONS: Mapping[str, str] = {
+#: Why the bot handed a caller over, as the agent is told ("handed over because ...").
+HANDOVER_REASONS: Mapping[str, str] = {
     "asked_for_person": "they asked for a person",
     "low_confidence": "the bot could not understand them",
     "nlu_unavailable": "speech understanding was unavailable",
     "no_input": "they did not say anything",
     "technical_problem": "the bot hit a technical problem",
     "outside_hours": "nobody was available",
+    "caller_request": "they asked to be called back",
+    "no_callback_number": "they could not give a number to call back",
+    "stream_lost": "the bot's connection failed",
 }
 
 
@@ -33,7 +39,7 @@ def summary(ctx: Ctx, session: Session, reason: str) -> str:
     else:
         wants = "intent not known"
     details = ", ".join(f"{k}={v}" for k, v in session.slots.items()) or "no details given"
-    why = _REASONS.get(reason, f"reason '{reason}'")
+    why = HANDOVER_REASONS.get(reason, f"reason '{reason}'")
     turns = len(session.turns)
     return (
         f"Caller {wants}; {details}; handed over because {why} "
@@ -66,14 +72,12 @@ def callback(
     *,
     action_reason: str | None = None,
 ) -> tuple[Session, list[Action]]:
-    """Offer a callback on ``queue``; the bot is done with the call.
+    """Book a callback on ``queue`` with the caller: say ``before``, then ask when.
 
-    ``action_reason`` overrides the reason on the action (``outside_hours``) while the
-    context and the session outcome keep why the caller needed a person.
+    ``action_reason`` overrides the reason on the booked callback (``outside_hours``) while
+    the context and the session outcome keep why the caller needed a person.
     """
-    context = handover_context(ctx, session, reason)
-    action = ScheduleCallback(action_reason or reason, queue, context)
-    return session.finished(Status.CALLBACK, reason, ctx.now), [*(before or []), action]
+    return begin(ctx, session, queue, reason, before, action_reason=action_reason)
 
 
 def transfer(
@@ -84,19 +88,24 @@ def transfer(
     queue: str | None,
     number: str | None = None,
     say: Say | None = None,
+    offer: bool = True,
 ) -> tuple[Session, list[Action]]:
-    """Transfer to ``queue``/``number`` if the line is staffed, else a callback.
+    """Transfer to ``queue``/``number`` if the line is staffed, else book a callback.
 
     ``say`` is what precedes the transfer (default: the ``connecting`` system prompt); out of
     hours the caller hears ``outside_hours`` instead and the callback keeps the reason in its
-    context.
+    context. A queue whose expected wait is over its limit first offers a callback (unless
+    ``offer`` is false: the caller already chose to wait, or is booking one).
     """
     fallback_queue = queue or ctx.flow.escalation.person_queue
-    if not ctx.flow.business_hours.is_open(ctx.now):
+    if not ctx.flow.queue_hours(fallback_queue).is_open(ctx.now):
         apology = [ctx.system(session, "outside_hours")]
         return callback(
             ctx, session, fallback_queue, reason, apology, action_reason="outside_hours"
         )
+    waits = session.expected_waits.get(queue or "") if offer and session.booking is None else None
+    if queue is not None and waits is not None and waits > wait_limit(ctx.flow, queue):
+        return offer_wait(ctx, session, queue, reason, waits)
     context = handover_context(ctx, session, reason)
     before = say or ctx.system(session, "connecting")
     action = Transfer(reason=reason, queue=queue, number=number, context=context)

@@ -9,13 +9,13 @@ date-times as ISO 8601 with offset, text as said.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dateparser
 
 from bot.flow.model import Slot, SlotType
+from bot.text import fold
 
 YES = "yes"
 NO = "no"
@@ -66,12 +66,6 @@ _AT_HOUR = re.compile(
     r"(?!\s*(?:am|pm|a\.m|p\.m))",
 )
 _WORD = re.compile(r"[^\W_]+|\d+", re.UNICODE)
-
-
-def fold(text: str) -> str:
-    """Lower-case ``text`` and drop diacritics, so "Čtyři" and "ctyri" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ł", "l")
 
 
 def words(text: str) -> list[str]:

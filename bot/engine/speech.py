@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from bot.engine.base import Ctx, Reply, is_confident, ranked_intents, top_intent
 from bot.engine.events import SpeechRecognized
-from bot.engine.handover import technical_problem, to_person
+from bot.engine.handover import callback, technical_problem, to_person
 from bot.engine.prompts import join_options
 from bot.engine.session import Session
 from bot.engine.slots import NO, YES, extract_value, extract_yes_no, words
@@ -65,16 +65,20 @@ def _local(
     return Reply(*enter(ctx, session.with_slot(slot.name, value), step.next), f"slot:{slot.name}")
 
 
-def _yes_no(ctx: Ctx, session: Session, event: SpeechRecognized) -> str | None:
+def yes_no(ctx: Ctx, text: str, nlu: NLUResult | None, language: str) -> str | None:
     """Yes/no from the words, else from a confident ``affirm``/``deny`` intent."""
-    answer = extract_yes_no(event.text, session.language)
-    if answer is None and event.nlu is not None and is_confident(event.nlu, ctx.flow):
-        answer = {AFFIRM: YES, DENY: NO}.get(top_intent(event.nlu)[0] or "")
+    answer = extract_yes_no(text, language)
+    if answer is None and nlu is not None and is_confident(nlu, ctx.flow):
+        answer = {AFFIRM: YES, DENY: NO}.get(top_intent(nlu)[0] or "")
     return answer
 
 
+def _yes_no(ctx: Ctx, session: Session, event: SpeechRecognized) -> str | None:
+    return yes_no(ctx, event.text, event.nlu, session.language)
+
+
 def _global(ctx: Ctx, session: Session, step: ListeningStep, nlu: NLUResult) -> Reply | None:
-    """Honour a confident global intent (person, repeat, help, goto), else ``None``."""
+    """Honour a confident global intent (person, repeat, help, goto, callback), else ``None``."""
     name = top_intent(nlu)[0]
     rule = ctx.flow.global_intents.get(name or "")
     if rule is None or not is_confident(nlu, ctx.flow):
@@ -91,6 +95,10 @@ def _global(ctx: Ctx, session: Session, step: ListeningStep, nlu: NLUResult) -> 
             return Reply(*ask(ctx, session, step, help_say), decision)
         case GlobalAction.GOTO if rule.target:
             return Reply(*enter(ctx, session, rule.target), f"{decision}:{rule.target}")
+        case GlobalAction.CALLBACK if not (isinstance(step, AskStep) and name in step.routes):
+            # A question that routes the intent itself keeps its own callback step.
+            queue = ctx.flow.escalation.person_queue
+            return Reply(*callback(ctx, session, queue, "caller_request"), decision)
     return None
 
 

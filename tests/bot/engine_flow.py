@@ -199,12 +199,19 @@ class Call:
     """One call driven through the engine, remembering the last session and actions."""
 
     def __init__(
-        self, flow: Flow | None = None, now: datetime = OPEN, language: str | None = None
+        self,
+        flow: Flow | None = None,
+        now: datetime = OPEN,
+        language: str | None = None,
+        *,
+        caller: str | None = "+447700900123",
+        called: str | None = "+441000000000",
+        **started: Any,
     ) -> None:
         self.engine = Engine(flow or make_flow())
         self.now = now
-        started = CallStarted("+447700900123", "+441000000000", language)
-        self.session, self.actions = self.engine.start("CA1", started, now)
+        event = CallStarted(caller, called, language, **started)
+        self.session, self.actions = self.engine.start("CA1", event, now)
 
     def send(self, event: Event) -> list[Action]:
         self.session, self.actions = self.engine.step(self.session, event, self.now)

@@ -40,13 +40,21 @@ def test_zero_is_a_person_at_any_step(make: str) -> None:
     assert call.decision == "digit:person"
 
 
-def test_zero_outside_hours_is_a_callback() -> None:
+def test_zero_outside_hours_books_a_callback() -> None:
     call = Call(now=CLOSED)
     call.press("0")
-    assert call.said == ["We're closed; we'll call you back."]
-    assert call.last == ScheduleCallback("outside_hours", "general", call.last.context)  # type: ignore[union-attr]
-    assert call.session.status is Status.CALLBACK
-    assert call.session.outcome == "asked_for_person"
+    assert call.said == [
+        "We're closed; we'll call you back.",
+        "When would be a good time for us to call you back?",
+    ]
+    assert call.last == Listen(expect="callback_time")
+    booking = call.session.booking
+    assert booking is not None
+    assert (booking.queue, booking.reason, booking.action_reason) == (
+        "general",
+        "asked_for_person",
+        "outside_hours",
+    )
 
 
 def test_keypad_fills_digits_slot() -> None:
@@ -100,8 +108,9 @@ def test_silence_then_end() -> None:
 def test_silence_to_person_outside_hours() -> None:
     call = Call(make_flow(silences_before_person=1), now=CLOSED)
     call.silence()
-    assert isinstance(call.last, ScheduleCallback)
-    assert call.last.context["reason"] == "no_input"
+    assert call.last == Listen(expect="callback_time")
+    assert call.session.booking is not None
+    assert call.session.booking.reason == "no_input"
 
 
 def test_silence_and_misunderstanding_are_counted_apart() -> None:

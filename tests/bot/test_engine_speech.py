@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.engine import Listen, ScheduleCallback, Status, Transfer
+from bot.engine import Listen, Status, Transfer
 from tests.bot.engine_flow import CLOSED, OPEN, Call, make_flow
 
 
@@ -141,11 +141,15 @@ def test_nlu_down_and_nothing_local_goes_to_a_person(make) -> None:  # type: ign
 def test_nlu_down_outside_hours_gives_callback() -> None:
     call = Call(now=CLOSED)
     call.hear_without_nlu("blah")
-    assert call.said == ["We have a technical problem.", "We're closed; we'll call you back."]
-    assert isinstance(call.last, ScheduleCallback)
-    assert call.last.reason == "outside_hours"
-    assert call.last.context["reason"] == "nlu_unavailable"
-    assert call.session.status is Status.CALLBACK
+    assert call.said == [
+        "We have a technical problem.",
+        "We're closed; we'll call you back.",
+        "When would be a good time for us to call you back?",
+    ]
+    assert call.last == Listen(expect="callback_time")
+    booking = call.session.booking
+    assert booking is not None
+    assert (booking.reason, booking.action_reason) == ("nlu_unavailable", "outside_hours")
 
 
 # --- (c) global intents -------------------------------------------------------------------
@@ -163,8 +167,13 @@ def test_global_person() -> None:
 def test_global_person_outside_hours() -> None:
     call = Call(now=CLOSED)
     call.hear("a human please", ("talk_to_human", 0.9))
-    assert call.said == ["We're closed; we'll call you back."]
-    assert call.last == ScheduleCallback("outside_hours", "general", call.last.context)  # type: ignore[union-attr]
+    assert call.said == [
+        "We're closed; we'll call you back.",
+        "When would be a good time for us to call you back?",
+    ]
+    assert call.last == Listen(expect="callback_time")
+    assert call.session.booking is not None
+    assert call.session.booking.queue == "general"
 
 
 def test_global_repeat_says_the_question_again() -> None:
@@ -386,7 +395,8 @@ def test_misunderstandings_limit_from_policy() -> None:
 def test_misunderstood_to_person_outside_hours() -> None:
     call = Call(make_flow(misunderstandings_before_person=1), now=CLOSED)
     call.hear("banana", ("chit_chat", 0.9))
-    assert isinstance(call.last, ScheduleCallback)
-    assert call.session.outcome == "low_confidence"
+    assert call.last == Listen(expect="callback_time")
+    assert call.session.booking is not None
+    assert call.session.booking.reason == "low_confidence"
     assert call.session.turns[-1].at == CLOSED
     assert OPEN != CLOSED

@@ -12,7 +12,6 @@ from bot.engine import (
     Engine,
     Hangup,
     Listen,
-    ScheduleCallback,
     SilenceTimedOut,
     Status,
     Transfer,
@@ -95,13 +94,22 @@ def test_transfer_step_in_hours() -> None:
     assert call.session.ended_at is None  # the call goes on with a person
 
 
-def test_transfer_step_outside_hours_becomes_callback() -> None:
+def test_transfer_step_outside_hours_books_a_callback() -> None:
     call = _to_outage_agent(now=CLOSED)
     call.hear("no")
-    assert call.said == ["We're closed; we'll call you back."]
-    assert call.last == ScheduleCallback("outside_hours", "faults", call.last.context)  # type: ignore[union-attr]
-    assert call.last.context["reason"] == "outage"  # type: ignore[union-attr]
-    assert call.session.status is Status.CALLBACK
+    assert call.said == [
+        "We're closed; we'll call you back.",
+        "When would be a good time for us to call you back?",
+    ]
+    assert call.last == Listen(expect="callback_time")
+    booking = call.session.booking
+    assert booking is not None
+    assert (booking.queue, booking.reason, booking.action_reason) == (
+        "faults",
+        "outage",
+        "outside_hours",
+    )
+    assert call.session.status is Status.ACTIVE  # booking: the bot still has the caller
 
 
 def test_transfer_to_number_without_prompt_says_connecting() -> None:
@@ -116,18 +124,21 @@ def test_transfer_to_number_without_prompt_says_connecting() -> None:
 
 def test_transfer_to_number_outside_hours_uses_person_queue() -> None:
     call = Call(replace(make_flow(), start="vip_line"), now=CLOSED)
-    assert isinstance(call.last, ScheduleCallback)
-    assert call.last.queue == "general"
+    assert call.last == Listen(expect="callback_time")
+    assert call.session.booking is not None
+    assert call.session.booking.queue == "general"
 
 
 @pytest.mark.parametrize("now", [OPEN, CLOSED])
 def test_callback_step_ignores_hours(now) -> None:  # type: ignore[no-untyped-def]
     call = Call(now=now)
     call.hear("new plan", ("change_plan", 0.95))
-    assert call.said == ["We'll call you."]
-    assert call.last.reason == "plan_change"  # type: ignore[union-attr]
-    assert call.last.queue == "sales"  # type: ignore[union-attr]
-    assert call.session.status is Status.CALLBACK
+    assert call.said == ["We'll call you.", "When would be a good time for us to call you back?"]
+    assert call.last == Listen(expect="callback_time")
+    booking = call.session.booking
+    assert booking is not None
+    assert (booking.queue, booking.reason, booking.action_reason) == ("sales", *["plan_change"] * 2)
+    assert call.session.status is Status.ACTIVE
 
 
 def test_end_step_hangs_up() -> None:
