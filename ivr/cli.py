@@ -16,6 +16,7 @@ from ivr.commands.nlu import nlu
 from ivr.commands.run import run_command
 from ivr.commands.serve import serve_command
 from ivr.commands.simulate import simulate_command
+from ivr.commands.worker import worker_command
 from ivr.config import load_config
 from ivr.logs import configure_logging
 
@@ -42,6 +43,7 @@ cli.add_command(test_command)
 cli.add_command(run_command)
 cli.add_command(serve_command)
 cli.add_command(call_command)
+cli.add_command(worker_command)
 
 
 def main() -> None:

@@ -45,6 +45,16 @@ DEFAULTS: Mapping[str, Any] = {
     "ASR_WARM_RECOGNIZERS": 2,  # IVR_ASR_WARM_RECOGNIZERS: recognisers warmed up at start-up
     "ASR_POOL_IDLE": 32,  # IVR_ASR_POOL_IDLE: idle recognisers kept warm for the next calls
     "BARGE_IN_MS": 120,  # IVR_BARGE_IN_MS: speech over a prompt that interrupts it (noise guard)
+    # TWILIO_ACCOUNT_SID: the account that places callbacks and texts (REST API)
+    "TWILIO_ACCOUNT_SID": "",
+    # IVR_TWILIO_API_URL: the REST API (a local emulator in tests)
+    "TWILIO_API_URL": "https://api.twilio.com",
+    "CALLER_ID": "",  # IVR_CALLER_ID: the number callbacks come from when the queue sets none
+    # IVR_API_TOKEN: bearer token of the JSON API (/api/...); development has a fixed default
+    "API_TOKEN": "",
+    "WORKER_POLL_SECONDS": 1.0,  # IVR_WORKER_POLL_SECONDS: how often `ivr worker` looks
+    # IVR_CALLBACK_LEASE_SECONDS: a claimed callback a worker never finished returns after this
+    "CALLBACK_LEASE_SECONDS": 120,
 }
 
 #: Signs requests in development when TWILIO_AUTH_TOKEN is unset (the server and `ivr call`
@@ -56,10 +66,14 @@ DEVELOPMENT_AUTH_TOKEN = "ivr-development-token"
 #: port and signs for this address, as Twilio would behind a proxy.
 DEVELOPMENT_PUBLIC_URL = "https://ivr.localhost"
 
+#: The JSON API's bearer token in development when IVR_API_TOKEN is unset.
+DEVELOPMENT_API_TOKEN = "ivr-development-api-token"
+
 #: Settings read from a conventional variable name instead of ``IVR_<KEY>``.
 ENV_NAMES: Mapping[str, str] = {
     "TWILIO_AUTH_TOKEN": "TWILIO_AUTH_TOKEN",
     "DATABASE_URL": "DATABASE_URL",
+    "TWILIO_ACCOUNT_SID": "TWILIO_ACCOUNT_SID",
 }
 
 

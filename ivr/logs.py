@@ -60,5 +60,6 @@ def configure_logging(fmt: str = "text", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs every request at INFO: one line per parse would drown the call logs.
+    # httpx and the twilio client log every request at INFO: they would drown the call logs.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

@@ -60,3 +60,22 @@ class CallRecord:
     language: str | None
     turns: tuple[TurnRecord, ...] = ()
     events: tuple[EventRecord, ...] = ()
+    transferred_at: datetime | None = None  # a person was rung
+    answered_at: datetime | None = None  # a person answered
+    agent: str | None = None  # who answered
+    resolved_by_bot: bool | None = None  # None while the call runs
+    abandoned: bool | None = None  # the caller hung up waiting for a person
+
+    @property
+    def time_to_person_seconds(self) -> float | None:
+        """Call start to a person answering; ``None`` if nobody answered."""
+        if self.answered_at is None:
+            return None
+        return (self.answered_at - self.started_at).total_seconds()
+
+    @property
+    def answer_wait_seconds(self) -> float | None:
+        """A person being rung to them answering (what a queue's wait is estimated from)."""
+        if self.answered_at is None or self.transferred_at is None:
+            return None
+        return (self.answered_at - self.transferred_at).total_seconds()

@@ -1,4 +1,4 @@
-"""The tables: ``calls``, their ``turns`` and ``events``, and a one-row ``schema_version``.
+"""The tables: calls with turns and events, callbacks with transitions, and the version.
 
 SQLAlchemy 2.0 typed declarative mapping, used only inside :mod:`ivr.store`; the rest of the app
 sees :mod:`ivr.store.records`. There is no migration tool: :data:`SCHEMA_VERSION` is recorded so
@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -27,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 #: Bump when a table changes; a database recording another version is refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -83,7 +84,7 @@ class CallRow(Base):
     __tablename__ = "calls"
 
     call_id: Mapped[str] = mapped_column(String, primary_key=True)
-    caller: Mapped[str | None] = mapped_column(String)
+    caller: Mapped[str | None] = mapped_column(String, index=True)
     called: Mapped[str | None] = mapped_column(String)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -92,6 +93,12 @@ class CallRow(Base):
     queue: Mapped[str | None] = mapped_column(String)
     reason: Mapped[str | None] = mapped_column(String)
     language: Mapped[str | None] = mapped_column(String)
+    # The people side (for routing, wait estimates and the dashboard's numbers):
+    transferred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a person was rung
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a person answered
+    agent: Mapped[str | None] = mapped_column(String)  # who answered (agent id or address)
+    resolved_by_bot: Mapped[bool | None] = mapped_column(Boolean)  # set when the call ends
+    abandoned: Mapped[bool | None] = mapped_column(Boolean)  # hung up waiting for a person
 
 
 class TurnRow(Base):
@@ -134,3 +141,56 @@ class SchemaVersionRow(Base):
     __tablename__ = "schema_version"
 
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class CallbackRow(Base):
+    """A booked callback and where it is in its life cycle (see :mod:`ivr.store.callbacks`).
+
+    ``(status, due_at)`` is the workers' claim index; ``number`` finds a caller's pending one.
+    ``version`` grows by one with every write, so a reader can tell a row changed under it.
+    """
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index(None, "status", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    call_id: Mapped[str | None] = mapped_column(String)  # the call that booked it
+    queue: Mapped[str] = mapped_column(String)
+    reason: Mapped[str] = mapped_column(String)
+    number: Mapped[str] = mapped_column(String, index=True)  # whom to ring
+    from_number: Mapped[str | None] = mapped_column(String)  # the number the caller rang
+    agent_id: Mapped[str | None] = mapped_column(String)  # the preferred agent
+    mode: Mapped[str] = mapped_column(String)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    promised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    language: Mapped[str | None] = mapped_column(String)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sms: Mapped[bool] = mapped_column(Boolean)
+    attempts: Mapped[int] = mapped_column(Integer)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    retry_after_minutes: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String)
+    lease_owner: Mapped[str | None] = mapped_column(String)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dial_sid: Mapped[str | None] = mapped_column(String)
+    dial_to: Mapped[str | None] = mapped_column(String)  # whom the current attempt rings
+    dial_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class CallbackTransitionRow(Base):
+    """One step of a callback's life: the status after it, what happened, and the details."""
+
+    __tablename__ = "callback_transitions"
+    __table_args__ = (Index(None, "callback_id", "id"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    callback_id: Mapped[str] = mapped_column(ForeignKey("callbacks.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String)
+    event: Mapped[str] = mapped_column(String)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

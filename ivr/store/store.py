@@ -32,7 +32,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, case, create_engine, event, func, insert, select, text, update
+from sqlalchemy import (
+    Engine,
+    and_,
+    case,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -267,7 +278,12 @@ class Store:
             )
 
     def call_ended(self, call_id: str, *, ended_at: datetime, status: str) -> None:
-        """Record Twilio's final status; a call never seen before is created, starting then."""
+        """Record Twilio's final status; a call never seen before is created, starting then.
+
+        Also settles the call's numbers: *resolved by the bot* (the bot ended it at a goodbye,
+        nobody else was needed) and *abandoned* (a person was rung, nobody answered, and the
+        caller left without a callback).
+        """
         ended_at = _aware(ended_at, "ended_at")
         with self._write("call_ended", call_id) as session:
             stmt = self._insert(CallRow).values(
@@ -277,6 +293,45 @@ class Store:
                 stmt.on_conflict_do_update(
                     index_elements=[CallRow.call_id],
                     set_={"ended_at": stmt.excluded.ended_at, "status": stmt.excluded.status},
+                )
+            )
+            outcome = func.coalesce(CallRow.outcome, "")
+            session.execute(
+                update(CallRow)
+                .where(CallRow.call_id == call_id)
+                .values(
+                    resolved_by_bot=and_(outcome == "hangup", CallRow.reason == "completed"),
+                    abandoned=and_(
+                        CallRow.transferred_at.is_not(None),
+                        CallRow.answered_at.is_(None),
+                        outcome != "callback",
+                    ),
+                )
+            )
+
+    def person_rung(self, call_id: str, *, at: datetime) -> None:
+        """A person's phone started ringing for this call (the first time counts)."""
+        at = _aware(at, "at")
+        with self._write("person_rung", call_id) as session:
+            self._ensure_call(session, call_id, at)
+            session.execute(
+                update(CallRow)
+                .where(CallRow.call_id == call_id, CallRow.transferred_at.is_(None))
+                .values(transferred_at=at)
+            )
+
+    def person_answered(self, call_id: str, *, agent: str, at: datetime) -> None:
+        """``agent`` answered the call (time to a person); later answers change nothing."""
+        at = _aware(at, "at")
+        with self._write("person_answered", call_id) as session:
+            self._ensure_call(session, call_id, at)
+            session.execute(
+                update(CallRow)
+                .where(CallRow.call_id == call_id, CallRow.answered_at.is_(None))
+                .values(
+                    answered_at=at,
+                    agent=agent,
+                    transferred_at=func.coalesce(CallRow.transferred_at, at),
                 )
             )
 
@@ -310,6 +365,37 @@ class Store:
             ).all()
             return [_call_record(row, (), ()) for row in rows]
 
+    def calls_from(
+        self, caller: str, *, since: datetime, exclude: str | None = None, limit: int = 20
+    ) -> list[CallRecord]:
+        """Earlier calls from ``caller`` started at or after ``since``, newest first."""
+        since = _aware(since, "since")
+        with self._read("calls_from") as session:
+            query = select(CallRow).where(CallRow.caller == caller, CallRow.started_at >= since)
+            if exclude is not None:
+                query = query.where(CallRow.call_id != exclude)
+            rows = session.scalars(
+                query.order_by(CallRow.started_at.desc(), CallRow.call_id.desc()).limit(limit)
+            ).all()
+            return [_call_record(row, (), ()) for row in rows]
+
+    def answer_waits(self, queue: str, *, since: datetime, limit: int = 20) -> list[float]:
+        """Seconds from ringing to answer of the latest answered calls of ``queue``."""
+        since = _aware(since, "since")
+        with self._read("answer_waits") as session:
+            rows = session.execute(
+                select(CallRow.transferred_at, CallRow.answered_at)
+                .where(
+                    CallRow.queue == queue,
+                    CallRow.answered_at.is_not(None),
+                    CallRow.transferred_at.is_not(None),
+                    CallRow.answered_at >= since,
+                )
+                .order_by(CallRow.answered_at.desc())
+                .limit(limit)
+            ).all()
+            return [(answered - rung).total_seconds() for rung, answered in rows]
+
     def ping(self) -> None:
         """Return if the database answers a query; raise :class:`StoreUnavailable` if not."""
         with self._read("ping") as session:
@@ -340,7 +426,7 @@ class Store:
             raise StoreUnavailable(operation, self.url, detail) from error
 
     @contextmanager
-    def _write(self, operation: str, call_id: str) -> Iterator[Session]:
+    def _write(self, operation: str, call_id: str | None) -> Iterator[Session]:
         """A session whose transaction commits when the block ends (rolls back on error)."""
         with self._guard(operation, call_id), Session(self._engine) as session, session.begin():
             yield session
@@ -477,6 +563,11 @@ def _call_record(row: CallRow, turns: Sequence[TurnRow], events: Sequence[EventR
         language=row.language,
         turns=tuple(_turn_record(turn) for turn in turns),
         events=tuple(EventRecord(at=e.at, kind=e.kind, data=dict(e.data)) for e in events),
+        transferred_at=row.transferred_at,
+        answered_at=row.answered_at,
+        agent=row.agent,
+        resolved_by_bot=row.resolved_by_bot,
+        abandoned=row.abandoned,
     )
 
 

@@ -236,3 +236,25 @@ def postgres_proxy() -> Iterator[TcpProxy]:
         yield proxy
     finally:
         proxy.stop()
+
+
+def run_threads(count: int, work: Callable[[int], None]) -> None:
+    """Run ``work(i)`` in ``count`` threads released together; re-raise the first failure."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def body(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            work(i)
+        except BaseException as error:  # reported to the test below
+            errors.append(error)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "worker threads hung"
+    if errors:
+        raise errors[0]

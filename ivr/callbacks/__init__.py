@@ -1,0 +1,1 @@
+"""Callbacks: pure policy decisions and the worker that places them."""

@@ -1,0 +1,270 @@
+"""The callback worker: claim due callbacks, place each through a :class:`Dialer`, store why.
+
+Usage::
+
+    worker = CallbackWorker(CallbackStore(store), dialer, flow, staffing, settings)
+    worker.tick()                 # one pass: claim, then dispatch each; ["placed", ...]
+    worker.run(poll_seconds=1.0)  # tick until stop() (SIGTERM), finishing the dispatch in hand
+
+Each dispatch writes ``dial_requested`` BEFORE the REST request and ``dial_placed`` after it,
+so a worker that dies in between leaves a ``dialing`` row with no sid. When its lease expires,
+another worker gets it back ``recovering`` and first asks Twilio for calls to that address
+since then: one found is adopted, and only when Twilio has no record is the attempt dialed
+again. The full guarantee is in docs/callbacks.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from bot.flow.model import CallbackMode, Flow
+from ivr.call.staffing import LastAgent, Staffing
+from ivr.callbacks.policy import next_ring_time
+from ivr.store import (
+    CallbackRecord,
+    CallbackStatus,
+    CallbackStore,
+    Claim,
+    LeaseLost,
+    StoreUnavailable,
+)
+from ivr.twilio.dialer import Dialer, DialerError, OutboundCall
+
+logger = logging.getLogger(__name__)
+
+#: Twilio's call list is filtered by start time; allow for clocks a little apart.
+CLOCK_SKEW = timedelta(minutes=1)
+#: When nobody may be rung within the policy's horizon, look again this much later.
+NOTHING_SOON = timedelta(hours=12)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """What a worker needs besides its parts: who it is, where Twilio calls back, its limits.
+
+    ``public_url`` is the web app's address as Twilio sees it (``IVR_PUBLIC_URL``);
+    ``caller_id`` the number callbacks come from when neither the queue nor the booking says.
+    """
+
+    worker_id: str
+    public_url: str
+    caller_id: str = ""
+    lease_seconds: float = 120.0
+    batch: int = 5
+    dial_timeout: int = 20
+
+
+class CallbackWorker:
+    """Places due callbacks; one per process (or thread), any number side by side."""
+
+    def __init__(
+        self,
+        callbacks: CallbackStore,
+        dialer: Dialer,
+        flow: Flow,
+        staffing: Staffing,
+        settings: WorkerSettings,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.callbacks = callbacks
+        self.dialer = dialer
+        self.flow = flow
+        self.staffing = staffing
+        self.settings = settings
+        self._clock = clock
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return after the dispatch in hand (safe from a signal handler)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    def run(self, poll_seconds: float = 1.0) -> None:
+        """Tick until :meth:`stop`; a full batch is followed at once by the next tick."""
+        logger.info("callback worker started", extra={"worker": self.settings.worker_id})
+        while not self._stop.is_set():
+            try:
+                busy = len(self.tick()) >= self.settings.batch
+            except StoreUnavailable as error:
+                # The database comes back by itself; a lease keeps claims safe meanwhile.
+                logger.warning("callback worker: %s", error)
+                busy = False
+            if not busy:
+                self._stop.wait(poll_seconds)
+        logger.info("callback worker stopped", extra={"worker": self.settings.worker_id})
+
+    def tick(self, now: datetime | None = None) -> list[str]:
+        """Claim due callbacks and dispatch each; what :meth:`dispatch` said of each.
+
+        Claims left when :meth:`stop` is called are given back (``released``).
+        """
+        claims = self.callbacks.claim_due(
+            self.settings.worker_id,
+            now or self._clock(),
+            self.settings.lease_seconds,
+            self.settings.batch,
+        )
+        done: list[str] = []
+        for claim in claims:
+            if self._stop.is_set():
+                # Stopping: give it back now rather than when the lease expires.
+                self.callbacks.release(claim.callback.id, self.settings.worker_id, self._clock())
+                done.append("released")
+            else:
+                done.append(self.dispatch(claim))
+        return done
+
+    def dispatch(self, claim: Claim) -> str:
+        """Take one claimed callback one step further; returns what was done (for logs, tests).
+
+        ``placed``, ``adopted`` (a call Twilio already had), ``deferred`` (not allowed to ring
+        now), ``lost`` (a placed call never reported an outcome), ``failed`` (Twilio refused
+        or had no record after an error), ``unknown`` (Twilio unreachable: left for recovery),
+        ``skipped`` (the lease was lost to a cancel, a move or another worker).
+        """
+        callback = claim.callback
+        log: dict[str, object] = {
+            "callback_id": callback.id,
+            "call_id": callback.call_id,
+            "queue": callback.queue,
+        }
+        try:
+            if claim.recovering:
+                if callback.dial_sid:
+                    self.callbacks.record_outcome(
+                        callback.id,
+                        CallbackStatus.FAILED,
+                        self._clock(),
+                        {"reason": "no_final_status"},
+                        sid=callback.dial_sid,
+                    )
+                    logger.warning("callback call never reported an outcome", extra=log)
+                    return "lost"
+                if callback.dial_to and callback.dial_started_at:
+                    found = self._find(callback.dial_to, callback.dial_started_at)
+                    if found is None:
+                        return "unknown"
+                    if found:
+                        return self._adopt(callback, found[0], log)
+                return self._dial(callback, attempt=max(1, callback.attempts), log=log)
+            now = self._clock()
+            later = self._next_ring_time(callback, now)
+            if later > now:
+                self.callbacks.defer(
+                    callback.id, later, now, "closed_or_quiet", worker_id=self.settings.worker_id
+                )
+                logger.info("callback deferred", extra={**log, "until": later.isoformat()})
+                return "deferred"
+            return self._dial(callback, attempt=callback.attempts + 1, log=log)
+        except LeaseLost as error:
+            logger.info("callback skipped: %s", error, extra=log)
+            return "skipped"
+
+    # -- one attempt ---------------------------------------------------------------------
+
+    def _dial(self, callback: CallbackRecord, attempt: int, log: dict[str, object]) -> str:
+        call = self.outbound_call(callback, self._clock())
+        if call is None:
+            # Nobody on shift at all (e.g. agents' shifts ended while it waited): try later.
+            now = self._clock()
+            self.callbacks.defer(
+                callback.id,
+                self._next_ring_time(callback, now),
+                now,
+                "nobody_on_shift",
+                worker_id=self.settings.worker_id,
+            )
+            return "deferred"
+        started = self._clock()
+        self.callbacks.dial_requested(
+            callback.id,
+            self.settings.worker_id,
+            attempt,
+            started,
+            to=call.to,
+            lease_seconds=self.settings.lease_seconds,
+        )
+        try:
+            sid = self.dialer.place_call(call)
+        except DialerError as error:
+            detail = {"code": error.code, "http_status": error.status, "error": error.message}
+            # Only a request that may have been carried out can have left a call behind.
+            found = self._find(call.to, started) if error.unknown_outcome else []
+            if found is None:
+                return "unknown"  # the lease will expire; the next worker asks Twilio again
+            if found:
+                return self._adopt(callback, found[0], log)
+            self.callbacks.record_outcome(callback.id, CallbackStatus.FAILED, self._clock(), detail)
+            logger.warning("callback dial failed: %s", error.message, extra={**log, **detail})
+            return "failed"
+        self.callbacks.dial_placed(callback.id, sid, self._clock())
+        logger.info("callback placed", extra={**log, "sid": sid, "attempt": attempt, "to": call.to})
+        return "placed"
+
+    def _adopt(self, callback: CallbackRecord, sid: str, log: dict[str, object]) -> str:
+        """Twilio has the call our lost request created: keep it instead of dialing again."""
+        self.callbacks.dial_placed(callback.id, sid, self._clock(), adopted=True)
+        logger.info("callback call adopted", extra={**log, "sid": sid})
+        return "adopted"
+
+    def outbound_call(self, callback: CallbackRecord, now: datetime) -> OutboundCall | None:
+        """The REST request for ``callback``'s first leg; ``None`` when nobody can take it."""
+        rules = self.flow.queue_callbacks(callback.queue)
+        customer_first = callback.mode == CallbackMode.CUSTOMER_FIRST
+        to = callback.number if customer_first else self._person(callback, now)
+        if to is None:
+            return None
+        public = self.settings.public_url.rstrip("/")
+        query = urlencode({"callback": callback.id})
+        return OutboundCall(
+            to=to,
+            from_=rules.caller_id or callback.from_number or self.settings.caller_id,
+            url=f"{public}/twilio/callback/answer?{query}",
+            status_callback=f"{public}/twilio/callback/status?{query}",
+            machine_detection=customer_first,
+            timeout=self.settings.dial_timeout,
+        )
+
+    # -- decisions -----------------------------------------------------------------------
+
+    def _person(self, callback: CallbackRecord, now: datetime) -> str | None:
+        last = LastAgent(callback.agent_id, 0.0) if callback.agent_id else None
+        person = self.staffing.first(callback.queue, now, last)
+        return person.address if person else None
+
+    def _next_ring_time(self, callback: CallbackRecord, now: datetime) -> datetime:
+        """``now`` or the first moment the queue is open, not quiet, and somebody is on shift."""
+        hours = self.flow.queue_hours(callback.queue)
+        quiet = self.flow.queue_callbacks(callback.queue).quiet_hours
+
+        def staffed(moment: datetime) -> bool:
+            return self.staffing.first(callback.queue, moment) is not None
+
+        return next_ring_time(now, hours, quiet, staffed) or now + NOTHING_SOON
+
+    def _find(self, to: str, since: datetime) -> list[str] | None:
+        """Calls Twilio has to ``to`` since ``since`` that no callback claims, oldest first.
+
+        ``None`` if Twilio cannot say. Calls already stored against a callback are left out:
+        in agent-first mode many callbacks ring the same agent.
+        """
+        try:
+            sids = self.dialer.find_calls(to, since - CLOCK_SKEW)
+        except DialerError as error:
+            logger.warning("callback: Twilio cannot list calls: %s", error.message)
+            return None
+        taken = self.callbacks.sids_in_use(sids)
+        return [sid for sid in reversed(sids) if sid not in taken]

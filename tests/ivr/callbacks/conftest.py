@@ -1,0 +1,7 @@
+"""The store's fixtures (a SQLite file and a PostgreSQL schema per test), for callbacks too."""
+
+from __future__ import annotations
+
+from tests.ivr.store.conftest import database, postgres_schema, store
+
+__all__ = ["database", "postgres_schema", "store"]
