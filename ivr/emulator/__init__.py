@@ -5,6 +5,9 @@ from ivr.emulator import AgentBehaviour, TwilioEmulator, parse_script
 emulator = TwilioEmulator("http://127.0.0.1:8000", "https://ivr.example.test", token)
 result = emulator.call(parse_script(open("call.txt").read(), "call.txt"))
 result.write_wav("heard.wav")
+
+with TwilioRestEmulator(server_url="http://127.0.0.1:8000", public_url=...) as rest:
+    ...  # the official twilio client, pointed at rest.url, places calls and sends texts
 """
 
 from __future__ import annotations
@@ -20,18 +23,24 @@ from ivr.emulator.caller import (
     WaitForBot,
     parse_script,
 )
+from ivr.emulator.rest import RestRequest, TwilioRestEmulator
+from ivr.emulator.rest_resources import CallRecord, MessageRecord
 from ivr.emulator.result import CallResult
 
 __all__ = [
     "AgentBehaviour",
+    "CallRecord",
     "CallResult",
     "Hangup",
+    "MessageRecord",
     "Press",
+    "RestRequest",
     "ScriptError",
     "Silence",
     "Speak",
     "SpeakAudio",
     "TwilioEmulator",
+    "TwilioRestEmulator",
     "WaitForBot",
     "parse_script",
 ]

@@ -1,4 +1,4 @@
-"""A stand-in for Twilio's side of an inbound phone call, following twilio.md.
+"""A stand-in for Twilio's side of a phone call, following twilio.md.
 
 Usage::
 
@@ -15,6 +15,10 @@ The call fetches the voice webhook (signed, ``CallStatus=ringing``), runs the Tw
 action, ``Connect``/``Stream``), and posts the status callback when it ends. A webhook that
 fails or returns bad TwiML ends the call with Twilio's "application error" announcement and the
 error Twilio would log (11200, 11205, 12100, 12300) in ``result.errors``.
+
+The same machinery runs outbound calls placed over the REST API (``ivr.emulator.outbound``):
+``Direction=outbound-api``, the first webhook already ``in-progress``, ``AnsweredBy`` when
+machine detection was asked for, and the call's own status callback events.
 """
 
 from __future__ import annotations
@@ -24,10 +28,9 @@ import math
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -39,7 +42,7 @@ from ivr.emulator.dial import DialRun
 from ivr.emulator.playback import SILENCE
 from ivr.emulator.result import CallError, CallResult, HeardText, WebhookExchange
 from ivr.emulator.stream import HANDSHAKE_REFUSED, StreamSession, StreamTarget
-from ivr.emulator.webhooks import Webhooks
+from ivr.emulator.webhooks import Webhooks, progress_fields
 
 if TYPE_CHECKING:
     from voice.tts import Synthesizer
@@ -49,6 +52,9 @@ log = logging.getLogger(__name__)
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 INVALID_CONTENT_TYPE = 12300
 ANSWERS = ("answered", "no-answer", "busy", "failed")
+#: Every behaviour a phone can have: ``human`` answers like ``answered``; ``machine`` is a
+#: voicemail that picks up (``AnsweredBy=machine_*`` when the REST call asked for detection).
+BEHAVIOURS = (*ANSWERS, "human", "machine")
 _TWIML_TYPES = ("text/xml", "application/xml", "text/html")
 _MAX_DOCUMENTS = 500  # a loop of redirects would otherwise never end
 
@@ -60,11 +66,13 @@ def new_sid(prefix: str) -> str:
 
 @dataclass(frozen=True)
 class AgentBehaviour:
-    """What every leg a ``<Dial>`` rings does.
+    """What a phone does when it rings: a ``<Dial>`` leg, or the callee of a REST call.
 
     Args:
-        answer: ``answered``, ``no-answer``, ``busy`` or ``failed``.
-        talk_seconds: How long an answered agent stays bridged before hanging up.
+        answer: ``answered``, ``no-answer``, ``busy`` or ``failed``; ``human`` (the same as
+            ``answered``) or ``machine`` (a voicemail picks up) for detection.
+        talk_seconds: How long an answered agent stays bridged before hanging up (a REST
+            call's callee instead stays until the TwiML ends).
         ring_seconds: How long the phone rings before the outcome (no-answer comes after this
             or the Dial ``timeout``, whichever is shorter, so tests need not wait 30 s).
     """
@@ -74,10 +82,33 @@ class AgentBehaviour:
     ring_seconds: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.answer not in ANSWERS:
-            raise ValueError(f"agent answer {self.answer!r} is not one of {', '.join(ANSWERS)}")
+        if self.answer not in BEHAVIOURS:
+            raise ValueError(f"agent answer {self.answer!r} is not one of {', '.join(BEHAVIOURS)}")
         if self.talk_seconds < 0 or self.ring_seconds < 0:
             raise ValueError("agent talk_seconds and ring_seconds cannot be negative")
+
+    @property
+    def picks_up(self) -> bool:
+        """Whether the phone is answered (by a person or a machine)."""
+        return self.answer in ("answered", "human", "machine")
+
+
+@dataclass(frozen=True)
+class StatusCallback:
+    """A call's ``StatusCallback``: where and how, and which progress events it wants.
+
+    ``completed`` is always sent (Twilio sends only that when nothing is subscribed).
+    """
+
+    url: str
+    method: str = "POST"
+    events: tuple[str, ...] = ("completed",)
+
+    @classmethod
+    def of(cls, url: str, method: str = "POST", events: Iterable[str] = ()) -> StatusCallback:
+        """A status callback for ``events`` (plus ``completed``)."""
+        wanted = tuple(dict.fromkeys([*events, "completed"]))
+        return cls(url, method.upper(), wanted)
 
 
 class TwilioEmulator:
@@ -148,29 +179,38 @@ class TwilioEmulator:
         Raises:
             voice.tts.SynthesisFailed: A ``say`` line could not be synthesized.
         """
-        steps = list(script)
-        if any(isinstance(step, Speak) for step in steps):
-            steps = render_script(steps, self._speech())
+        steps = self.render(script)
         hooks = Webhooks(
             self.server_url, self.public_url, self.auth_token, timeout=self.http_timeout
         )
         try:
-            run = _Call(
+            status = None
+            if status_callback_path:
+                status = StatusCallback.of(hooks.public(status_callback_path))
+            run = Call(
                 self,
                 hooks,
-                ScriptPlayer(steps, wait_settle=self.wait_settle),
+                self.player(steps),
                 caller=caller,
                 called=called,
                 agent=agent or AgentBehaviour(),
                 max_seconds=max_seconds,
+                status_callback=status,
             )
-            return run.run(
-                hooks.public(voice_path),
-                voice_method.upper(),
-                hooks.public(status_callback_path) if status_callback_path else None,
-            )
+            return run.run(hooks.public(voice_path), voice_method.upper())
         finally:
             hooks.close()
+
+    def render(self, script: Sequence[Step]) -> list[Step]:
+        """The script with its ``say`` lines synthesized."""
+        steps = list(script)
+        if any(isinstance(step, Speak) for step in steps):
+            steps = render_script(steps, self._speech())
+        return steps
+
+    def player(self, steps: Sequence[Step]) -> ScriptPlayer:
+        """A player for a rendered script."""
+        return ScriptPlayer(list(steps), wait_settle=self.wait_settle)
 
     def _speech(self) -> Synthesizer:
         if self._synthesizer is None:
@@ -180,12 +220,30 @@ class TwilioEmulator:
         return self._synthesizer
 
 
-class _Hangup(Exception):
-    """The call is over (caller, TwiML or max_seconds)."""
+class CallOver(Exception):
+    """The call is over (caller, TwiML, a REST hang-up or max_seconds)."""
 
 
-class _Call:
-    """One call's state while it runs."""
+class Call:
+    """One call's state while it runs.
+
+    Inbound calls are made by :meth:`TwilioEmulator.call`; outbound ones by
+    ``ivr.emulator.outbound`` with ``direction="outbound-api"``.
+
+    Args:
+        emulator: Pace, account and speech settings.
+        hooks: Signs and sends the requests.
+        player: The far end's script (the caller, or the callee of an outbound call).
+        caller: ``From``.
+        called: ``To``.
+        agent: What ``<Dial>`` legs do unless ``agents`` names their address.
+        max_seconds: The far end hangs up after this long.
+        direction: ``inbound`` or ``outbound-api``.
+        call_sid: The call's SID (a new one by default).
+        agents: Per-address behaviour of ``<Dial>`` legs.
+        answered_by: ``AnsweredBy`` for every request (outbound calls with machine detection).
+        status_callback: The call's status callback, if any.
+    """
 
     def __init__(
         self,
@@ -197,6 +255,11 @@ class _Call:
         called: str,
         agent: AgentBehaviour,
         max_seconds: float,
+        direction: str = "inbound",
+        call_sid: str | None = None,
+        agents: Mapping[str, AgentBehaviour] | None = None,
+        answered_by: str | None = None,
+        status_callback: StatusCallback | None = None,
     ) -> None:
         self.emulator = emulator
         self.hooks = hooks
@@ -204,44 +267,71 @@ class _Call:
         self.caller = caller
         self.called = called
         self.agent = agent
+        self.agents = dict(agents or {})
+        self.direction = direction
+        self.answered_by = answered_by
+        self.status_callback = status_callback
         self.clock: Callable[[], float] = time.monotonic
         started = self.clock()
-        self.result = CallResult(new_sid("CA"), emulator.account_sid, started)
+        self.result = CallResult(call_sid or new_sid("CA"), emulator.account_sid, started)
         self.deadline = started + max_seconds
         self.answered = False
+        self.answered_at: float | None = None
+        self.hung_up = threading.Event()  # set from another thread: a REST hang-up
         self.streams: list[StreamSession] = []
         self.callbacks: list[threading.Thread] = []
+        self._sequence = 0
+        #: Told ``(status, duration)`` when the call is over, before the ``completed`` callback.
+        self.ended: Callable[[str, int], None] | None = None
         self.log_extra = {"call_id": self.result.call_sid}
+
+    def agent_for(self, address: str) -> AgentBehaviour:
+        """What the phone at ``address`` does when a ``<Dial>`` rings it."""
+        return self.agents.get(address, self.agent)
+
+    def hang_up(self) -> None:
+        """End the call from outside (REST ``Status=completed``): at the next verb or pause."""
+        self.hung_up.set()
 
     # --- the call ---------------------------------------------------------------------------
 
-    def run(self, voice_url: str, voice_method: str, status_url: str | None) -> CallResult:
+    def run(
+        self, voice_url: str, voice_method: str, *, first_status: str = "ringing"
+    ) -> CallResult:
+        """Fetch the voice URL, run its TwiML to the end, send the status callback."""
         log.info("call placed to %s", voice_url, extra=self.log_extra)
-        verbs = self.fetch("voice", voice_url, voice_method, {}, status="ringing")
+        try:
+            verbs = self.fetch("voice", voice_url, voice_method, {}, status=first_status)
+        except CallOver:
+            verbs = None
+        self.execute_document(verbs)
+        self.finish()
+        return self.result
+
+    def execute_document(self, verbs: list[twiml.Verb] | None) -> None:
+        """Run verbs, and the documents they lead to, until the call is over."""
         documents = 1
         try:
             while verbs:
-                if self.clock() >= self.deadline:
-                    raise _Hangup
+                if self.clock() >= self.deadline or self.hung_up.is_set():
+                    raise CallOver
                 verb = verbs.pop(0)
                 next_document = self.execute(verb)
                 if next_document is not None:
                     documents += 1
                     if documents > _MAX_DOCUMENTS:
                         self.error("twiml", None, f"more than {_MAX_DOCUMENTS} TwiML documents")
-                        raise _Hangup
+                        raise CallOver
                     verbs = next_document
-        except _Hangup:
+        except CallOver:
             pass
-        self.finish(status_url)
-        return self.result
 
     def execute(self, verb: twiml.Verb) -> list[twiml.Verb] | None:
         """Run one verb; a new document to continue with, or ``None`` for the next verb."""
         if isinstance(verb, twiml.Reject):
             if not self.answered:  # the first verb: Twilio never picks up
                 self.result.status = "busy" if verb.reason == "busy" else "no-answer"
-            raise _Hangup
+            raise CallOver
         self.answered = True
         if isinstance(verb, twiml.Say):
             for _ in range(verb.loop or 1000):
@@ -252,7 +342,7 @@ class _Call:
         elif isinstance(verb, twiml.Pause):
             self.sleep(verb.length)
         elif isinstance(verb, twiml.Hangup):
-            raise _Hangup
+            raise CallOver
         elif isinstance(verb, twiml.Redirect):
             return self.fetch_or_end("redirect", verb.url, verb.method, {})
         elif isinstance(verb, twiml.Dial):
@@ -267,6 +357,7 @@ class _Call:
         return self.emulator.say_words_per_second
 
     def say(self, text: str, kind: str, voice: str | None = None, lang: str | None = None) -> None:
+        """The caller hears ``text``; it takes words / pace seconds."""
         self.result.heard.append(HeardText(self.clock(), text, kind, voice, lang))
         if self.say_pace:
             self.sleep(len(text.split()) / self.say_pace)
@@ -274,25 +365,27 @@ class _Call:
     def sleep(self, seconds: float) -> None:
         """Let time pass on the line; the caller hangs up at the deadline."""
         remaining = self.deadline - self.clock()
-        time.sleep(max(0.0, min(seconds, remaining)))
-        if seconds >= remaining:
-            raise _Hangup
+        if self.hung_up.wait(max(0.0, min(seconds, remaining))) or seconds >= remaining:
+            raise CallOver
 
     # --- webhooks ---------------------------------------------------------------------------
 
     def params(self, status: str = "in-progress") -> dict[str, str]:
         """Twilio's standard voice request parameters (twilio.md 3.1)."""
-        return {
+        params = {
             "AccountSid": self.result.account_sid,
             "ApiVersion": "2010-04-01",
             "CallSid": self.result.call_sid,
             "CallStatus": status,
             "Called": self.called,
             "Caller": self.caller,
-            "Direction": "inbound",
+            "Direction": self.direction,
             "From": self.caller,
             "To": self.called,
         }
+        if self.answered_by is not None:
+            params["AnsweredBy"] = self.answered_by
+        return params
 
     def fetch(
         self,
@@ -323,14 +416,16 @@ class _Call:
     def fetch_or_end(
         self, purpose: str, url: str, method: str, extra: dict[str, str]
     ) -> list[twiml.Verb]:
+        """Request TwiML; the call ends if that fails."""
         verbs = self.fetch(purpose, url, method, extra)
         if verbs is None:
-            raise _Hangup
+            raise CallOver
         return verbs
 
     def request(
         self, purpose: str, url: str, method: str, params: dict[str, str]
     ) -> WebhookExchange:
+        """Make one signed request and record the exchange."""
         exchange = self.hooks.request(purpose, url, method, params)
         self.result.webhooks.append(exchange)
         log.info(
@@ -362,11 +457,13 @@ class _Call:
         )
 
     def application_error(self, error: CallError) -> None:
+        """Record ``error``; the caller hears Twilio's announcement."""
         self.result.errors.append(error)
         log.warning("application error: %s", error.message, extra=self.log_extra)
         self.say(APPLICATION_ERROR, "twilio")
 
     def error(self, kind: str, code: int | None, message: str, url: str | None = None) -> CallError:
+        """Record an error Twilio would log."""
         error = CallError(kind, code, message, self.clock(), url)
         self.result.errors.append(error)
         log.warning("%s error %s: %s", kind, code, message, extra=self.log_extra)
@@ -383,6 +480,7 @@ class _Call:
     # --- <Connect><Stream> ------------------------------------------------------------------
 
     def connect(self, verb: twiml.Connect) -> list[twiml.Verb] | None:
+        """Run ``<Connect><Stream>``; a new document (the ``action``) or ``None``."""
         stream = verb.stream
         stream_sid = new_sid("MZ")
         notify = self.stream_notifier(stream, stream_sid)
@@ -407,7 +505,7 @@ class _Call:
             )
             self.streams.append(session)
             if session.run() in ("hangup", "max-seconds"):
-                raise _Hangup
+                raise CallOver
         if verb.action:
             return self.fetch_or_end("connect-action", verb.action, verb.method, {})
         return None
@@ -415,6 +513,8 @@ class _Call:
     def stream_notifier(
         self, stream: twiml.Stream, stream_sid: str
     ) -> Callable[[str, str | None], None]:
+        """Sends the stream's ``statusCallback`` events."""
+
         def notify(event: str, error: str | None) -> None:
             if stream.status_callback is None:
                 return
@@ -437,6 +537,7 @@ class _Call:
     # --- <Dial> -----------------------------------------------------------------------------
 
     def dial(self, verb: twiml.Dial) -> list[twiml.Verb] | None:
+        """Run ``<Dial>``; a new document (the ``action``) or ``None``."""
         attempt = DialRun(self, verb).run()
         if verb.action is None:
             return None
@@ -448,24 +549,43 @@ class _Call:
 
     # --- the end ----------------------------------------------------------------------------
 
-    def finish(self, status_url: str | None) -> None:
+    def progress(self, event: str, status: str, extra: Mapping[str, str] | None = None) -> None:
+        """A call progress event for the status callback, if it subscribed to ``event``.
+
+        ``completed`` is sent and answered before the call is over; the others go in the
+        background, as Twilio's may arrive out of order (``SequenceNumber`` orders them).
+        """
+        callback = self.status_callback
+        if callback is None or event not in callback.events:
+            return
+        params = {**self.params(status), **progress_fields(self._sequence), **(extra or {})}
+        self._sequence += 1
+        if event == "completed":
+            self.request("status-callback", callback.url, callback.method, params)
+        else:
+            self.post_async("status-callback", callback.url, callback.method, params)
+
+    def duration(self, end: float) -> int:
+        """Whole seconds from the answer to ``end``; 0 for a call never answered."""
+        if not self.answered:
+            return 0
+        answered_at = self.result.started_at if self.answered_at is None else self.answered_at
+        return round(end - answered_at)
+
+    def finish(self) -> None:
+        """The call is over: its status, what was heard, the ``completed`` callback."""
         end = self.clock()
         self.result.ended_at = end
         if self.result.status == "in-progress":
             self.result.status = "completed"
         self.result.audio = self.heard_audio(end)
-        if status_url is not None:
-            duration = round(end - self.result.started_at) if self.answered else 0
-            params = self.params(self.result.status)
-            params.update(
-                CallDuration=str(duration),
-                CallbackSource="call-progress-events",
-                SequenceNumber="0",
-                Timestamp=format_datetime(datetime.now(UTC)),
-            )
-            if self.result.status == "completed":
-                params["Duration"] = str(math.ceil(duration / 60))
-            self.request("status-callback", status_url, "POST", params)
+        duration = self.duration(end)
+        extra = {"CallDuration": str(duration)}
+        if self.result.status == "completed":
+            extra["Duration"] = str(math.ceil(duration / 60))
+        if self.ended is not None:
+            self.ended(self.result.status, duration)
+        self.progress("completed", self.result.status, extra)
         for thread in self.callbacks:
             thread.join()
         log.info(

@@ -1,24 +1,27 @@
 """``<Dial>`` from Twilio's side: ring the legs, run the whisper, bridge, report the outcome.
 
-Every leg behaves as the call's :class:`~ivr.emulator.call.AgentBehaviour` says. Legs ring in
-parallel and the first to answer wins (with one behaviour for all, that is the first target);
-the others are ``canceled``. An answered leg with ``url=`` gets its own signed request (its own
-``CallSid``, ``Direction=outbound-dial``, ``ParentCallSid``) and the TwiML returned runs for the
-agent before the bridge: its ``<Say>`` texts are recorded as the whisper. A whisper that hangs
-up leaves the legs unbridged: the leg was answered, so ``DialCallStatus`` is ``completed`` with
-``DialBridged=false`` (an inference: that is what ``DialBridged`` exists to tell apart).
+Every leg behaves as the call's :class:`~ivr.emulator.call.AgentBehaviour` for its address
+says (``call.agent_for``). Legs ring in parallel: ``busy`` and ``failed`` legs end at once, the
+answering leg that rings shortest wins (ties: the first target) and the others are
+``canceled``; when none answers, every leg ends ``no-answer`` after the longest ring or the
+Dial ``timeout``, whichever is shorter. An answered leg with ``url=`` gets its own signed
+request (its own ``CallSid``, ``Direction=outbound-dial``, ``ParentCallSid``) and the TwiML
+returned runs for the agent before the bridge: its ``<Say>`` texts are recorded as the whisper.
+A whisper that hangs up leaves the legs unbridged: the leg was answered, so ``DialCallStatus``
+is ``completed`` with ``DialBridged=false`` (an inference: that is what ``DialBridged`` exists
+to tell apart).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.utils import format_datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ivr.emulator import twiml
 from ivr.emulator.result import CallError, CallResult, DialAttempt, WebhookExchange
+from ivr.emulator.webhooks import progress_fields
 
 if TYPE_CHECKING:
     from ivr.emulator.call import AgentBehaviour
@@ -31,8 +34,10 @@ class ParentCall(Protocol):
 
     result: CallResult
     caller: str
-    agent: AgentBehaviour
     clock: Callable[[], float]
+
+    def agent_for(self, address: str) -> AgentBehaviour:
+        """What the phone at ``address`` does when it rings."""
 
     def sleep(self, seconds: float) -> None:
         """Let time pass; raises when the caller hangs up."""
@@ -56,6 +61,13 @@ class ParentCall(Protocol):
         """Words per second of ``<Say>`` (0: no time)."""
 
 
+@dataclass
+class _Leg:
+    target: twiml.DialTarget
+    attempt: DialAttempt
+    agent: AgentBehaviour
+
+
 class DialRun:
     """One ``<Dial>`` verb, run to its end.
 
@@ -72,43 +84,53 @@ class DialRun:
 
     def run(self) -> DialAttempt:
         """Ring, answer or not, whisper, bridge; the attempt to report to the ``action``."""
-        call, verb, agent = self.call, self.verb, self.call.agent
+        call, verb = self.call, self.verb
         now = call.clock()
         legs = [
-            (t, DialAttempt(t.address, "CA" + secrets.token_hex(16), "", now)) for t in verb.targets
+            _Leg(t, DialAttempt(t.address, "CA" + secrets.token_hex(16), "", now), agent)
+            for t in verb.targets
+            for agent in [call.agent_for(t.address)]
         ]
-        call.result.dials.extend(attempt for _, attempt in legs)
-        for target, attempt in legs:
-            self.leg_event(target, attempt, "initiated", "initiated")
-        if agent.answer in ("busy", "failed"):
-            return self.end_all(legs, agent.answer)
-        for target, attempt in legs:
-            self.leg_event(target, attempt, "ringing", "ringing")
-        ring = min(agent.ring_seconds, float(verb.timeout))
-        call.sleep(ring)
-        if agent.answer == "no-answer" or agent.ring_seconds >= verb.timeout:
-            return self.end_all(legs, "no-answer")
-        (target, winner), losers = legs[0], legs[1:]
-        winner.answered_at = call.clock()
-        self.end_all(losers, "canceled")
-        self.leg_event(target, winner, "answered", "in-progress")
-        if target.url is None or self.whisper(target, winner):
-            winner.bridged = True
-            call.sleep(min(agent.talk_seconds, float(verb.time_limit)))
-        winner.outcome = "completed"
-        winner.ended_at = call.clock()
-        self.leg_event(target, winner, "completed", "completed")
-        return winner
+        if not legs:
+            return DialAttempt("", "", "failed", now)
+        call.result.dials.extend(leg.attempt for leg in legs)
+        for leg in legs:
+            self.leg_event(leg, "initiated", "initiated")
+        ringing = [leg for leg in legs if leg.agent.answer not in ("busy", "failed")]
+        for leg in legs:
+            if leg not in ringing:
+                self.end(leg, leg.agent.answer)
+            else:
+                self.leg_event(leg, "ringing", "ringing")
+        if not ringing:
+            return legs[0].attempt
+        timeout = float(verb.timeout)
+        answering = [
+            leg for leg in ringing if leg.agent.picks_up and leg.agent.ring_seconds < timeout
+        ]
+        if not answering:
+            call.sleep(min(max(leg.agent.ring_seconds for leg in ringing), timeout))
+            for leg in ringing:
+                self.end(leg, "no-answer")
+            return ringing[0].attempt
+        winner = min(answering, key=lambda leg: leg.agent.ring_seconds)  # min keeps the first tie
+        call.sleep(winner.agent.ring_seconds)
+        winner.attempt.answered_at = call.clock()
+        for leg in ringing:
+            if leg is not winner:
+                self.end(leg, "canceled")
+        self.leg_event(winner, "answered", "in-progress")
+        if winner.target.url is None or self.whisper(winner.target, winner.attempt):
+            winner.attempt.bridged = True
+            call.sleep(min(winner.agent.talk_seconds, float(verb.time_limit)))
+        self.end(winner, "completed")
+        return winner.attempt
 
-    def end_all(
-        self, legs: list[tuple[twiml.DialTarget, DialAttempt]], outcome: str
-    ) -> DialAttempt:
-        """End every leg in ``legs`` with ``outcome``; the first leg's attempt."""
-        for target, attempt in legs:
-            attempt.outcome = outcome
-            attempt.ended_at = self.call.clock()
-            self.leg_event(target, attempt, "completed", outcome)
-        return legs[0][1] if legs else DialAttempt("", "", outcome, self.call.clock())
+    def end(self, leg: _Leg, outcome: str) -> None:
+        """End one leg with ``outcome``."""
+        leg.attempt.outcome = outcome
+        leg.attempt.ended_at = self.call.clock()
+        self.leg_event(leg, "completed", outcome)
 
     def leg_params(
         self, target: twiml.DialTarget, attempt: DialAttempt, status: str
@@ -127,20 +149,14 @@ class DialRun:
             "To": target.address,
         }
 
-    def leg_event(
-        self, target: twiml.DialTarget, attempt: DialAttempt, event: str, status: str
-    ) -> None:
+    def leg_event(self, leg: _Leg, event: str, status: str) -> None:
         """The leg's ``statusCallback``, for the events it subscribed to."""
+        target, attempt = leg.target, leg.attempt
         if target.status_callback is None or event not in target.status_callback_event:
             return
         sequence = self._sequence.get(attempt.call_sid, 0)
         self._sequence[attempt.call_sid] = sequence + 1
-        params = self.leg_params(target, attempt, status)
-        params.update(
-            CallbackSource="call-progress-events",
-            SequenceNumber=str(sequence),
-            Timestamp=format_datetime(datetime.now(UTC)),
-        )
+        params = {**self.leg_params(target, attempt, status), **progress_fields(sequence)}
         if event == "completed":
             answered = attempt.answered_at
             duration = round((attempt.ended_at or answered or 0) - answered) if answered else 0

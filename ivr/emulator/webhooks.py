@@ -16,6 +16,8 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -167,6 +169,15 @@ class Webhooks:
                 signed_url,
             )
         return exchange
+
+
+def progress_fields(sequence: int) -> dict[str, str]:
+    """What every call progress callback carries besides the call's parameters."""
+    return {
+        "CallbackSource": "call-progress-events",
+        "SequenceNumber": str(sequence),
+        "Timestamp": format_datetime(datetime.now(UTC)),
+    }
 
 
 def _redirect_location(exchange: WebhookExchange) -> str:
