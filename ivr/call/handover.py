@@ -32,6 +32,7 @@ class Handover:
         context: What the agent should know (the engine's handover context).
         language: The call's language, for anything said after the stream.
         caller: The caller's number.
+        slots: What the caller told the bot (account number, ...), for the agent.
     """
 
     kind: Kind
@@ -42,19 +43,30 @@ class Handover:
     context: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     language: str | None = None
     caller: str | None = None
+    slots: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
     def from_action(
-        cls, action: Action, *, language: str | None, caller: str | None
+        cls,
+        action: Action,
+        *,
+        language: str | None,
+        caller: str | None,
+        slots: Mapping[str, str] | None = None,
     ) -> Handover | None:
         """The handover a terminal engine action asks for; ``None`` for other actions."""
+        filled = MappingProxyType(dict(slots or {}))
         match action:
             case Transfer(reason=reason, queue=queue, number=number, context=context):
-                return cls("transfer", reason, queue, number, False, context, language, caller)
+                return cls(
+                    "transfer", reason, queue, number, False, context, language, caller, filled
+                )
             case ScheduleCallback(reason=reason, queue=queue, context=context):
-                return cls("callback", reason, queue, None, False, context, language, caller)
+                return cls(
+                    "callback", reason, queue, None, False, context, language, caller, filled
+                )
             case Hangup(reason=reason):
-                return cls("hangup", reason, language=language, caller=caller)
+                return cls("hangup", reason, language=language, caller=caller, slots=filled)
         return None
 
     def as_data(self) -> dict[str, object]:
@@ -68,6 +80,7 @@ class Handover:
             "context": dict(self.context),
             "language": self.language,
             "caller": self.caller,
+            "slots": dict(self.slots),
         }
 
     @classmethod
@@ -77,6 +90,7 @@ class Handover:
         if kind not in ("transfer", "callback", "hangup"):
             kind = "transfer"
         context = data.get("context")
+        slots = data.get("slots")
         return cls(
             kind=kind,  # type: ignore[arg-type]  # checked just above
             reason=str(data.get("reason", "")),
@@ -88,6 +102,9 @@ class Handover:
             ),
             language=_opt(data.get("language")),
             caller=_opt(data.get("caller")),
+            slots=MappingProxyType(
+                {str(k): str(v) for k, v in slots.items()} if isinstance(slots, dict) else {}
+            ),
         )
 
 

@@ -20,10 +20,11 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.dialogue import Dialogue, Reply
-from bot.engine.actions import Action, Listen, Say, describe
+from bot.engine.actions import Action, CancelCallback, Listen, Say, ScheduleCallback, describe
+from bot.engine.events import CallbackOffer
 from bot.flow.model import SlotType
 from bot.nlu.result import NLUResult
 from ivr.call.handover import Handover, HandoverBoard
@@ -35,6 +36,12 @@ from voice.listener import Heard, Listener, Paused, RecognitionFailed
 from voice.prompt_cache import PromptCache
 from voice.tts import SynthesisFailed
 from voice.turns import BargeIn, SpeechStarted, TurnDiscarded
+
+if TYPE_CHECKING:
+    from ivr.call.callbacks import CallbackDesk
+
+#: The longest phone number (E.164 allows 15 digits).
+PHONE_NUMBER_DIGITS = 15
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +162,7 @@ class CallPipeline:
         board: HandoverBoard,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         confident_silence_ms: int = 300,
+        callbacks: CallbackDesk | None = None,
     ) -> None:
         self.call_id = dialogue.call_id
         self.dialogue = dialogue
@@ -165,12 +173,14 @@ class CallPipeline:
         self.board = board
         self.clock = clock
         self.confident_silence_ms = confident_silence_ms
+        self.callbacks = callbacks
         self.playback = Playback()
         self.keypad = Keypad()
         self.handover: Handover | None = None
         self.closed = False
         self.last_timing: TurnTiming | None = None
         self._caller: str | None = None
+        self._called: str | None = None
         self._listening: Listen | None = None
         self._waiting_since_ms: int | None = None
         self._stream_ms = 0  # caller audio received so far: the call's clock
@@ -179,10 +189,16 @@ class CallPipeline:
 
     # --- what the stream reports ---------------------------------------------------------
 
-    def started(self, caller: str | None, called: str | None, language: str | None) -> None:
-        """The stream is up: greet the caller."""
-        self._caller = caller
-        self._guarded(lambda: self._start(caller, called, language))
+    def started(
+        self,
+        caller: str | None,
+        called: str | None,
+        language: str | None,
+        offer: CallbackOffer | None = None,
+    ) -> None:
+        """The stream is up: greet the caller (or, with ``offer``, book their callback)."""
+        self._caller, self._called = caller, called
+        self._guarded(lambda: self._start(caller, called, language, offer))
 
     def audio(self, ulaw: bytes, received_at: float | None = None) -> None:
         """The next piece of the caller's audio; ``received_at`` is its ``perf_counter``."""
@@ -212,8 +228,23 @@ class CallPipeline:
 
     # --- the stages ----------------------------------------------------------------------
 
-    def _start(self, caller: str | None, called: str | None, language: str | None) -> None:
-        reply = self.dialogue.start(self.clock(), caller=caller, called=called, language=language)
+    def _start(
+        self,
+        caller: str | None,
+        called: str | None,
+        language: str | None,
+        offer: CallbackOffer | None,
+    ) -> None:
+        desk = self.callbacks
+        reply = self.dialogue.start(
+            self.clock(),
+            caller=caller,
+            called=called,
+            language=language,
+            expected_waits=desk.expected_waits() if desk and offer is None else None,
+            pending=desk.pending(caller) if desk and offer is None else None,
+            offer=offer,
+        )
         if self.listener is None:
             self._fail("asr_unavailable", apologise=True)
             return
@@ -361,9 +392,16 @@ class CallPipeline:
                     return
             elif isinstance(action, Listen):
                 self._listen(action)
+            elif isinstance(action, CancelCallback):
+                if self.callbacks is not None:
+                    self.callbacks.cancel(action.callback_id, by=f"call:{self.call_id}")
+                self.recorder.event("callback_cancelled", {"callback_id": action.callback_id})
             else:
+                if isinstance(action, ScheduleCallback):
+                    self._book(action)
+                session = self.dialogue.session
                 handover = Handover.from_action(
-                    action, language=self.dialogue.session.language, caller=self._caller
+                    action, language=session.language, caller=self._caller, slots=session.slots
                 )
                 if handover is not None:
                     self._hand_over(handover)
@@ -378,6 +416,31 @@ class CallPipeline:
         if kind is not None:
             self._record_turn(kind, reply.actions, timing, asr_confidence)
 
+    def _book(self, action: ScheduleCallback) -> None:
+        session = self.dialogue.session
+        booked = (
+            self.callbacks.book(
+                action,
+                call_id=self.call_id,
+                caller=self._caller,
+                called=self._called,
+                language=session.language,
+                slots=session.slots,
+            )
+            if self.callbacks is not None
+            else None
+        )
+        self.recorder.event(
+            "callback_booked",
+            {
+                "callback_id": booked.id if booked else None,
+                "queue": action.queue,
+                "at": action.at,
+                "number": action.number or self._caller,
+                "reason": action.reason,
+            },
+        )
+
     def _say(self, say: Say, timing: TurnTiming | None, since: float) -> None:
         audio = self.voice.get(say)  # SynthesisFailed → _guarded → apology by Twilio
         sent_from = timing.lap("tts", since) if timing else 0.0
@@ -391,6 +454,8 @@ class CallPipeline:
         slot = self.dialogue.engine.flow.slots.get(listen.slot or "")
         if slot is not None and slot.type is SlotType.DIGITS:
             self.keypad.expect_number(slot.max_length)
+        elif listen.expect == "phone_number":  # a callback number: keys until '#' or a pause
+            self.keypad.expect_number(PHONE_NUMBER_DIGITS)
         else:
             self.keypad.expect_keys()
 

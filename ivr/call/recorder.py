@@ -28,12 +28,13 @@ class CallRecorder:
         store: Store | None,
         call_id: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        first_turn: int = 0,
     ) -> None:
         self.store = store
         self.call_id = call_id
         self.clock = clock
         self.failures = 0
-        self._turns = 0
+        self._turns = first_turn  # a later stream of the same call numbers on
 
     def turn(self, record: TurnRecord) -> None:
         """Store one caller turn (its ``index`` is assigned here, in order)."""
@@ -52,6 +53,20 @@ class CallRecorder:
             "outcome",
             lambda store: store.set_outcome(self.call_id, outcome=kind, queue=queue, reason=reason),
         )
+
+    def person_rung(self) -> None:
+        """A person's phone started ringing for the call (now)."""
+        at = self.clock()
+        self._write("person_rung", lambda store: store.person_rung(self.call_id, at=at))
+
+    def person_answered(self, agent: str) -> None:
+        """``agent`` answered the call (now): the call's time to a person."""
+        at = self.clock()
+        self._write(
+            "person_answered",
+            lambda store: store.person_answered(self.call_id, agent=agent, at=at),
+        )
+        self.event("person_answered", {"agent": agent})
 
     def _write(self, what: str, write: Any) -> None:
         if self.store is None:

@@ -14,7 +14,7 @@ import sys
 import click
 
 from ivr.commands.common import load_flow_or_exit
-from ivr.config import DEVELOPMENT_PUBLIC_URL, ROOT, load_config
+from ivr.config import DEVELOPMENT_API_TOKEN, DEVELOPMENT_PUBLIC_URL, ROOT, load_config
 from ivr.nlu_service import train_model
 
 
@@ -33,6 +33,9 @@ def run_command(flows_path: str | None) -> None:
     flow = load_flow_or_exit(flows_path, "run")
     model = train_model(flow, config)
     port = config["NLU_PORT"]
+    worker_state = (
+        "account set" if config["TWILIO_ACCOUNT_SID"] else "idle until TWILIO_ACCOUNT_SID is set"
+    )
     bin_dir = ROOT / ".venv" / "bin"
     click.echo(
         f"\n  flow      {flow.name}: {len(flow.steps)} steps, {len(flow.intents)} intents"
@@ -43,6 +46,9 @@ def run_command(flows_path: str | None) -> None:
         f"  phone     http://127.0.0.1:{config['PORT']}/twilio/voice"
         f" (signed as {config['PUBLIC_URL'] or DEVELOPMENT_PUBLIC_URL}),"
         f" health: http://127.0.0.1:{config['PORT']}/healthz\n"
+        f"  worker    places due callbacks through Twilio's REST API ({worker_state})\n"
+        f"  API       http://127.0.0.1:{config['PORT']}/api/callbacks"
+        f" (Authorization: Bearer {config['API_TOKEN'] or DEVELOPMENT_API_TOKEN})\n"
         f"\n  Call it with the Twilio emulator (after the NLU is up):\n"
         f"    {bin_dir}/ivr call --script docs/examples/call.txt\n"
         f"\n  Talk to the bot, in another terminal:\n"

@@ -5,10 +5,13 @@ Routes (every ``/twilio/...`` one checks ``X-Twilio-Signature``; the stream incl
     POST /twilio/voice           a call arrives: open the stream (or apologise and transfer)
     WS   /twilio/media           the call's audio, both ways
     POST /twilio/connect-action  the stream closed: transfer, callback or goodbye
-    POST /twilio/whisper         what the agent hears before being bridged
-    POST /twilio/dial-action     how the transfer went: done, or a callback offer
+    POST /twilio/whisper         what the agent hears before being bridged (they answered)
+    POST /twilio/dial-action     how the transfer went: done, the next agent, or a callback
     POST /twilio/status          call status callbacks (the call ended)
     GET  /healthz                ready when the flows are loaded and the NLU answers
+
+Placed callbacks (``/twilio/callback/...``) are in :mod:`ivr.web.callback_calls`, text replies
+(``/twilio/sms``) in :mod:`ivr.web.sms`, the JSON API (``/api/...``) in :mod:`ivr.web.api`.
 """
 
 from __future__ import annotations
@@ -24,10 +27,15 @@ from ivr.call import next_step
 from ivr.call.handover import Handover
 from ivr.call.next_step import DialPerson, EndCall, NextStep, OfferCallback
 from ivr.call.recorder import CallRecorder
-from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL, load_config
+from ivr.config import (
+    DEVELOPMENT_API_TOKEN,
+    DEVELOPMENT_AUTH_TOKEN,
+    DEVELOPMENT_PUBLIC_URL,
+    load_config,
+)
 from ivr.store import StoreUnavailable
 from ivr.twilio.signature import TwilioSignature
-from ivr.web import twiml
+from ivr.web import api, callback_calls, sms, twiml
 from ivr.web.media import serve_stream
 from ivr.web.security import require_signatures
 from ivr.web.services import Services, build_services
@@ -101,7 +109,8 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     def render(step: NextStep, call_id: str, language: str | None) -> Response:
         flow = services.flow
         match step:
-            case DialPerson(number=number, queue=queue, apology=apology):
+            case DialPerson(number=number, queue=queue, apology=apology, agent=agent, tried=tried):
+                recorder(call_id).person_rung()
                 return xml(
                     twiml.apology_and_dial(
                         flow,
@@ -112,14 +121,31 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
                         language=language,
                         timeout=int(config["DIAL_TIMEOUT"]),
                         apology=apology,
+                        agent=agent,
+                        tried=tried,
                     )
                 )
-            case OfferCallback(queue=queue, reason=reason, prompts=prompts):
-                recorder(call_id).event("callback_requested", {"queue": queue, "reason": reason})
+            case OfferCallback(queue=queue, reason=reason, prompts=prompts, converse=converse):
+                recorder(call_id).event("callback_offered", {"queue": queue, "reason": reason})
+                if converse and services.recognizers is not None:
+                    return xml(twiml.stream(urls, offer_parameters(queue, reason, prompts)))
+                # Our voice cannot book it: Twilio apologises, we book the earliest time.
+                services.desk.book_earliest(call_id, request.form.get("From"), queue, reason)
                 return xml(twiml.say_and_hang_up(flow, list(prompts), language))
             case EndCall(prompts=prompts):
                 return xml(twiml.say_and_hang_up(flow, list(prompts), language))
         raise TypeError(f"not a next step: {step!r}")
+
+    def offer_parameters(
+        queue: str | None, reason: str, prompts: tuple[str, ...]
+    ) -> dict[str, str]:
+        return {
+            "caller": request.form.get("From", ""),
+            "called": request.form.get("To", ""),
+            "offer_queue": queue or services.flow.escalation.person_queue,
+            "offer_reason": reason,
+            "offer_prompt": prompts[-1] if prompts else "",
+        }
 
     @app.post("/twilio/voice")
     def incoming_call() -> Response:
@@ -142,10 +168,10 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
         if failure is not None:
             handover = Handover("transfer", failure, apologise=True, caller=caller)
             services.board.put(call_id, handover)
-            step = next_step.after_stream(
-                handover, services.flow, services.directory, services.clock()
-            )
+            step = next_step.after_stream(handover, services.staffing(), services.clock())
             return render(step, call_id, None)
+        if request.form.get("CallerName"):  # Twilio's caller-name lookup, when enabled
+            recorder(call_id).event("caller_name", {"name": request.form["CallerName"]})
         log.info("call answered", extra={"call_id": call_id, "caller": caller})
         return xml(twiml.stream(urls, {"caller": caller or "", "called": called or ""}))
 
@@ -156,18 +182,22 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     @app.post("/twilio/connect-action")
     def after_stream() -> Response:
         call_id = request.form.get("CallSid", "")
-        handover = _handover(services, call_id)
+        handover = services.handover(call_id)
         if handover is None:
             log.error("stream ended without a handover", extra={"call_id": call_id})
-        step = next_step.after_stream(handover, services.flow, services.directory, services.clock())
+        caller = request.form.get("From")
+        last = services.last_agent(caller, call_id) if caller else None
+        step = next_step.after_stream(handover, services.staffing(), services.clock(), last)
         log.info("after stream", extra={"call_id": call_id, "next": type(step).__name__})
         return render(step, call_id, handover.language if handover else None)
 
     @app.post("/twilio/whisper")
     def whisper() -> Response:
         call_id = request.args.get("call", "")
-        handover = _handover(services, call_id)
-        return xml(twiml.whisper(_whisper_text(handover)))
+        agent = request.args.get("agent") or request.form.get("To", "")
+        recorder(call_id).person_answered(agent)
+        handover = services.handover(call_id)
+        return xml(twiml.whisper(services.context.whisper(call_id, handover)))
 
     @app.post("/twilio/dial-action")
     def after_dial() -> Response:
@@ -178,8 +208,9 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
             "dial",
             {"status": status, "queue": queue, "agent_call": request.form.get("DialCallSid")},
         )
-        handover = _handover(services, call_id)
-        step = next_step.after_dial(status, queue)
+        handover = services.handover(call_id)
+        tried = tuple(a for a in request.args.get("tried", "").split(",") if a)
+        step = next_step.after_dial(status, queue, services.staffing(), services.clock(), tried)
         return render(step, call_id, handover.language if handover else None)
 
     @app.post("/twilio/status")
@@ -194,6 +225,10 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
             services.board.forget(call_id)
         return Response(status=204)
 
+    callback_calls.register(app, services, urls, int(config["DIAL_TIMEOUT"]))
+    sms.register(app, services)
+    api.register(app, services, _api_token(config))
+
     @app.get("/healthz")
     def health() -> tuple[Response, int]:
         checks = _health(services)
@@ -203,25 +238,15 @@ def create_app(config: Mapping[str, Any] | None = None, services: Services | Non
     return app
 
 
-def _handover(services: Services, call_id: str) -> Handover | None:
-    """The call's handover: this process's board, else the store (another process ran it)."""
-    handover = services.board.get(call_id)
-    if handover is not None or services.store is None:
-        return handover
-    try:
-        record = services.store.get_call(call_id)
-    except StoreUnavailable:
+def _api_token(config: Mapping[str, Any]) -> str | None:
+    """The API's bearer token; development has a fixed one, production none unless set."""
+    token = str(config["API_TOKEN"])
+    if token:
+        return token
+    if config["MODE"] == "production":
+        log.warning("IVR_API_TOKEN not set: the JSON API (/api/...) is disabled")
         return None
-    events = [e for e in (record.events if record else ()) if e.kind == "handover"]
-    return Handover.from_data(events[-1].data) if events else None
-
-
-def _whisper_text(handover: Handover | None) -> str:
-    if handover is None:
-        return "Incoming call from the phone line. No details are available."
-    caller = " ".join(handover.caller or "") if handover.caller else "an unknown number"
-    summary = handover.context.get("summary") or f"Handed over because of {handover.reason}."
-    return f"Call from {caller}. {summary}"
+    return DEVELOPMENT_API_TOKEN
 
 
 def _health(services: Services) -> dict[str, Any]:

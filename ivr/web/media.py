@@ -11,15 +11,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]
 
 from bot.dialogue import Dialogue
 from bot.engine import Engine
+from bot.engine.events import CallbackOffer
 from ivr.call.pipeline import CallPipeline
 from ivr.call.recorder import CallRecorder
+from ivr.store import StoreUnavailable
 from ivr.twilio import media_stream
 from ivr.twilio.media_stream import (
     AudioReceived,
@@ -156,7 +158,10 @@ def serve_stream(ws: Any, services: Services) -> None:
                 worker.submit(
                     "start",
                     lambda p=pipeline, e=params: p.started(
-                        e.get("caller"), e.get("called"), e.get("language") or None
+                        e.get("caller") or None,
+                        e.get("called") or None,
+                        e.get("language") or None,
+                        _offer(e),
                     ),
                 )
             elif pipeline is None or worker is None:
@@ -184,6 +189,16 @@ def serve_stream(ws: Any, services: Services) -> None:
             services.recognizers.release(recognizer.inner)
 
 
+def _offer(parameters: Mapping[str, str]) -> CallbackOffer | None:
+    """The callback booking a stream was opened for (after a transfer rang out), if any."""
+    queue = parameters.get("offer_queue")
+    if not queue:
+        return None
+    return CallbackOffer(
+        queue, parameters.get("offer_reason") or "callback", parameters.get("offer_prompt") or None
+    )
+
+
 def _pipeline(
     services: Services,
     start: StreamStarted,
@@ -205,8 +220,22 @@ def _pipeline(
         voice=services.voice,
         outbox=outbox,
         listener=listener,
-        recorder=CallRecorder(services.store, start.call_id, services.clock),
+        recorder=CallRecorder(
+            services.store, start.call_id, services.clock, first_turn=_turns_so_far(services, start)
+        ),
         board=services.board,
         clock=services.clock,
         confident_silence_ms=confident_ms,
+        callbacks=services.desk,
     )
+
+
+def _turns_so_far(services: Services, start: StreamStarted) -> int:
+    """Turns the call already has: a second stream (callback booking) numbers on from there."""
+    if not start.custom_parameters.get("offer_queue") or services.store is None:
+        return 0
+    try:
+        call = services.store.get_call(start.call_id)
+    except StoreUnavailable:
+        return 0
+    return len(call.turns) if call else 0

@@ -13,21 +13,27 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.flow.model import Flow
 from bot.nlu.rasa import RasaNLU
 from bot.nlu.result import NLUResult, NLUUnavailable
+from ivr.call.context import CallContext
 from ivr.call.directory import AgentDirectory
-from ivr.call.handover import HandoverBoard
+from ivr.call.handover import Handover, HandoverBoard
+from ivr.call.staffing import LastAgent, Staffing
 from ivr.flow_source import FlowSource
 from ivr.store import Store, StoreUnavailable, database_url
 from voice import asr
 from voice.listener import Listener
 from voice.prompt_cache import PromptCache, static_prompts
 from voice.tts import Pyttsx3Synthesizer
+
+if TYPE_CHECKING:
+    from ivr.call.callbacks import CallbackDesk
+    from ivr.twilio.dialer import Dialer
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +118,7 @@ class Services:
     speech_ready: threading.Event = field(default_factory=threading.Event)
     _stop: threading.Event = field(default_factory=threading.Event)
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
+    _desk: CallbackDesk | None = None  # made on first use
 
     def call_store(self) -> Store:
         """The store for a new call; reconnects if the database was down before.
@@ -129,6 +136,59 @@ class Services:
     def flow(self) -> Flow:
         """The flow new calls use (the last good version of the files)."""
         return self.flows.current
+
+    def staffing(self) -> Staffing:
+        """Who answers the current flow's queues."""
+        return Staffing(self.flow, self.directory)
+
+    @property
+    def desk(self) -> CallbackDesk:
+        """Books and looks up callbacks."""
+        if self._desk is None:
+            from ivr.call.callbacks import CallbackDesk
+
+            self._desk = CallbackDesk(
+                self.call_store,
+                lambda: self.flow,
+                self.clock,
+                dialer=make_dialer(self.config),
+                caller_id=str(self.config["CALLER_ID"]),
+            )
+        return self._desk
+
+    @property
+    def context(self) -> CallContext:
+        """What agents are told about calls."""
+        return CallContext(self.call_store, self.clock)
+
+    def handover(self, call_id: str) -> Handover | None:
+        """The call's handover: this process's board, else the store (another process ran it)."""
+        handover = self.board.get(call_id)
+        if handover is not None or self.store is None:
+            return handover
+        try:
+            record = self.store.get_call(call_id)
+        except StoreUnavailable:
+            return None
+        events = [e for e in (record.events if record else ()) if e.kind == "handover"]
+        return Handover.from_data(events[-1].data) if events else None
+
+    def last_agent(self, caller: str, call_id: str) -> LastAgent | None:
+        """Who answered this caller's latest earlier call (within the longest sticky window)."""
+        days = max((q.same_agent_days for q in self.flow.queues.values()), default=0)
+        if days <= 0:
+            return None
+        now = self.clock()
+        try:
+            earlier = self.call_store().calls_from(
+                caller, since=now - timedelta(days=days), exclude=call_id
+            )
+        except StoreUnavailable:
+            return None
+        for call in earlier:
+            if call.agent:
+                return LastAgent(call.agent, (now - call.started_at).total_seconds() / 86400)
+        return None
 
     def close(self) -> None:
         """Stop background work and release what we started."""
@@ -199,6 +259,16 @@ class Services:
         thread = threading.Thread(target=warm, name="tts-warm", daemon=True)
         thread.start()
         return thread
+
+
+def make_dialer(config: Mapping[str, Any]) -> Dialer | None:
+    """The Twilio REST dialer, when an account is configured (callbacks and texts need one)."""
+    from ivr.twilio.dialer import TwilioDialer
+
+    account = str(config["TWILIO_ACCOUNT_SID"])
+    if not account:
+        return None
+    return TwilioDialer(account, str(config["TWILIO_AUTH_TOKEN"]), str(config["TWILIO_API_URL"]))
 
 
 def build_services(config: Mapping[str, Any]) -> Services:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Connect, Dial, VoiceResponse
 
-from bot.flow.model import Flow
+from bot.flow.model import SYSTEM_PROMPT_FALLBACKS, Flow
 
 #: Twilio ``<Say language>`` per flow language (Twilio wants a region).
 SAY_LANGUAGES: Mapping[str, str] = {
@@ -41,16 +42,25 @@ class Urls:
         """Where Twilio asks what to do once the stream closes."""
         return f"{self.base}/twilio/connect-action"
 
-    def whisper(self, call_id: str) -> str:
-        """What the agent hears before being bridged to ``call_id``."""
-        return f"{self.base}/twilio/whisper?call={call_id}"
+    def whisper(self, call_id: str, agent: str | None = None) -> str:
+        """What ``agent`` hears before the bridge; its request means they answered."""
+        return self._url("/twilio/whisper", call=call_id, agent=agent)
 
-    def dial_action(self, queue: str | None) -> str:
-        """Where Twilio reports how a transfer to ``queue`` went."""
-        return f"{self.base}/twilio/dial-action?queue={queue or ''}"
+    def dial_action(self, queue: str | None, tried: tuple[str, ...] = ()) -> str:
+        """Where Twilio reports how a transfer to ``queue`` went; ``tried``: agents rung so far."""
+        return self._url("/twilio/dial-action", queue=queue or "", tried=",".join(tried) or None)
+
+    def callback(self, route: str, callback_id: str, **more: str | None) -> str:
+        """A route of a placed callback (``answer``, ``greet``, ``dial-action``, ``status``)."""
+        return self._url(f"/twilio/callback/{route}", callback=callback_id, **more)
+
+    def _url(self, path: str, **query: str | None) -> str:
+        pairs = {k: v for k, v in query.items() if v is not None}
+        return f"{self.base}{path}" + (f"?{urlencode(pairs)}" if pairs else "")
 
 
-def _say(response: VoiceResponse, text: str, language: str) -> None:
+def say(response: VoiceResponse, text: str, language: str) -> None:
+    """Add ``<Say>`` in ``language`` (Twilio's regional code for it, when we know one)."""
     code = SAY_LANGUAGES.get(language)
     if code:
         response.say(text, language=code)
@@ -58,11 +68,16 @@ def _say(response: VoiceResponse, text: str, language: str) -> None:
         response.say(text)
 
 
-def prompt_text(flow: Flow, prompt_id: str, language: str | None) -> tuple[str, str]:
-    """A system prompt's text in ``language`` (else the flow's default) and that language."""
-    prompt = flow.system_prompts[prompt_id]
+def prompt_text(flow: Flow, prompt_id: str, language: str | None, **values: str) -> tuple[str, str]:
+    """A system prompt's text in ``language`` (else the flow's default) and that language.
+
+    ``values`` fill its placeholders.
+    """
+    prompt = flow.system_prompts.get(prompt_id)
+    if prompt is None:
+        return SYSTEM_PROMPT_FALLBACKS[prompt_id].format(**values), "en"
     language = language if language in prompt.text else flow.default_language
-    return prompt.text[language], language
+    return prompt.text[language].format(**values), language
 
 
 def stream(urls: Urls, parameters: Mapping[str, str]) -> str:
@@ -86,22 +101,34 @@ def apology_and_dial(
     language: str | None,
     timeout: int,
     apology: str | None = "technical_problem",
+    agent: str | None = None,
+    tried: tuple[str, ...] = (),
 ) -> str:
-    """Say ``apology`` (a system prompt) if any, then ring a person."""
+    """Say ``apology`` (a system prompt) if any, then ring a person (``agent``, if known)."""
     response = VoiceResponse()
     if apology:
-        _say(response, *prompt_text(flow, apology, language))
-    dial = Dial(action=urls.dial_action(queue), method="POST", timeout=timeout)
-    dial.number(number, url=urls.whisper(call_id), method="POST")
+        say(response, *prompt_text(flow, apology, language))
+    dial = Dial(action=urls.dial_action(queue, tried), method="POST", timeout=timeout)
+    ring(dial, number, urls.whisper(call_id, agent))
     response.append(dial)
     return str(response)
+
+
+def ring(dial: Dial, address: str, whisper_url: str) -> None:
+    """Add ``address`` to ``dial`` as the noun it is (number, SIP or Client), with a whisper."""
+    if address.startswith("sip:"):
+        dial.sip(address, url=whisper_url, method="POST")
+    elif address.startswith("client:"):
+        dial.client(address.removeprefix("client:"), url=whisper_url, method="POST")
+    else:
+        dial.number(address, url=whisper_url, method="POST")
 
 
 def say_and_hang_up(flow: Flow, prompt_ids: list[str], language: str | None) -> str:
     """Say each system prompt, then end the call."""
     response = VoiceResponse()
     for prompt_id in prompt_ids:
-        _say(response, *prompt_text(flow, prompt_id, language))
+        say(response, *prompt_text(flow, prompt_id, language))
     response.hangup()
     return str(response)
 

@@ -61,7 +61,7 @@ ROUTES = [
         "request_callback",
         "could somebody ring me back later",
         "callback_general",
-        "[callback queue=general reason=caller_request]",
+        "[listen expect=callback_time]",  # booking the callback: "when would suit you?"
     ),
     ("goodbye", "that's all thanks bye", None, "[hangup reason=completed]"),
     ("repeat", "sorry can you say that again", "main_menu", "[listen expect=intent]"),

@@ -109,6 +109,7 @@ def make_rig(model_path: Path, prompt_dir: Path, tmp_path: Path) -> Iterator[Cal
         listener: bool = True,
         synthesizer: object | None = None,
         confident_silence_ms: int = 300,
+        now: datetime = OPEN,
     ) -> Rig:
         store = Store(f"sqlite:///{tmp_path}/calls-{len(stores)}.db")
         stores.append(store)
@@ -133,7 +134,7 @@ def make_rig(model_path: Path, prompt_dir: Path, tmp_path: Path) -> Iterator[Cal
             listener=hearing,
             recorder=CallRecorder(store, call_id),
             board=board,
-            clock=lambda: OPEN,
+            clock=lambda: now,
             confident_silence_ms=confident_silence_ms,
         )
         return Rig(pipeline, outbox, table, board, store)

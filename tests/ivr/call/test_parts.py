@@ -12,6 +12,7 @@ from ivr.call.handover import Handover, HandoverBoard
 from ivr.call.keypad import Keypad
 from ivr.call.next_step import DialPerson, EndCall, OfferCallback, after_dial, after_stream
 from ivr.call.playback import Playback
+from ivr.call.staffing import Staffing
 from tests.bot.engine_flow import make_flow
 
 OPEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 10:00 in London
@@ -97,8 +98,11 @@ DIRECTORY = AgentDirectory.parse("billing=+441632960001,*=+441632960000")
         (Handover("transfer", "asked_for_person", "billing"), CLOSED,
          OfferCallback("billing", "outside_hours", ("outside_hours",))),
         (Handover("transfer", "tts_failed", apologise=True), CLOSED,
-         OfferCallback("general", "outside_hours", ("technical_problem", "outside_hours"))),
-        (Handover("callback", "plan_change", "sales"), OPEN, OfferCallback("sales", "plan_change")),
+         OfferCallback("general", "outside_hours", ("technical_problem", "outside_hours"),
+                       converse=False)),
+        (Handover("callback", "plan_change", "sales"), OPEN, EndCall()),
+        (Handover("callback", "tts_failed", "sales", apologise=True), OPEN,
+         OfferCallback("sales", "tts_failed", ("outside_hours",), converse=False)),
         (Handover("hangup", "goodbye"), OPEN, EndCall()),
         (Handover("transfer", "vip", number="+441632960999"), OPEN,
          DialPerson("+441632960999", "general")),
@@ -107,20 +111,22 @@ DIRECTORY = AgentDirectory.parse("billing=+441632960001,*=+441632960000")
 def test_after_the_stream_every_path_ends_with_a_person_a_callback_or_a_goodbye(
     handover: Handover | None, now: datetime, expected: object
 ) -> None:
-    assert after_stream(handover, make_flow(), DIRECTORY, now) == expected
+    assert after_stream(handover, Staffing(make_flow(), DIRECTORY), now) == expected
 
 
 def test_a_queue_nobody_answers_gets_a_callback_offer() -> None:
-    step = after_stream(Handover("transfer", "x", "billing"), make_flow(), AgentDirectory({}), OPEN)
-    assert step == OfferCallback("billing", "no_agent_number", ("no_agent",))
+    staffing = Staffing(make_flow(), AgentDirectory({}))
+    step = after_stream(Handover("transfer", "x", "billing"), staffing, OPEN)
+    assert step == OfferCallback("billing", "no_agent_available", ("no_agent",))
 
 
 @pytest.mark.parametrize("status", ["busy", "no-answer", "failed", "canceled"])
 def test_a_transfer_that_did_not_connect_offers_a_callback(status: str) -> None:
-    step = after_dial(status, "billing")
+    step = after_dial(status, "billing", Staffing(make_flow(), DIRECTORY), OPEN)
     assert isinstance(step, OfferCallback) and step.prompts == ("no_agent",)
     assert step.reason == f"dial_{status.replace('-', '_')}"
+    assert step.converse
 
 
 def test_a_transfer_that_connected_ends_the_call() -> None:
-    assert after_dial("completed", "billing") == EndCall()
+    assert after_dial("completed", "billing", Staffing(make_flow(), DIRECTORY), OPEN) == EndCall()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -257,3 +258,19 @@ def test_a_mark_we_never_sent_is_ignored(make_rig: Callable[..., Rig]) -> None:
     rig.echo_marks()
     rig.silence(100)
     assert rig.pipeline.handover is None
+
+
+def test_a_callback_number_is_typed_as_one_entry_even_when_it_starts_with_zero(
+    make_rig: Callable[..., Rig],
+) -> None:
+    closed = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # the test line closes at 20:00
+    rig = make_rig("talk_to_human", now=closed)
+    rig.pipeline.started(None, "+442079460000", None)  # a withheld number rang a UK line
+    rig.pipeline.dtmf("0")  # a person; nobody is there: book a callback, asking for a number
+    session = rig.pipeline.dialogue.session
+    assert session.active and session.booking is not None
+    for digit in "07700900123#":  # this "0" is the number's, not "a person"
+        rig.pipeline.dtmf(digit)
+    session = rig.pipeline.dialogue.session
+    assert session.turns[-1].text == "07700900123#"
+    assert session.booking is not None and session.booking.number == "+447700900123"

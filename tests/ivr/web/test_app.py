@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 import httpx
@@ -67,7 +68,9 @@ def test_a_signed_call_gets_a_bidirectional_stream_with_an_action(server: LiveSe
 
 @pytest.mark.parametrize(
     "path", ["/twilio/voice", "/twilio/status", "/twilio/connect-action", "/twilio/dial-action",
-             "/twilio/whisper?call=CA1"],
+             "/twilio/whisper?call=CA1", "/twilio/sms", "/twilio/callback/answer?callback=x",
+             "/twilio/callback/greet?callback=x", "/twilio/callback/whisper?callback=x",
+             "/twilio/callback/dial-action?callback=x", "/twilio/callback/status?callback=x"],
 )  # fmt: skip
 def test_every_twilio_route_refuses_unsigned_and_wrongly_signed_requests(
     server: LiveServer, path: str
@@ -130,9 +133,9 @@ def test_no_speech_model_means_an_apology_and_a_person_without_a_stream(
     assert verbs(response) == ["Say", "Dial"]
     assert "technical problem" in response.text
     dial = ElementTree.fromstring(response.text)[1]
-    assert dial.get("action") == f"{PUBLIC_URL}/twilio/dial-action?queue=general"
-    assert dial[0].text == "+441632960000"
-    assert dial[0].get("url") == f"{PUBLIC_URL}/twilio/whisper?call={CALL['CallSid']}"
+    assert dial.get("action") == f"{PUBLIC_URL}/twilio/dial-action?queue=general&tried=alice"
+    assert dial[0].text == "+441632960001"  # alice, on shift for general (flows/people.yaml)
+    assert dial[0].get("url") == f"{PUBLIC_URL}/twilio/whisper?call={CALL['CallSid']}&agent=alice"
 
 
 def test_database_down_at_call_start_means_an_apology_and_a_person(
@@ -165,9 +168,9 @@ def test_after_the_stream_a_transfer_rings_the_queue_with_a_whisper(server: Live
 
 
 @pytest.mark.parametrize(("status", "expected"), [("completed", ["Hangup"]),
-                                                  ("no-answer", ["Say", "Hangup"]),
-                                                  ("busy", ["Say", "Hangup"])])  # fmt: skip
-def test_a_transfer_nobody_answers_becomes_a_callback_offer(
+                                                  ("no-answer", ["Connect"]),
+                                                  ("busy", ["Connect"])])  # fmt: skip
+def test_a_transfer_nobody_answers_becomes_a_callback_booking(
     server: LiveServer, status: str, expected: list[str]
 ) -> None:
     post(server, "/twilio/voice", CALL)
@@ -176,9 +179,28 @@ def test_a_transfer_nobody_answers_becomes_a_callback_offer(
     record = server.services.store.get_call(CALL["CallSid"])  # type: ignore[union-attr]
     assert record is not None
     kinds = [e.kind for e in record.events]
-    assert ("callback_requested" in kinds) == (status != "completed")
-    if status != "completed":
-        assert "nobody from the team could answer" in response.text
+    assert ("callback_offered" in kinds) == (status != "completed")
+    if status != "completed":  # the bot books the time with the caller in a new stream
+        parameters = {
+            p.get("name"): p.get("value") for p in ElementTree.fromstring(response.text)[0][0]
+        }
+        assert parameters["offer_prompt"] == "no_agent" and parameters["offer_queue"] == "billing"
+
+
+def test_when_our_voice_failed_out_of_hours_twilio_apologises_and_the_earliest_time_is_booked(
+    live_server: Callable[..., LiveServer],
+) -> None:
+    closed = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # Monday 21:00 in London
+    server = live_server(clock=lambda: closed, NLU_URL=f"http://127.0.0.1:{free_port()}")
+    post(server, "/twilio/voice", CALL)
+    server.services.board.put(
+        CALL["CallSid"], Handover("transfer", "tts_failed", "billing", apologise=True)
+    )
+    response = post(server, "/twilio/connect-action", CALL)
+    assert verbs(response) == ["Say", "Say", "Hangup"]
+    assert "technical problem" in response.text
+    waiting = server.services.desk.callbacks().pending_for_number(CALL["From"])
+    assert [c.due_at for c in waiting] == [datetime(2026, 11, 24, 8, 0, tzinfo=UTC)]
 
 
 def test_a_stream_that_ended_without_a_decision_still_reaches_a_person(server: LiveServer) -> None:

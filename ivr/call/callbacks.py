@@ -1,0 +1,232 @@
+"""The web side of callbacks: booking what the bot agreed, and what a call needs to know.
+
+The engine decides (``ScheduleCallback``, ``CancelCallback``); this desk stores it, texts the
+confirmation, and tells a new call about the caller's pending callback and the queues' waits.
+A database failure never ends a call: it is logged, and the call goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.callback_time import TimeAnswer, earliest_callback, resolve_callback_time, spoken_time
+from bot.engine.actions import ScheduleCallback
+from bot.engine.events import PendingCallback
+from bot.flow.model import Flow
+from ivr.people.routing import expected_wait_seconds
+from ivr.store import Store, StoreUnavailable
+from ivr.store.callbacks import CallbackError, CallbackRecord, CallbackStore
+from ivr.twilio.dialer import Dialer, DialerError
+
+log = logging.getLogger(__name__)
+
+#: Answer waits older than this say nothing about the wait now.
+WAIT_WINDOW = timedelta(hours=1)
+
+
+class CallbackDesk:
+    """Books, cancels and looks up callbacks for the web app.
+
+    Args:
+        store: The call store (reconnecting); callbacks live in the same database.
+        flow: The current flow (queues, hours, callback rules).
+        clock: Now, aware.
+        dialer: Sends SMS confirmations; ``None`` when no Twilio account is configured.
+        caller_id: The number callbacks come from when the queue names none.
+    """
+
+    def __init__(
+        self,
+        store: Callable[[], Store],
+        flow: Callable[[], Flow],
+        clock: Callable[[], datetime],
+        dialer: Dialer | None = None,
+        caller_id: str = "",
+    ) -> None:
+        self._store = store
+        self._flow = flow
+        self._clock = clock
+        self.dialer = dialer
+        self.caller_id = caller_id
+
+    def callbacks(self) -> CallbackStore:
+        """The callback store (raises :class:`StoreUnavailable` while the database is down)."""
+        return CallbackStore(self._store())
+
+    def book(
+        self,
+        action: ScheduleCallback,
+        *,
+        call_id: str | None,
+        caller: str | None,
+        called: str | None,
+        language: str | None,
+        slots: Mapping[str, str] | None = None,
+    ) -> CallbackRecord | None:
+        """Store the callback the bot agreed with the caller; text them if the flow says so.
+
+        ``None`` (logged with all it needs) when it cannot be stored. ``call_id`` is ``None``
+        for one booked without a call (the JSON API).
+        """
+        flow, now = self._flow(), self._clock()
+        rules = flow.queue_callbacks(action.queue)
+        hours = flow.queue_hours(action.queue)
+        due = (
+            datetime.fromisoformat(action.at)
+            if action.at
+            else earliest_callback(now, hours, rules.quiet_hours)
+        )
+        number = action.number or caller
+        if not number:
+            log.error("callback without a number not booked", extra={"call_id": call_id})
+            return None
+        try:
+            record = self.callbacks().schedule(
+                queue=action.queue,
+                number=number,
+                due_at=due,
+                now=now,
+                reason=action.reason,
+                call_id=call_id,
+                from_number=rules.caller_id or self.caller_id or called,
+                mode=str(rules.mode),
+                language=language,
+                context={**dict(action.context), "slots": dict(slots or {})},
+                sms=action.sms,
+                max_attempts=rules.max_attempts,
+                retry_after_minutes=rules.retry_after_minutes,
+                replaces=action.replaces,
+            )
+        except (StoreUnavailable, CallbackError) as error:
+            # Everything needed to place it by hand is in this line: the promise is not lost.
+            log.error(
+                "callback not booked",
+                extra={
+                    "call_id": call_id,
+                    "number": number,
+                    "queue": action.queue,
+                    "due_at": due.isoformat(),
+                    "error": str(error),
+                },
+            )
+            return None
+        log.info(
+            "callback booked",
+            extra={"call_id": call_id, "callback_id": record.id, "due_at": due.isoformat()},
+        )
+        if action.sms:
+            self.confirm_by_sms(record)
+        return record
+
+    def book_earliest(
+        self, call_id: str, caller: str | None, queue: str | None, reason: str
+    ) -> CallbackRecord | None:
+        """Book the earliest time for a caller the bot could not talk to (its voice failed)."""
+        flow = self._flow()
+        action = ScheduleCallback(reason, queue or flow.escalation.person_queue)
+        return self.book(action, call_id=call_id, caller=caller, called=None, language=None)
+
+    def cancel(self, callback_id: str, *, by: str) -> CallbackRecord | None:
+        """Cancel a waiting callback; ``None`` (logged) if it cannot be."""
+        try:
+            return self.callbacks().cancel(callback_id, self._clock(), by=by)
+        except (StoreUnavailable, CallbackError) as error:
+            log.warning(
+                "callback not cancelled", extra={"callback_id": callback_id, "error": str(error)}
+            )
+            return None
+
+    def pending(self, caller: str | None) -> PendingCallback | None:
+        """The caller's next waiting callback, for the bot to ask about."""
+        if not caller:
+            return None
+        try:
+            waiting = self.callbacks().pending_for_number(caller)
+        except StoreUnavailable as error:
+            log.warning("pending callbacks not read", extra={"error": str(error)})
+            return None
+        if not waiting:
+            return None
+        first = waiting[0]
+        return PendingCallback(first.id, first.due_at.isoformat(), first.number, first.queue)
+
+    def expected_waits(self) -> dict[str, int]:
+        """Seconds a caller can expect to wait for each queue, from its recent answers."""
+        flow, now = self._flow(), self._clock()
+        queues = set(flow.queues) | {flow.escalation.person_queue}
+        waits: dict[str, int] = {}
+        try:
+            store = self._store()
+            for queue in sorted(queues):
+                newest_first = store.answer_waits(queue, since=now - WAIT_WINDOW)
+                waits[queue] = expected_wait_seconds(newest_first[::-1])
+        except StoreUnavailable as error:
+            log.warning("queue waits not read", extra={"error": str(error)})
+        return waits
+
+    def confirm_by_sms(self, record: CallbackRecord) -> None:
+        """Text the booked time; a failure is logged (the booking stands)."""
+        if self.dialer is None or not record.from_number:
+            log.warning(
+                "sms confirmation skipped: no Twilio account or sender number",
+                extra={"callback_id": record.id},
+            )
+            return
+        body = sms_text(self._flow(), record, self._clock())
+        try:
+            self.dialer.send_sms(record.number, record.from_number, body)
+        except DialerError as error:
+            log.warning(
+                "sms confirmation not sent", extra={"callback_id": record.id, "error": str(error)}
+            )
+
+
+def read_time(flow: Flow, text: str, queue: str, language: str, now: datetime) -> TimeAnswer:
+    """A time in words ("tomorrow at 10am") read as a caller's, in ``queue``'s hours."""
+    quiet = flow.queue_callbacks(queue).quiet_hours
+    return resolve_callback_time(text, language, now, flow.queue_hours(queue), quiet)
+
+
+def spoken_when(flow: Flow, record: CallbackRecord, now: datetime) -> str:
+    """When ``record`` is due, as the caller is told ("tomorrow at 3 pm"), in its queue's zone."""
+    zone = flow.queue_hours(record.queue).zone
+    return spoken_time(record.due_at.astimezone(zone), now.astimezone(zone))
+
+
+def sms_text(flow: Flow, record: CallbackRecord, now: datetime) -> str:
+    """The confirmation text: when, and how to cancel or move it by replying."""
+    when = spoken_when(flow, record, now)
+    return (
+        f"{flow.name}: we'll call you back {when}. "
+        "Reply CANCEL to cancel, or reply with a new time (for example: tomorrow at 10am)."
+    )
+
+
+def callback_json(record: CallbackRecord) -> dict[str, Any]:
+    """A callback for the JSON API."""
+    return {
+        "id": record.id,
+        "call_id": record.call_id,
+        "queue": record.queue,
+        "reason": record.reason,
+        "number": record.number,
+        "status": str(record.status),
+        "due_at": record.due_at.isoformat(),
+        "promised_at": record.promised_at.isoformat(),
+        "mode": record.mode,
+        "attempts": record.attempts,
+        "max_attempts": record.max_attempts,
+        "on_time": record.on_time,
+        "transitions": [
+            {
+                "at": t.at.isoformat(),
+                "status": str(t.status),
+                "event": t.event,
+                "detail": dict(t.detail),
+            }
+            for t in record.transitions
+        ],
+    }

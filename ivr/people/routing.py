@@ -1,0 +1,76 @@
+"""Pure routing decisions: who to ring for a queue now, and the expected wait.
+
+No clock and no IO: ``now`` is an aware datetime passed in, and answer times come from the
+caller (the store of recent transfers). Agents are tried in the order the YAML lists them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+
+from bot.flow.model import Agent, Flow, Queue
+
+#: How many recent answered transfers the expected wait is estimated from.
+RECENT_ANSWERS = 10
+
+
+def queue_is_open(flow: Flow, queue: str | None, now: datetime) -> bool:
+    """Whether ``queue`` is staffed at ``now``: its own hours, else the flow's business hours."""
+    return flow.queue_hours(queue).is_open(now)
+
+
+def _on_shift(flow: Flow, queue: str, now: datetime) -> Iterator[Agent]:
+    """The agents serving ``queue`` who work at ``now``, in YAML order."""
+    for agent in flow.agents.values():
+        if queue in agent.queues and agent.on_shift(now):
+            yield agent
+
+
+def agents_to_try(
+    flow: Flow,
+    queue: str,
+    now: datetime,
+    last_agent_id: str | None,
+    recent_agent_days_ago: float | None,
+) -> list[Agent]:
+    """Who to ring for ``queue`` at ``now``, in order.
+
+    A returning caller's last agent comes first when that agent still serves the queue, is on
+    shift, and the last call was at most the queue's ``same_agent_days`` ago; then every other
+    agent of the queue on shift, in YAML order. Whether the queue is open is a separate
+    question (:func:`queue_is_open`); an empty list means nobody can take the call now.
+    """
+    declared = flow.queues.get(queue)
+    same_days = declared.same_agent_days if declared else Queue.same_agent_days
+    last = flow.agents.get(last_agent_id or "")
+    first = (
+        [last]
+        if last is not None
+        and recent_agent_days_ago is not None
+        and 0 <= recent_agent_days_ago <= same_days
+        and queue in last.queues
+        and last.on_shift(now)
+        else []
+    )
+    return first + [agent for agent in _on_shift(flow, queue, now) if agent not in first]
+
+
+def next_agent(flow: Flow, queue: str, now: datetime, tried: Sequence[str]) -> Agent | None:
+    """The first agent of ``queue`` on shift at ``now`` whose id is not in ``tried``, if any."""
+    return next((agent for agent in _on_shift(flow, queue, now) if agent.id not in tried), None)
+
+
+def expected_wait_seconds(answer_seconds: Sequence[float]) -> int:
+    """The wait a caller can expect, from recent answer times of a queue (oldest first).
+
+    The estimator is the mean of the last :data:`RECENT_ANSWERS` answered transfers (seconds
+    from the start of ringing to an agent answering), rounded up to a whole second: recent
+    enough to follow a busy hour, long enough that one slow answer does not swing it.
+    No data gives 0: without evidence of a wait, the caller is not put off a transfer.
+    """
+    recent = [max(0.0, seconds) for seconds in answer_seconds[-RECENT_ANSWERS:]]
+    if not recent:
+        return 0
+    return math.ceil(sum(recent) / len(recent))
