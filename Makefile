@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 APP := .venv/.ready
 NLU := .venv-nlu/.ready
 
-.PHONY: run test env lint check bench bench-phone clean
+.PHONY: run test env lint check bench bench-phone bench-callbacks clean
 
 run: env ## create both environments, train the NLU model if the flows changed, start the services
 	.venv/bin/ivr run
@@ -28,6 +28,9 @@ bench: env ## NLU training, load and parse latency; writes docs/benchmarks.md
 bench-phone: env ## turn latency and capacity of the phone line -> docs/benchmarks.md
 	.venv/bin/python bench/turn_latency.py --write docs/benchmarks.md
 	.venv/bin/python bench/capacity.py --write docs/benchmarks.md
+
+bench-callbacks: env ## callback dispatch lag and throughput, 4 workers on PostgreSQL -> docs/benchmarks.md
+	.venv/bin/python bench/callbacks.py --write docs/benchmarks.md
 
 clean: ## remove the checkout's links to the cached environments (the cache stays)
 	rm -f .venv .venv-nlu

@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import command_line, machine, percentile, progress, table, write_section
+from common import command_line, machine, percentile, progress, publish, table
 from phone import KO_PHRASES, PhoneServer, phone_server
 
 from ivr.emulator import CallResult, Hangup, Speak, WaitForBot
@@ -147,10 +147,7 @@ def main() -> None:
         "Memory: 'per call' is the peak over the idle process, which already holds the\n"
         "warmed recognisers (each keeps Vosk's expanded graph, about 50 MiB).\n"
     )
-    print(section)
-    if args.write:
-        write_section(Path(args.write), SECTION, section)
-        progress(f"wrote {args.write}")
+    publish(section, SECTION, args.write)
 
 
 if __name__ == "__main__":

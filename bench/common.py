@@ -66,3 +66,11 @@ def write_section(path: Path, title: str, section: str) -> None:
 def progress(message: str) -> None:
     """A progress line on stderr."""
     print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def publish(section: str, title: str, write_to: str | None) -> None:
+    """Print ``section``; with ``write_to``, also put it under ``title`` in that Markdown file."""
+    print(section)
+    if write_to:
+        write_section(Path(write_to), title, section)
+        progress(f"wrote {write_to}")

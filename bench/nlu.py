@@ -17,9 +17,8 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from common import cpu_model, percentile, write_section
+from common import cpu_model, percentile, publish
 
 from bot.flow import load_flow
 from bot.flow.model import without_annotations
@@ -119,10 +118,7 @@ def main() -> None:
         "conversation tests in flows/tests use new phrasings for that. Training is about a\n"
         "minute of TensorFlow set-up plus ~2 s per epoch, run at nice 10.\n"
     )
-    print(section)
-    if args.write:
-        write_section(Path(args.write), SECTION, section)
-        print(f"bench: wrote {args.write}", file=sys.stderr)
+    publish(section, SECTION, args.write)
 
 
 if __name__ == "__main__":

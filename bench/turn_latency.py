@@ -15,7 +15,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from common import command_line, machine, percentile, progress, table, write_section
+from common import command_line, machine, percentile, progress, publish, table
 from phone import KO_PHRASES, phone_server
 
 from ivr.emulator import Hangup, Speak, WaitForBot
@@ -108,10 +108,7 @@ def main() -> None:
         "step and the send are on the reply's path. Recognition quality of English speech\n"
         "cannot be measured here (no English Vosk model can be downloaded).\n"
     )
-    print(section)
-    if args.write:
-        write_section(Path(args.write), title, section)
-        progress(f"wrote {args.write}")
+    publish(section, title, args.write)
 
 
 if __name__ == "__main__":

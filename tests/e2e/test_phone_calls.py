@@ -18,6 +18,7 @@ from ivr.emulator import (
     WaitForBot,
 )
 from ivr.nlu_service import NLUServerHandle
+from tests.e2e.prompts import prompts_heard
 from tests.fixtures.ko_line import KO_LINE
 from tests.fixtures.live_server import LiveServer
 
@@ -41,10 +42,6 @@ def call(server: LiveServer, *script: object) -> CallResult:
     return emulator.call(list(script), max_seconds=90)  # type: ignore[arg-type]
 
 
-def marks(result: CallResult) -> list[str]:
-    return [m.name.split(":", 1)[1] for m in result.marks]
-
-
 def test_a_caller_is_greeted_understood_answered_and_transferred_with_context(
     server: LiveServer, ko_speech: dict[str, bytes]
 ) -> None:
@@ -58,8 +55,8 @@ def test_a_caller_is_greeted_understood_answered_and_transferred_with_context(
         Hangup(),
     )
     assert result.ok, result.errors
-    assert marks(result)[:3] == ["greeting", "opening_hours_text", "anything_else_question"]
-    assert marks(result)[-1] == "connecting_billing"
+    assert prompts_heard(result)[:3] == ["greeting", "opening_hours_text", "anything_else_question"]
+    assert prompts_heard(result)[-1] == "connecting_billing"
     (dial,) = result.dials
     assert dial.number == "+441632960001" and dial.outcome == "completed"
     assert "billing_question" in " ".join(dial.whisper)
@@ -86,7 +83,7 @@ def test_a_caller_who_talks_over_the_greeting_interrupts_it_and_is_heard(
     assert utterance.during_bot_audio and utterance.barge_in_ms is not None
     assert utterance.barge_in_ms < 400  # onset threshold (120 ms) + VAD + a round trip
     assert "greeting" in clear.marks_echoed[0]
-    assert marks(result)[-1] == "connecting_faults"
+    assert prompts_heard(result)[-1] == "connecting_faults"
     assert [d.number for d in result.dials] == ["+441632960002"]
 
 
@@ -114,7 +111,7 @@ def test_keypad_zero_after_a_question_reaches_a_person(
         Hangup(),
     )
     assert result.ok, result.errors
-    assert marks(result)[1] == "opening_hours_text"
+    assert prompts_heard(result)[1] == "opening_hours_text"
     assert [d.outcome for d in result.dials] == ["completed"]
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
     assert record is not None and record.reason == "asked_for_person"
@@ -127,6 +124,6 @@ def test_goodbye_ends_the_call_with_no_transfer(
                   WaitForBot(20), Hangup())  # fmt: skip
     assert result.ok, result.errors
     assert not result.dials
-    assert marks(result)[-1] == "goodbye_message"
+    assert prompts_heard(result)[-1] == "goodbye_message"
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
     assert record is not None and record.outcome == "hangup"

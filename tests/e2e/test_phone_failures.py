@@ -23,6 +23,7 @@ from ivr.emulator import (
     WaitForBot,
 )
 from ivr.nlu_service import free_port
+from tests.e2e.prompts import prompts_heard
 from tests.fixtures.live_server import LiveServer
 from voice.tts import SynthesisFailed
 
@@ -63,7 +64,7 @@ def test_keypad_zero_during_the_greeting_reaches_a_person_who_hears_the_whisper(
     assert marks[0] == "1:greeting" and result.marks[0].cleared
     assert marks[-1].endswith("connecting") and not result.marks[-1].cleared
     (dial,) = result.dials
-    assert dial.number == "+441632960000" and dial.outcome == "completed" and dial.bridged
+    assert dial.number == "+441632960001" and dial.outcome == "completed" and dial.bridged
     assert "asked for a person" in " ".join(dial.whisper)
     assert "+ 4 4 7 7 0 0 9 0 0 1 2 3" in " ".join(dial.whisper)
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
@@ -75,17 +76,20 @@ def test_keypad_zero_during_the_greeting_reaches_a_person_who_hears_the_whisper(
 
 
 @pytest.mark.parametrize("answer", ["no-answer", "busy", "failed"])
-def test_a_transfer_nobody_takes_ends_with_a_callback_offer_not_silence(
+def test_a_transfer_nobody_takes_tries_another_agent_then_the_bot_books_a_callback(
     server: LiveServer, answer: str
 ) -> None:
-    result = call(server, WaitForBot(15), Press("0"), WaitForBot(10), Hangup(),
+    result = call(server, WaitForBot(15), Press("0"), WaitForBot(15), Hangup(),
                   agent=AgentBehaviour(answer=answer))  # fmt: skip
     assert result.ok, result.errors
-    (dial,) = result.dials
-    assert dial.outcome == answer
-    assert any("call you back" in text for text in result.heard_says)
+    assert [(d.number, d.outcome) for d in result.dials] == [
+        ("+441632960001", answer), ("sip:bob@pbx.acme.example", answer),
+    ]  # fmt: skip
+    assert len(result.streams) == 2  # the bot is back on the line to book the callback
+    said = prompts_heard(result, after=result.dials[-1].ended_at)
+    assert said[:2] == ["system:no_agent", "system:callback_when"], said
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
-    assert record is not None and "callback_requested" in {e.kind for e in record.events}
+    assert record is not None and "callback_offered" in {e.kind for e in record.events}
 
 
 def test_outside_hours_a_person_becomes_a_callback(
@@ -94,11 +98,11 @@ def test_outside_hours_a_person_becomes_a_callback(
     server = live_server(NLU_URL=f"http://127.0.0.1:{free_port()}", clock=lambda: SUNDAY)
     result = call(server, WaitForBot(15), Press("0"), WaitForBot(15), Hangup())
     assert result.ok and not result.dials
-    handover = server.services.board.get(result.call_sid)
+    said = prompts_heard(result)
+    assert said[2:4] == ["system:outside_hours", "system:callback_when"], said
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
-    assert record is not None and record.outcome == "callback" and record.reason == "outside_hours"
-    assert handover is None  # forgotten when the call completed
-    assert any(m.name.endswith("outside_hours") for m in result.marks)
+    assert record is not None and record.outcome is None  # hung up before a time was agreed
+    assert "caller_hung_up" in {e.kind for e in record.events}
 
 
 def test_an_unsigned_caller_gets_403_and_no_stream(server: LiveServer) -> None:
