@@ -55,6 +55,8 @@ DEFAULTS: Mapping[str, Any] = {
     "WORKER_POLL_SECONDS": 1.0,  # IVR_WORKER_POLL_SECONDS: how often `ivr worker` looks
     # IVR_CALLBACK_LEASE_SECONDS: a claimed callback a worker never finished returns after this
     "CALLBACK_LEASE_SECONDS": 120,
+    # IVR_SPOOL_DIR: bookings kept on disk while the database is down; empty = <data dir>/spool
+    "SPOOL_DIR": "",
 }
 
 #: Signs requests in development when TWILIO_AUTH_TOKEN is unset (the server and `ivr call`

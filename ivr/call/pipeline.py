@@ -426,6 +426,7 @@ class CallPipeline:
                 called=self._called,
                 language=session.language,
                 slots=session.slots,
+                promised=True,  # the caller has just heard it confirmed
             )
             if self.callbacks is not None
             else None
@@ -433,7 +434,7 @@ class CallPipeline:
         self.recorder.event(
             "callback_booked",
             {
-                "callback_id": booked.id if booked else None,
+                "callback_id": booked.id if booked else None,  # None: spooled or only logged
                 "queue": action.queue,
                 "at": action.at,
                 "number": action.number or self._caller,

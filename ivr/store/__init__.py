@@ -6,6 +6,7 @@
 
 from ivr.store.callbacks import (
     CallbackError,
+    CallbackExists,
     CallbackNotFound,
     CallbackRecord,
     CallbackStateError,
@@ -16,11 +17,12 @@ from ivr.store.callbacks import (
     LeaseLost,
 )
 from ivr.store.records import CallRecord, EventRecord, TurnRecord
-from ivr.store.store import Store, StoreUnavailable, TurnExists, database_url
+from ivr.store.store import Store, StoreUnavailable, TurnExists, data_dir, database_url
 
 __all__ = [
     "CallRecord",
     "CallbackError",
+    "CallbackExists",
     "CallbackNotFound",
     "CallbackRecord",
     "CallbackStateError",
@@ -34,5 +36,6 @@ __all__ = [
     "StoreUnavailable",
     "TurnExists",
     "TurnRecord",
+    "data_dir",
     "database_url",
 ]

@@ -34,11 +34,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ivr.callbacks.policy import after_failed_attempt, kept_on_time
 from ivr.store.schema import CallbackRow, CallbackTransitionRow
-from ivr.store.store import Store, _aware, _json
+from ivr.store.store import Store, StoreUnavailable, _aware, _json
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,10 @@ class CallbackNotFound(CallbackError):
     """No callback has this id."""
 
 
+class CallbackExists(CallbackError):
+    """A callback with this id is already stored (a booking replayed twice)."""
+
+
 class CallbackStateError(CallbackError):
     """The callback is past the point where this can be done (e.g. cancelling a placed one)."""
 
@@ -184,6 +189,7 @@ class CallbackStore:
 
         ``replaces`` cancels that waiting callback in the same transaction (a caller moving
         their booking); one already being dialed raises :class:`CallbackStateError`.
+        A ``callback_id`` already stored raises :class:`CallbackExists`.
         """
         due_at, now = _aware(due_at, "due_at"), _aware(now, "now")
         promised_at = _aware(promised_at, "promised_at") if promised_at else due_at
@@ -214,15 +220,20 @@ class CallbackStore:
             updated_at=now,
             version=1,
         )
-        with self._transaction("schedule", row.id) as session:
-            if replaces is not None:
-                old = self._locked(session, replaces)
-                self._require(old, WAITING, "replace it")
-                self._change(session, old, now, CallbackStatus.CANCELLED, "replaced", by=row.id)
-            session.add(row)
-            session.flush()
-            self._log(session, row, now, "scheduled", call_id=call_id, queue=queue)
-            return _record(row)
+        try:
+            with self._transaction("schedule", row.id) as session:
+                if replaces is not None:
+                    old = self._locked(session, replaces)
+                    self._require(old, WAITING, "replace it")
+                    self._change(session, old, now, CallbackStatus.CANCELLED, "replaced", by=row.id)
+                session.add(row)
+                session.flush()
+                self._log(session, row, now, "scheduled", call_id=call_id, queue=queue)
+                return _record(row)
+        except StoreUnavailable as error:
+            if isinstance(error.__cause__, IntegrityError) and callback_id is not None:
+                raise CallbackExists(f"callback {callback_id} is already stored") from None
+            raise
 
     def cancel(self, callback_id: str, now: datetime, by: str = "caller") -> CallbackRecord:
         """Cancel a waiting callback; raises :class:`CallbackStateError` once it is dialed."""

@@ -93,18 +93,19 @@ def database_url(config_value: str | None = None) -> str:
     """
     raw = os.environ.get("DATABASE_URL") or config_value
     if not raw:
-        data_dir = _data_dir()
+        folder = data_dir()
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise StoreUnavailable(
-                "create the data directory", f"sqlite:///{data_dir}/ivr.db", str(error)
+                "create the data directory", f"sqlite:///{folder}/ivr.db", str(error)
             ) from error
-        raw = f"sqlite:///{data_dir}/ivr.db"
+        raw = f"sqlite:///{folder}/ivr.db"
     return _with_psycopg(raw)
 
 
-def _data_dir() -> Path:
+def data_dir() -> Path:
+    """Local data: ``$IVR_DATA_DIR``, else ``$XDG_DATA_HOME/ivr``, else ``~/.local/share/ivr``."""
     explicit = os.environ.get("IVR_DATA_DIR")
     if explicit:
         return Path(explicit).expanduser().absolute()

@@ -24,8 +24,9 @@ from ivr.call.context import CallContext
 from ivr.call.directory import AgentDirectory
 from ivr.call.handover import Handover, HandoverBoard
 from ivr.call.staffing import LastAgent, Staffing
+from ivr.callbacks.spool import BookingSpool
 from ivr.flow_source import FlowSource
-from ivr.store import Store, StoreUnavailable, database_url
+from ivr.store import Store, StoreUnavailable, data_dir, database_url
 from voice import asr
 from voice.listener import Listener
 from voice.prompt_cache import PromptCache, static_prompts
@@ -150,9 +151,10 @@ class Services:
             self._desk = CallbackDesk(
                 self.call_store,
                 lambda: self.flow,
-                self.clock,
+                lambda: self.clock(),  # read at each use: tests and the console swap the clock
                 dialer=make_dialer(self.config),
                 caller_id=str(self.config["CALLER_ID"]),
+                spool=BookingSpool(spool_dir(self.config)),
             )
         return self._desk
 
@@ -193,6 +195,8 @@ class Services:
     def close(self) -> None:
         """Stop background work and release what we started."""
         self._stop.set()
+        if self._desk is not None:
+            self._desk.close()
         self.nlu.close()
         if self.store is not None:
             self.store.close()
@@ -300,4 +304,10 @@ def build_services(config: Mapping[str, Any]) -> Services:
         services.call_store()
     except StoreUnavailable as failure:
         log.error("database unavailable: calls get an apology and a person: %s", failure)
+    services.desk.replay_in_background()  # callbacks promised while the database was down
     return services
+
+
+def spool_dir(config: Mapping[str, Any]) -> Path:
+    """Where promised callbacks wait while the database is down (``IVR_SPOOL_DIR``)."""
+    return Path(str(config["SPOOL_DIR"]) or data_dir() / "spool").expanduser()

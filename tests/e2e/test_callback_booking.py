@@ -10,8 +10,10 @@ Vosk model would hear (none can be installed here; see tests/fixtures/scripted_a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -28,7 +30,7 @@ from ivr.emulator import (
 from ivr.emulator.caller import Step
 from ivr.emulator.rest import TwilioRestEmulator
 from ivr.nlu_service import NLUServerHandle
-from ivr.store import CallbackStatus, CallbackStore
+from ivr.store import CallbackRecord, CallbackStatus, CallbackStore, StoreUnavailable
 from ivr.twilio.dialer import TwilioDialer
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.live_server import LiveServer
@@ -155,6 +157,40 @@ def test_a_caller_books_a_callback_by_voice_and_the_worker_places_it_agent_first
     assert done.on_time is True
     events = [t.event for t in done.transitions]
     assert events[:3] == ["scheduled", "dial_requested", "dial_placed"]
+
+
+def test_a_database_failing_as_the_booking_is_made_loses_no_promise(
+    live_server: Callable[..., LiveServer],
+    nlu_server: NLUServerHandle,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The caller hears "That's booked" while the database refuses the write: the booking
+    waits in the spool and is stored, with the id it was given, once the database answers."""
+    words = ScriptedRecognizerPool(["i want a person", "tomorrow after three", "yes"])
+    server = english_line(live_server, nlu_server, lambda: TUESDAY_NIGHT, words)
+    refused: list[str] = []
+    schedule = CallbackStore.schedule
+
+    def down_once(self: CallbackStore, **booking: Any) -> CallbackRecord:
+        if not refused:
+            refused.append(booking["callback_id"])
+            raise StoreUnavailable("schedule", "sqlite:///calls.db", "disk I/O error")
+        return schedule(self, **booking)
+
+    monkeypatch.setattr(CallbackStore, "schedule", down_once)
+    result = say_in_turn(server, ["I want a person", "tomorrow after three", "yes"])
+
+    assert prompts_heard(result)[-1] == "system:callback_booked"
+    store = server.services.store
+    assert store is not None and len(refused) == 1
+    deadline = time.monotonic() + 30
+    while not (pending := CallbackStore(store).pending_for_number(CALLER)):
+        assert time.monotonic() < deadline, "the spooled booking was never stored"
+        time.sleep(0.05)
+    (booked,) = pending
+    assert booked.id == refused[0]  # the very booking the caller was promised
+    assert (booked.due_at, booked.queue, booked.call_id) == (PROMISED, "general", result.call_sid)
+    assert server.services.desk.spool is not None and server.services.desk.spool.pending() == []
 
 
 def test_when_nobody_answers_the_caller_books_the_callback_in_a_second_conversation(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from bot.engine.actions import ScheduleCallback
 from bot.engine.events import PendingCallback
 from bot.flow import Flow, load_flow
 from ivr.call.callbacks import CallbackDesk
+from ivr.callbacks.spool import BookingSpool
 from ivr.config import ROOT
 from ivr.emulator.rest import TwilioRestEmulator
-from ivr.store import CallbackStatus, Store
+from ivr.store import CallbackStatus, CallbackStore, Store, StoreUnavailable
 from ivr.twilio.dialer import TwilioDialer
 
 MONDAY_21 = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # London is on UTC in November
@@ -143,11 +145,14 @@ def test_expected_waits_come_from_recent_answers(store: Store, flow: Flow) -> No
     assert set(waits) == set(flow.queues)
 
 
-def test_with_the_database_down_the_promise_is_logged_with_all_it_needs(
-    store: Store, flow: Flow, caplog: pytest.LogCaptureFixture
+def test_with_the_database_down_an_unpromised_booking_is_logged_with_all_it_needs(
+    store: Store, flow: Flow, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
+    """The JSON API's booking: its client hears 503 and can retry, so nothing is spooled."""
     store.close()  # every later query raises StoreUnavailable
-    booked = desk_of(store, flow).book(
+    desk = desk_of(store, flow)
+    desk.spool = BookingSpool(tmp_path / "spool")
+    booked = desk.book(
         ScheduleCallback("x", "billing", at="2026-11-24T15:00:00+00:00"),
         call_id="CA7",
         caller=CALLER,
@@ -155,7 +160,86 @@ def test_with_the_database_down_the_promise_is_logged_with_all_it_needs(
         language="en",
     )
     assert booked is None
+    assert desk.spool.pending() == []
     (record,) = [r for r in caplog.records if r.getMessage() == "callback not booked"]
     assert (record.call_id, record.number, record.queue, record.due_at) == (  # type: ignore[attr-defined]
         "CA7", CALLER, "billing", "2026-11-24T15:00:00+00:00",
     )  # fmt: skip
+
+
+def test_a_promised_callback_survives_the_database_being_down(
+    store: Store, flow: Flow, twilio: TwilioRestEmulator, tmp_path: Path
+) -> None:
+    """Down while the caller hears "booked": spooled, then stored and texted once it is back."""
+    down = [True]
+
+    def current_store() -> Store:
+        if down[0]:
+            raise StoreUnavailable("connect", "postgresql://db.example/ivr", "connection refused")
+        return store
+
+    dialer = TwilioDialer(twilio.account_sid, twilio.auth_token, twilio.url)
+    spool = BookingSpool(tmp_path / "spool")
+    desk = CallbackDesk(
+        current_store, lambda: flow, lambda: MONDAY_21, dialer, spool=spool, replay_seconds=0.05
+    )
+    action = ScheduleCallback(
+        "asked_for_person", "billing", at="2026-11-24T15:00:00+00:00", sms=True
+    )
+    booked = desk.book(
+        action, call_id="CA8", caller=CALLER, called=None, language="en", promised=True
+    )
+    try:
+        assert booked is None and len(spool.pending()) == 1
+        time.sleep(0.3)  # the replayer tries while the database is still down
+        assert len(spool.pending()) == 1 and twilio.messages == []
+
+        down[0] = False
+        wait_until(lambda: not spool.pending())
+        (listed,) = CallbackStore(store).list()
+        record = CallbackStore(store).get(listed.id)
+        assert record is not None
+        assert (record.call_id, record.number, record.queue) == ("CA8", CALLER, "billing")
+        assert record.due_at == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+        assert record.transitions[0].at == MONDAY_21  # booked when it was promised
+        wait_until(lambda: len(twilio.messages) == 1)  # the confirmation the caller expects
+        assert "we'll call you back tomorrow at 3 pm" in twilio.messages[0].body
+    finally:
+        desk.close()
+
+
+def test_spooled_callbacks_left_by_an_earlier_run_are_stored_at_start(
+    store: Store, flow: Flow, tmp_path: Path
+) -> None:
+    spool = BookingSpool(tmp_path / "spool")
+    CallbackDesk(lambda: store, lambda: flow, lambda: MONDAY_21, spool=spool).book(
+        ScheduleCallback("x", "billing", at="2026-11-24T15:00:00+00:00"),
+        call_id="CA9",
+        caller=CALLER,
+        called=None,
+        language="en",
+    )  # a stored one, for contrast: the spool stays empty
+    assert spool.pending() == []
+    spool.put({**_booking_on_disk(), "callback_id": "cb-left-over"})
+
+    desk = CallbackDesk(lambda: store, lambda: flow, lambda: MONDAY_21, spool=spool)
+    desk.replay_in_background()  # what the web app does when it starts
+    wait_until(lambda: not spool.pending())
+    assert CallbackStore(store).get("cb-left-over") is not None
+
+
+def _booking_on_disk() -> dict[str, object]:
+    return {
+        "queue": "general",
+        "number": CALLER,
+        "due_at": datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+        "now": MONDAY_21 - timedelta(hours=1),
+        "call_id": "CA-before-restart",
+    }
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ivr.store import (
+    CallbackExists,
     CallbackNotFound,
     CallbackStateError,
     CallbackStatus,
@@ -157,6 +158,18 @@ def test_a_callback_being_dialed_cannot_be_cancelled_or_replaced(
     with pytest.raises(CallbackStateError):
         book(callbacks, replaces=first)
     assert len(callbacks.list()) == 1  # the replacement was not stored either
+
+
+def test_a_callback_id_is_stored_once(callbacks: CallbackStore) -> None:
+    """A booking replayed twice (see the spool) is refused by its id, and the store goes on."""
+    first = book(callbacks, callback_id="cb-replayed")
+    with pytest.raises(CallbackExists, match="cb-replayed"):
+        book(callbacks, callback_id="cb-replayed", due_at=at(30))
+    record = callbacks.get(first)
+    assert record is not None and record.due_at == at(0)  # the first booking is untouched
+    assert [r.id for r in callbacks.list()] == ["cb-replayed"]
+    book(callbacks, callback_id="cb-next")  # the session is usable after the refusal
+    assert len(callbacks.list()) == 2
 
 
 # -- claiming -----------------------------------------------------------------------------------
