@@ -254,7 +254,7 @@ def _confirm(
 ) -> Reply | None:
     answer = yes_no(ctx, text, nlu, session.language)
     if answer == YES:
-        return Reply(*book(ctx, session, booking), "booking:booked")
+        return _confirm_answer(ctx, session, booking, answer)
     number = spoken_phone_number(text, session.language, _home(ctx, session, booking))
     if number is not None:
         return Reply(*ask(ctx, session, replace(booking, number=number)), "booking:number")
@@ -263,6 +263,15 @@ def _confirm(
         return Reply(*propose(ctx, session, booking, at), "booking:time")
     if _said(text, _NUMBER):
         return Reply(*ask(ctx, session, replace(booking, stage=Stage.NUMBER)), "booking:number")
+    return _confirm_answer(ctx, session, booking, answer)
+
+
+def _confirm_answer(
+    ctx: Ctx, session: Session, booking: Booking, answer: str | None
+) -> Reply | None:
+    """Yes books what was read back; no asks for the time again."""
+    if answer == YES:
+        return Reply(*book(ctx, session, booking), "booking:booked")
     if answer == NO:
         again = replace(booking, stage=Stage.WHEN, attempts=0)
         return Reply(*ask(ctx, session, again, name="callback_when_again"), "booking:no")
@@ -314,12 +323,16 @@ def _pending(
 def _offer(
     ctx: Ctx, session: Session, booking: Booking, text: str, nlu: NLUResult | None
 ) -> Reply | None:
-    match yes_no(ctx, text, nlu, session.language):
-        case "yes":
-            reply = begin(ctx, session, booking.queue, booking.reason, action_reason="long_wait")
-            return Reply(*reply, "booking:accepted")
-        case "no":
-            return Reply(*_connect(ctx, session, booking), "booking:declined")
+    return _offer_answer(ctx, session, booking, yes_no(ctx, text, nlu, session.language))
+
+
+def _offer_answer(ctx: Ctx, session: Session, booking: Booking, answer: str | None) -> Reply | None:
+    """Yes to a callback instead of the wait starts the booking; no puts them through."""
+    if answer == YES:
+        reply = begin(ctx, session, booking.queue, booking.reason, action_reason="long_wait")
+        return Reply(*reply, "booking:accepted")
+    if answer == NO:
+        return Reply(*_connect(ctx, session, booking), "booking:declined")
     return None
 
 
@@ -341,13 +354,43 @@ def _words(ctx: Ctx, session: Session, booking: Booking, event: SpeechRecognized
     return _global(ctx, session, booking, nlu) or _misunderstood(ctx, session, booking)
 
 
+#: Keypad answers to a yes/no question, as phone lines have always taken them.
+_KEY_ANSWERS = {"1": YES, "2": NO}
+
+
 def _keys(ctx: Ctx, session: Session, booking: Booking, digits: str) -> Reply:
-    """Keypad input: a number for the callback (at any stage that takes one), else unclear."""
-    if booking.stage in (Stage.NUMBER, Stage.WHEN, Stage.CONFIRM):
-        number = typed_phone_number(digits.rstrip("#"), _home(ctx, session, booking))
-        if number is not None:
-            return _numbered(ctx, session, booking, number)
-    return _misunderstood(ctx, session, booking)
+    """Keypad input, read by what the stage asked.
+
+    A phone number wherever a number is taken; three or four keys as a 24-hour clock time
+    ("1530") when a time is asked or read back; 1 (yes) or 2 (no) to a yes/no question.
+    """
+    keys = digits.rstrip("#")
+    stage = booking.stage
+    number = typed_phone_number(keys, _home(ctx, session, booking))
+    clock = _typed_clock(keys)
+    reply: Reply | None = None
+    if number is not None and stage in (Stage.NUMBER, Stage.WHEN, Stage.CONFIRM):
+        reply = _numbered(ctx, session, booking, number)
+    elif clock is not None and stage in (Stage.WHEN, Stage.CONFIRM):
+        at = (
+            _moment(ctx, booking, _resolve(ctx, session, booking, clock, ctx.now))
+            if stage is Stage.WHEN
+            else _correction(ctx, session, booking, clock)
+        )
+        reply = Reply(*propose(ctx, session, booking, at), "booking:time") if at else None
+    elif stage is Stage.CONFIRM:
+        reply = _confirm_answer(ctx, session, booking, _KEY_ANSWERS.get(keys))
+    elif stage is Stage.OFFER:
+        reply = _offer_answer(ctx, session, booking, _KEY_ANSWERS.get(keys))
+    return reply or _misunderstood(ctx, session, booking)
+
+
+def _typed_clock(keys: str) -> str | None:
+    """Three or four keys as a 24-hour clock time ("930" → "9:30", "1530" → "15:30")."""
+    if not (keys.isdigit() and len(keys) in (3, 4)):
+        return None
+    hour, minute = int(keys[:-2]), int(keys[-2:])
+    return f"{hour}:{minute:02d}" if hour < 24 and minute < 60 else None
 
 
 def handle_booking(ctx: Ctx, session: Session, event: Event) -> Reply:

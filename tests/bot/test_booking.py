@@ -624,3 +624,53 @@ def test_a_korean_caller_settles_a_pending_callback(answer: str, cancelled: bool
     prompt = "callback_cancelled" if cancelled else "callback_kept"
     assert said == [flow.system_prompts[prompt].text["ko"], "안녕하세요, 무엇을 도와드릴까요?"]
     assert (CancelCallback("cb1") in actions) is cancelled
+
+
+# --- the keypad ---------------------------------------------------------------------------
+
+
+def test_a_time_typed_on_the_24_hour_clock_is_read_back_and_1_books_it() -> None:
+    call = Phone()
+    call.ask_for_callback()
+    call.press("1500#")  # Monday 10:00: today at three
+    assert call.said == [f"I'll call you today at 3 pm on {THIS}. Is that right?"]
+    call.press("1")
+    assert call.booked.at == "2026-11-23T15:00:00+00:00"
+
+
+def test_a_typed_time_at_the_read_back_corrects_it_on_the_day_read_back() -> None:
+    call = Phone()
+    booking_read_back(call)  # tomorrow at 3 pm
+    call.press("1630")
+    assert call.said == [f"I'll call you tomorrow at 4:30 pm on {THIS}. Is that right?"]
+    call.press("1")
+    assert call.booked.at == "2026-11-24T16:30:00+00:00"
+
+
+def test_2_at_the_read_back_asks_for_the_time_again() -> None:
+    call = Phone()
+    booking_read_back(call)
+    call.press("2")
+    assert call.said == [text("callback_when_again")]
+    assert listens_for_time(call)
+
+
+@pytest.mark.parametrize("keys", ["2575", "12", "3"])
+def test_keys_that_are_no_time_are_not_understood(keys: str) -> None:
+    call = Phone()
+    call.ask_for_callback()
+    call.press(keys)
+    assert call.said == [text("callback_when_unclear")]
+    assert listens_for_time(call)
+
+
+def test_1_and_2_answer_the_wait_offer() -> None:
+    call = Phone(expected_waits={"billing": 400})
+    call.to_billing_transfer()
+    call.press("1")
+    assert call.said == [text("callback_when")]
+
+    declined = Phone(expected_waits={"billing": 400})
+    declined.to_billing_transfer()
+    declined.press("2")
+    assert isinstance(declined.last, Transfer) and declined.last.queue == "billing"
