@@ -152,6 +152,9 @@ class CallbackDesk:
             extra={
                 "call_id": booking["call_id"],
                 "callback_id": booking["callback_id"],
+                "number": booking["number"],  # the whole promise is in the log as well
+                "queue": booking["queue"],
+                "due_at": booking["due_at"].isoformat(),
                 "file": str(path),
                 "error": why,
             },

@@ -168,7 +168,11 @@ def test_with_the_database_down_an_unpromised_booking_is_logged_with_all_it_need
 
 
 def test_a_promised_callback_survives_the_database_being_down(
-    store: Store, flow: Flow, twilio: TwilioRestEmulator, tmp_path: Path
+    store: Store,
+    flow: Flow,
+    twilio: TwilioRestEmulator,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Down while the caller hears "booked": spooled, then stored and texted once it is back."""
     down = [True]
@@ -191,6 +195,10 @@ def test_a_promised_callback_survives_the_database_being_down(
     )
     try:
         assert booked is None and len(spool.pending()) == 1
+        (kept,) = [r for r in caplog.records if r.getMessage().startswith("callback spooled")]
+        assert (kept.number, kept.queue, kept.due_at) == (  # type: ignore[attr-defined]
+            CALLER, "billing", "2026-11-24T15:00:00+00:00",
+        )  # fmt: skip
         time.sleep(0.3)  # the replayer tries while the database is still down
         assert len(spool.pending()) == 1 and twilio.messages == []
 
