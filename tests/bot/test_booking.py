@@ -638,6 +638,13 @@ def test_a_time_typed_on_the_24_hour_clock_is_read_back_and_1_books_it() -> None
     assert call.booked.at == "2026-11-23T15:00:00+00:00"
 
 
+def test_a_typed_time_with_a_leading_zero_is_a_time_not_a_person() -> None:
+    call = Phone()
+    call.ask_for_callback()
+    call.press("0930")  # 09:30 has passed on Monday at 10:00
+    assert call.said == [f"I'll call you tomorrow at 9:30 am on {THIS}. Is that right?"]
+
+
 def test_a_typed_time_at_the_read_back_corrects_it_on_the_day_read_back() -> None:
     call = Phone()
     booking_read_back(call)  # tomorrow at 3 pm
