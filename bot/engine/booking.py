@@ -153,7 +153,7 @@ def propose(
 # --- entering a booking -------------------------------------------------------------------
 
 
-def begin(
+def start_callback(
     ctx: Ctx,
     session: Session,
     queue: str,

@@ -17,10 +17,10 @@ from bot.engine.base import Ctx, Reply, is_confident, top_intent
 from bot.engine.booking import (
     ask,
     ask_again,
-    begin,
     earliest,
     propose,
     proposed,
+    start_callback,
     when_words,
 )
 from bot.engine.events import DigitsPressed, Event, SpeechRecognized
@@ -329,7 +329,9 @@ def _offer(
 def _offer_answer(ctx: Ctx, session: Session, booking: Booking, answer: str | None) -> Reply | None:
     """Yes to a callback instead of the wait starts the booking; no puts them through."""
     if answer == YES:
-        reply = begin(ctx, session, booking.queue, booking.reason, action_reason="long_wait")
+        reply = start_callback(
+            ctx, session, booking.queue, booking.reason, action_reason="long_wait"
+        )
         return Reply(*reply, "booking:accepted")
     if answer == NO:
         return Reply(*_connect(ctx, session, booking), "booking:declined")

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from bot.engine.actions import Action, Hangup, describe
 from bot.engine.base import Ctx, Reply
-from bot.engine.booking import ask_again, begin_pending
+from bot.engine.booking import ask_again, begin_pending, start_callback
 from bot.engine.booking_turns import handle_booking
 from bot.engine.events import (
     CallEnded,
@@ -22,7 +22,7 @@ from bot.engine.events import (
     Event,
     SpeechRecognized,
 )
-from bot.engine.handover import callback, technical_problem, to_person
+from bot.engine.handover import technical_problem, to_person
 from bot.engine.session import Session, Status, Turn, TurnKind
 from bot.engine.slots import valid_digits
 from bot.engine.speech import handle_speech, misunderstood
@@ -104,7 +104,7 @@ def _opening(ctx: Ctx, session: Session, event: CallStarted) -> tuple[Session, l
         offer = event.offer
         known = offer.prompt in SYSTEM_PROMPTS
         before = [ctx.system(session, offer.prompt)] if offer.prompt and known else []
-        return callback(ctx, session, offer.queue, offer.reason, before)
+        return start_callback(ctx, session, offer.queue, offer.reason, before)
     if event.pending is not None:
         return begin_pending(ctx, session, event.pending)
     return enter(ctx, session, ctx.flow.start)

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from bot.engine.actions import Action, Say, Transfer
 from bot.engine.base import Ctx
-from bot.engine.booking import begin, offer_wait, wait_limit
+from bot.engine.booking import offer_wait, start_callback, wait_limit
 from bot.engine.session import Session, Status
 
 #: Why the bot handed a caller over, as the agent is told ("handed over because ...").
@@ -63,23 +63,6 @@ def handover_context(ctx: Ctx, session: Session, reason: str) -> Mapping[str, st
     )
 
 
-def callback(
-    ctx: Ctx,
-    session: Session,
-    queue: str,
-    reason: str,
-    before: list[Say] | None = None,
-    *,
-    action_reason: str | None = None,
-) -> tuple[Session, list[Action]]:
-    """Book a callback on ``queue`` with the caller: say ``before``, then ask when.
-
-    ``action_reason`` overrides the reason on the booked callback (``outside_hours``) while
-    the context and the session outcome keep why the caller needed a person.
-    """
-    return begin(ctx, session, queue, reason, before, action_reason=action_reason)
-
-
 def transfer(
     ctx: Ctx,
     session: Session,
@@ -100,7 +83,7 @@ def transfer(
     fallback_queue = queue or ctx.flow.escalation.person_queue
     if not ctx.flow.queue_hours(fallback_queue).is_open(ctx.now):
         apology = [ctx.system(session, "outside_hours")]
-        return callback(
+        return start_callback(
             ctx, session, fallback_queue, reason, apology, action_reason="outside_hours"
         )
     waits = session.expected_waits.get(queue or "") if offer and session.booking is None else None

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.engine.base import Ctx, Reply, is_confident, ranked_intents, top_intent
+from bot.engine.booking import start_callback
 from bot.engine.events import SpeechRecognized
-from bot.engine.handover import callback, technical_problem, to_person
+from bot.engine.handover import technical_problem, to_person
 from bot.engine.prompts import join_options
 from bot.engine.session import Session
 from bot.engine.slots import NO, YES, extract_value, extract_yes_no, words
@@ -98,7 +99,7 @@ def _global(ctx: Ctx, session: Session, step: ListeningStep, nlu: NLUResult) -> 
         case GlobalAction.CALLBACK if not (isinstance(step, AskStep) and name in step.routes):
             # A question that routes the intent itself keeps its own callback step.
             queue = ctx.flow.escalation.person_queue
-            return Reply(*callback(ctx, session, queue, "caller_request"), decision)
+            return Reply(*start_callback(ctx, session, queue, "caller_request"), decision)
     return None
 
 

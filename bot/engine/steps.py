@@ -11,7 +11,8 @@ from dataclasses import replace
 
 from bot.engine.actions import Action, Hangup, Listen, Say
 from bot.engine.base import Ctx
-from bot.engine.handover import callback, technical_problem, transfer
+from bot.engine.booking import start_callback
+from bot.engine.handover import technical_problem, transfer
 from bot.engine.session import Session, Status
 from bot.flow.model import (
     AskStep,
@@ -79,7 +80,7 @@ def _terminal(ctx: Ctx, session: Session, step: Step) -> tuple[Session, list[Act
             )
         case CallbackStep():
             before = [ctx.say(session, step.prompt)] if step.prompt else []
-            return callback(ctx, session, step.queue, step.reason, before)
+            return start_callback(ctx, session, step.queue, step.reason, before)
         case EndStep():
             goodbye = ctx.say(session, step.prompt)
             ended = session.finished(Status.ENDED, "completed", ctx.now)
