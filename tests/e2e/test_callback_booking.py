@@ -10,7 +10,6 @@ Vosk model would hear (none can be installed here; see tests/fixtures/scripted_a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +34,7 @@ from ivr.twilio.dialer import TwilioDialer
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.scripted_asr import ScriptedRecognizerPool
+from tests.fixtures.waiting import wait_for
 
 pytestmark = [pytest.mark.rasa, pytest.mark.slow]
 
@@ -183,10 +183,10 @@ def test_a_database_failing_as_the_booking_is_made_loses_no_promise(
     assert prompts_heard(result)[-1] == "system:callback_booked"
     store = server.services.store
     assert store is not None and len(refused) == 1
-    deadline = time.monotonic() + 30
-    while not (pending := CallbackStore(store).pending_for_number(CALLER)):
-        assert time.monotonic() < deadline, "the spooled booking was never stored"
-        time.sleep(0.05)
+    pending = wait_for(
+        "the spooled booking to be stored",
+        lambda: CallbackStore(store).pending_for_number(CALLER),
+    )
     (booked,) = pending
     assert booked.id == refused[0]  # the very booking the caller was promised
     assert (booked.due_at, booked.queue, booked.call_id) == (PROMISED, "general", result.call_sid)

@@ -26,6 +26,7 @@ from ivr.nlu_service import (
 )
 from ivr.nlu_train import NLUEnvironmentMissing, NLUPaths, write_project
 from tests.fixtures.rasa import TEST_TIMEOUT
+from tests.fixtures.waiting import wait_for
 from tests.nlu_flows import ENGINEER_EXAMPLES, small_flow
 
 NEW_UTTERANCE = "please send an engineer to my house"
@@ -196,7 +197,9 @@ def test_serve_follows_the_flows(tmp_path: Path, nlu_config: dict[str, Any]) -> 
     server = threading.Thread(target=run)
     server.start()
     try:
-        handle = wait_for(lambda: find_server(nlu_config, fingerprint_a), 900)
+        handle = wait_for(
+            "server A", lambda: find_server(nlu_config, fingerprint_a), 900, every=0.5
+        )
         with handle.client(timeout=5.0) as client:
             edit(flows / "main.yaml", "Hello, how can I help?", "Hi! What can I do for you?")
             time.sleep(1.0)
@@ -207,7 +210,12 @@ def test_serve_follows_the_flows(tmp_path: Path, nlu_config: dict[str, Any]) -> 
             assert client.parse("my internet is down").intent == "report_outage"
 
             edit(flows / "intents.yaml", "intents:\n  broken: [", "intents:\n" + ENGINEER_YAML)
-            wait_for(lambda: client.status()["model_file"] == f"{fingerprint_b}.tar.gz", 900)
+            wait_for(
+                "model B",
+                lambda: client.status()["model_file"] == f"{fingerprint_b}.tar.gz",
+                900,
+                every=0.5,
+            )
             assert client.parse(NEW_UTTERANCE).intent == "book_engineer"
             assert find_server(nlu_config, fingerprint_b) is not None
     finally:
@@ -228,15 +236,6 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new, 1))
-
-
-def wait_for(check: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"not true after {timeout} s: {check}")
 
 
 def _processes_mentioning(text: str) -> list[int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from ivr.config import ROOT
 from ivr.emulator.rest import TwilioRestEmulator
 from ivr.store import CallbackStatus, CallbackStore, Store, StoreUnavailable
 from ivr.twilio.dialer import TwilioDialer
+from tests.fixtures.waiting import wait_for
 
 MONDAY_21 = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # London is on UTC in November
 CALLER = "+447700900123"
@@ -203,14 +204,14 @@ def test_a_promised_callback_survives_the_database_being_down(
         assert len(spool.pending()) == 1 and twilio.messages == []
 
         down[0] = False
-        wait_until(lambda: not spool.pending())
+        wait_for("the spool to empty", lambda: not spool.pending())
         (listed,) = CallbackStore(store).list()
         record = CallbackStore(store).get(listed.id)
         assert record is not None
         assert (record.call_id, record.number, record.queue) == ("CA8", CALLER, "billing")
         assert record.due_at == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
         assert record.transitions[0].at == MONDAY_21  # booked when it was promised
-        wait_until(lambda: len(twilio.messages) == 1)  # the confirmation the caller expects
+        wait_for("the confirmation the caller expects", lambda: len(twilio.messages) == 1)
         assert "we'll call you back tomorrow at 3 pm" in twilio.messages[0].body
     finally:
         desk.close()
@@ -232,7 +233,7 @@ def test_spooled_callbacks_left_by_an_earlier_run_are_stored_at_start(
 
     desk = CallbackDesk(lambda: store, lambda: flow, lambda: MONDAY_21, spool=spool)
     desk.replay_in_background()  # what the web app does when it starts
-    wait_until(lambda: not spool.pending())
+    wait_for("the spool to empty", lambda: not spool.pending())
     assert CallbackStore(store).get("cb-left-over") is not None
 
 
@@ -244,10 +245,3 @@ def _booking_on_disk() -> dict[str, object]:
         "now": MONDAY_21 - timedelta(hours=1),
         "call_id": "CA-before-restart",
     }
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)

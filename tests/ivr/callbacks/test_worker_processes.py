@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from ivr.emulator.rest import TwilioRestEmulator
 from ivr.store import CallbackRecord, CallbackStatus, CallbackStore
+from tests.fixtures.waiting import wait_for
 from tests.fixtures.workers import start_worker, worker_env
 from tests.ivr.store.conftest import Database
 
@@ -162,14 +163,6 @@ def workers(
     finally:
         for group in made:
             group.stop_all()
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def calls_by_callback(twilio: TwilioRestEmulator) -> Counter[str]:
