@@ -304,7 +304,8 @@ def build_services(config: Mapping[str, Any]) -> Services:
         services.call_store()
     except StoreUnavailable as failure:
         log.error("database unavailable: calls get an apology and a person: %s", failure)
-    services.desk.replay_in_background()  # callbacks promised while the database was down
+    if BookingSpool(spool_dir(config)).pending():  # promised while the database was down
+        services.desk.replay_in_background()  # (the desk, and its Twilio client, only if so)
     return services
 
 
