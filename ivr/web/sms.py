@@ -14,7 +14,7 @@ import re
 from flask import Flask, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from ivr.call.callbacks import read_time, spoken_when
+from ivr.call.callbacks import read_time, sms_text, spoken_when
 from ivr.store import StoreUnavailable
 from ivr.store.callbacks import CallbackError
 from ivr.web.services import Services
@@ -54,12 +54,8 @@ def register(app: Flask, services: Services) -> None:
                 return reply(f"{flow.name}: your callback is cancelled. Call us any time.")
             language = booked.language or flow.default_language
             answer = read_time(flow, body, booked.queue, language, now)
-            if answer.at is None:
-                when = spoken_when(flow, booked, now)
-                return reply(
-                    f"{flow.name}: we'll call you {when}. Reply CANCEL to cancel, or a new "
-                    "time such as 'tomorrow at 10am' to move it."
-                )
+            if answer.at is None:  # not a time: say again what the confirmation said
+                return reply(sms_text(flow, booked, now))
             moved = callbacks.move(booked.id, answer.at, now, by="sms")
         except (StoreUnavailable, CallbackError) as error:
             log.warning("sms reply not applied", extra={**log_extra, "error": str(error)})
