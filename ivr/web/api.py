@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from bot.engine.actions import ScheduleCallback
+from bot.flow.people import PHONE
 from ivr.call.callbacks import callback_json, read_time
 from ivr.store import StoreUnavailable
 from ivr.store.callbacks import CallbackNotFound, CallbackStateError, CallbackStatus
@@ -85,7 +86,7 @@ def register(app: Flask, services: Services, token: str | None) -> None:
     def book_callback() -> tuple[Response, int]:
         body = _body()
         number = str(body.get("number") or "")
-        if not number.startswith("+") or not number[1:].isdigit():
+        if not PHONE.match(number):
             raise ApiError(400, "'number' must be an E.164 number like +447700900123")
         flow = services.flow
         queue = str(body.get("queue") or flow.escalation.person_queue)
