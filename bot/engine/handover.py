@@ -34,7 +34,7 @@ def summary(ctx: Ctx, session: Session, reason: str) -> str:
     intent = session.last_intent
     if intent:
         labels = ctx.flow.intents[intent].label if intent in ctx.flow.intents else {}
-        label = labels.get("en") or labels.get(ctx.flow.default_language) or intent
+        label = ctx.flow.in_language(labels, "en") or intent
         wants = f"wants {label} ({intent})"
     else:
         wants = "intent not known"

@@ -157,7 +157,7 @@ def _label(ctx: Ctx, session: Session, intent: str) -> str:
     """How the caller hears ``intent`` named, in the call's language."""
     found = ctx.flow.intents.get(intent)
     labels = found.label if found else {}
-    return labels.get(session.language) or labels.get(ctx.flow.default_language) or intent
+    return ctx.flow.in_language(labels, session.language) or intent
 
 
 def _by_words(ctx: Ctx, session: Session, text: str) -> str | None:

@@ -412,6 +412,10 @@ class Flow:
         declared = self.queues.get(queue or "")
         return declared.hours if declared else self.business_hours
 
+    def in_language(self, texts: Mapping[str, str], language: str | None) -> str | None:
+        """``texts`` (a label per language) in ``language``, else in the flow's default."""
+        return texts.get(language or "") or texts.get(self.default_language)
+
     def queue_callbacks(self, queue: str | None) -> QueueCallbacks:
         """How callbacks for ``queue`` are placed (the defaults for an undeclared queue)."""
         declared = self.queues.get(queue or "")

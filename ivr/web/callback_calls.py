@@ -51,9 +51,7 @@ LEG_FAILURES: Mapping[str, CallbackStatus] = {
 def about(flow: Flow, record: CallbackRecord) -> str:
     """What the callback is about, in the callback's language ("your bill")."""
     queue = flow.queues.get(record.queue)
-    labels = queue.label if queue else {}
-    language = record.language or flow.default_language
-    return labels.get(language) or labels.get(flow.default_language) or "your call"
+    return flow.in_language(queue.label if queue else {}, record.language) or "your call"
 
 
 def opening(flow: Flow, record: CallbackRecord) -> tuple[str, str]:
