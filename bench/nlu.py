@@ -24,7 +24,7 @@ from bot.flow import load_flow
 from bot.flow.model import without_annotations
 from bot.nlu.compile import DEFAULT_EPOCHS, RASA_VERSION, compile_nlu_project
 from ivr.config import ROOT, load_config
-from ivr.nlu_service import start_server, train_model
+from ivr.nlu.service import start_server, train_model
 
 SECTION = "## NLU (Rasa)"
 _FILLERS = ("um ", "hi, ", "yeah so ", "hello ")

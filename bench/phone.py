@@ -25,7 +25,7 @@ from common import progress
 from bot.flow import load_flow
 from ivr.config import ROOT, load_config
 from ivr.emulator import TwilioEmulator
-from ivr.nlu_service import ensure_nlu_server, free_port
+from ivr.nlu.service import ensure_nlu_server, free_port
 from ivr.store import Store
 
 sys.path.insert(0, str(ROOT))  # the Korean line's fixtures live with the tests

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ivr.call.handover import Handover
-from ivr.call.staffing import LastAgent, Staffing
+from ivr.people.staffing import LastAgent, Staffing
 
 #: DialCallStatus values that mean the caller spoke with the person.
 CONNECTED = frozenset({"completed", "answered"})

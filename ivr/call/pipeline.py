@@ -38,7 +38,7 @@ from voice.tts import SynthesisFailed
 from voice.turns import BargeIn, SpeechStarted, TurnDiscarded
 
 if TYPE_CHECKING:
-    from ivr.call.callbacks import CallbackDesk
+    from ivr.callbacks.desk import CallbackDesk
 
 #: The longest phone number (E.164 allows 15 digits).
 PHONE_NUMBER_DIGITS = 15

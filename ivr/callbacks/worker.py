@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from bot.flow.model import CallbackMode, Flow
-from ivr.call.staffing import LastAgent, Staffing
+from ivr.people.staffing import LastAgent, Staffing
 from ivr.callbacks.policy import next_ring_time
 from ivr.store import (
     CallbackRecord,

@@ -12,8 +12,8 @@ import click
 
 from bot.flow import Flow, FlowError, load_flow
 from bot.nlu.rasa import RasaNLU
-from ivr.nlu_service import ensure_nlu_server, free_port
-from ivr.nlu_train import NLUError
+from ivr.nlu.service import ensure_nlu_server, free_port
+from ivr.nlu.training import NLUError
 
 flows_option = click.option(
     "--flows",

@@ -15,7 +15,7 @@ from bot.flow import FlowError, load_flow
 from bot.nlu.result import NLUUnavailable
 from ivr.commands.common import flows_option, load_flow_or_exit, nlu_client
 from ivr.config import load_config
-from ivr.nlu_service import NLUError, serve, train_model
+from ivr.nlu.service import NLUError, serve, train_model
 
 
 @click.group()

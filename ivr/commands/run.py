@@ -15,7 +15,7 @@ import click
 
 from ivr.commands.common import load_flow_or_exit
 from ivr.config import DEVELOPMENT_API_TOKEN, DEVELOPMENT_PUBLIC_URL, ROOT, load_config
-from ivr.nlu_service import train_model
+from ivr.nlu.service import train_model
 
 
 @click.command("run")

@@ -25,8 +25,8 @@ from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL, env_name,
 @click.option("--once", is_flag=True, help="One pass over what is due, then exit.")
 def worker_command(flows_path: str | None, worker_id: str | None, batch: int, once: bool) -> None:
     """Place due callbacks (agent first or customer first), retrying with back-off."""
-    from ivr.call.directory import AgentDirectory, DirectoryError
-    from ivr.call.staffing import Staffing
+    from ivr.people.directory import AgentDirectory, DirectoryError
+    from ivr.people.staffing import Staffing
     from ivr.callbacks.worker import CallbackWorker, WorkerSettings
     from ivr.store import CallbackStore, Store, StoreUnavailable, database_url
     from ivr.twilio.dialer import TwilioDialer

@@ -22,7 +22,7 @@ from flask import Flask, Response, jsonify, request
 
 from bot.engine.actions import ScheduleCallback
 from bot.flow.people import PHONE
-from ivr.call.callbacks import callback_json, read_time
+from ivr.callbacks.desk import callback_json, read_time
 from ivr.store import StoreUnavailable
 from ivr.store.callbacks import CallbackNotFound, CallbackStateError, CallbackStatus
 from ivr.web.services import Services

@@ -35,7 +35,8 @@ from ivr.config import (
 )
 from ivr.store import StoreUnavailable
 from ivr.twilio.signature import TwilioSignature
-from ivr.web import api, callback_calls, sms, twiml
+from ivr.twilio import twiml
+from ivr.web import api, callback_calls, sms
 from ivr.web.media import serve_stream
 from ivr.web.security import require_signatures
 from ivr.web.services import Services, build_services

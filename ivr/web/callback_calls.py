@@ -30,7 +30,7 @@ from bot.flow.model import CallbackMode, Flow
 from ivr.call.context import spell_number
 from ivr.store import StoreUnavailable
 from ivr.store.callbacks import CallbackRecord, CallbackStatus
-from ivr.web import twiml
+from ivr.twilio import twiml
 from ivr.web.services import Services
 
 log = logging.getLogger(__name__)

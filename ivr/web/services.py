@@ -21,9 +21,9 @@ from bot.flow.model import Flow
 from bot.nlu.rasa import RasaNLU
 from bot.nlu.result import NLUResult, NLUUnavailable
 from ivr.call.context import CallContext
-from ivr.call.directory import AgentDirectory
+from ivr.people.directory import AgentDirectory
 from ivr.call.handover import Handover, HandoverBoard
-from ivr.call.staffing import LastAgent, Staffing
+from ivr.people.staffing import LastAgent, Staffing
 from ivr.callbacks.spool import BookingSpool
 from ivr.flow_source import FlowSource
 from ivr.store import Store, StoreUnavailable, data_dir, database_url
@@ -33,7 +33,7 @@ from voice.prompt_cache import PromptCache, static_prompts
 from voice.tts import Pyttsx3Synthesizer
 
 if TYPE_CHECKING:
-    from ivr.call.callbacks import CallbackDesk
+    from ivr.callbacks.desk import CallbackDesk
     from ivr.twilio.dialer import Dialer
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class NLUConnection:
             ).start()
 
     def _start_server(self, flow: Flow) -> None:
-        from ivr.nlu_service import ensure_nlu_server
+        from ivr.nlu.service import ensure_nlu_server
 
         try:
             self._handle = ensure_nlu_server(self._config, flow, progress=None)
@@ -146,7 +146,7 @@ class Services:
     def desk(self) -> CallbackDesk:
         """Books and looks up callbacks."""
         if self._desk is None:
-            from ivr.call.callbacks import CallbackDesk
+            from ivr.callbacks.desk import CallbackDesk
 
             self._desk = CallbackDesk(
                 self.call_store,

@@ -14,7 +14,7 @@ import re
 from flask import Flask, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from ivr.call.callbacks import read_time, sms_text, spoken_when
+from ivr.callbacks.desk import read_time, sms_text, spoken_when
 from ivr.store import StoreUnavailable
 from ivr.store.callbacks import CallbackError
 from ivr.web.services import Services

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ivr.call.staffing import Staffing
+from ivr.people.staffing import Staffing
 from ivr.callbacks.worker import CallbackWorker, WorkerSettings
 from ivr.emulator import (
     AgentBehaviour,
@@ -28,7 +28,7 @@ from ivr.emulator import (
 )
 from ivr.emulator.caller import Step
 from ivr.emulator.rest import TwilioRestEmulator
-from ivr.nlu_service import NLUServerHandle
+from ivr.nlu.service import NLUServerHandle
 from ivr.store import CallbackRecord, CallbackStatus, CallbackStore, StoreUnavailable
 from ivr.twilio.dialer import TwilioDialer
 from tests.e2e.prompts import prompts_heard

@@ -17,7 +17,7 @@ from ivr.emulator import (
     TwilioEmulator,
     WaitForBot,
 )
-from ivr.nlu_service import NLUServerHandle
+from ivr.nlu.service import NLUServerHandle
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.ko_line import KO_LINE
 from tests.fixtures.live_server import LiveServer

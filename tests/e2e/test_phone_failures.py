@@ -22,7 +22,7 @@ from ivr.emulator import (
     TwilioEmulator,
     WaitForBot,
 )
-from ivr.nlu_service import free_port
+from ivr.nlu.service import free_port
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.live_server import LiveServer
 from voice.tts import SynthesisFailed

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ivr.config import ROOT
-from ivr.nlu_service import NLUServerHandle
+from ivr.nlu.service import NLUServerHandle
 
 IVR = [sys.executable, "-m", "ivr"]
 MONDAY_MORNING = "2026-11-23T10:00:00+00:00"

@@ -16,7 +16,7 @@ from bot.nlu.compile import compile_nlu_project
 from bot.nlu.result import NLUUnavailable
 from ivr.commands.nlu import nlu
 from ivr.config import ROOT, load_config
-from ivr.nlu_service import (
+from ivr.nlu.service import (
     NLUServerHandle,
     ensure_nlu_server,
     find_server,
@@ -24,7 +24,7 @@ from ivr.nlu_service import (
     start_server,
     train_model,
 )
-from ivr.nlu_train import NLUEnvironmentMissing, NLUPaths, write_project
+from ivr.nlu.training import NLUEnvironmentMissing, NLUPaths, write_project
 from tests.fixtures.rasa import TEST_TIMEOUT
 from tests.fixtures.waiting import wait_for
 from tests.nlu_flows import ENGINEER_EXAMPLES, small_flow
@@ -169,7 +169,7 @@ def test_hot_swap_answers_every_parse(nlu_config: dict[str, Any]) -> None:
 
 
 def test_module_import_does_not_load_tensorflow() -> None:
-    code = "import ivr.nlu_service, bot.nlu.rasa, sys; print('tensorflow' in sys.modules)"
+    code = "import ivr.nlu.service, bot.nlu.rasa, sys; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert os.path.exists(ROOT / "nlu" / "rasa_server.py")
@@ -253,7 +253,7 @@ def _processes_mentioning(text: str) -> list[int]:
 
 @pytest.mark.rasa
 def test_a_cancelled_training_leaves_no_trainer_behind(tmp_path: Path) -> None:
-    from ivr.nlu_train import TrainingCancelled
+    from ivr.nlu.training import TrainingCancelled
 
     config = load_config({"CACHE_DIR": str(tmp_path), "NLU_URL": ""})
     cancel = threading.Event()

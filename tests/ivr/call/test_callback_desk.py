@@ -12,7 +12,7 @@ import pytest
 from bot.engine.actions import ScheduleCallback
 from bot.engine.events import PendingCallback
 from bot.flow import Flow, load_flow
-from ivr.call.callbacks import CallbackDesk
+from ivr.callbacks.desk import CallbackDesk
 from ivr.callbacks.spool import BookingSpool
 from ivr.config import ROOT
 from ivr.emulator.rest import TwilioRestEmulator

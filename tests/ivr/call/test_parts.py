@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.engine.actions import Hangup, Listen, ScheduleCallback, Transfer
-from ivr.call.directory import AgentDirectory, DirectoryError
+from ivr.people.directory import AgentDirectory, DirectoryError
 from ivr.call.handover import Handover, HandoverBoard
 from ivr.call.keypad import Keypad
 from ivr.call.next_step import DialPerson, EndCall, OfferCallback, after_dial, after_stream
 from ivr.call.playback import Playback
-from ivr.call.staffing import Staffing
+from ivr.people.staffing import Staffing
 from tests.bot.engine_flow import make_flow
 
 OPEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 10:00 in London

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.flow import load_flow
-from ivr.call.directory import AgentDirectory
+from ivr.people.directory import AgentDirectory
 from ivr.call.handover import Handover
 from ivr.call.next_step import DialPerson, EndCall, OfferCallback, after_dial, after_stream
-from ivr.call.staffing import LastAgent, Staffing
+from ivr.people.staffing import LastAgent, Staffing
 from ivr.config import ROOT
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # London is on UTC in November

@@ -19,8 +19,8 @@ from bot.flow.model import (
     Queue,
     QueueCallbacks,
 )
-from ivr.call.directory import AgentDirectory
-from ivr.call.staffing import Staffing
+from ivr.people.directory import AgentDirectory
+from ivr.people.staffing import Staffing
 from ivr.callbacks.worker import CallbackWorker, WorkerSettings
 from ivr.emulator.call import AgentBehaviour
 from ivr.emulator.rest import RestRequest, TwilioRestEmulator

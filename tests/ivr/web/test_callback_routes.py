@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from ivr.config import DEVELOPMENT_API_TOKEN
-from ivr.nlu_service import free_port
+from ivr.nlu.service import free_port
 from ivr.store.callbacks import CallbackRecord, CallbackStatus, CallbackStore
 from tests.fixtures.live_server import OPEN, PUBLIC_URL, LiveServer
 from tests.ivr.web.test_app import post, verbs

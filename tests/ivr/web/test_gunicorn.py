@@ -12,7 +12,7 @@ import httpx
 from twilio.request_validator import RequestValidator
 
 from ivr.config import ROOT
-from ivr.nlu_service import free_port
+from ivr.nlu.service import free_port
 from tests.fixtures.live_server import web_command
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from ivr.call.handover import Handover
 from ivr.config import DEVELOPMENT_API_TOKEN
-from ivr.nlu_service import free_port
+from ivr.nlu.service import free_port
 from ivr.store import TurnRecord
 from tests.fixtures.live_server import OPEN, PUBLIC_URL, LiveServer
 from tests.ivr.web.test_app import CALL, post, verbs

@@ -4,7 +4,7 @@
 
 Layout: ``projects/<fp>/`` holds the compiled files and the training log, ``models/<fp>.tar.gz``
 the model, ``locks/<fp>.lock`` stops two processes training the same fingerprint, and
-``servers/<port>.json`` describes a running server (see :mod:`ivr.nlu_service`). Training runs
+``servers/<port>.json`` describes a running server (see :mod:`ivr.nlu.service`). Training runs
 ``rasa train nlu`` in ``.venv-nlu``: TensorFlow never loads into the app.
 """
 

@@ -34,7 +34,7 @@ from bot.nlu.compile import NLUProject, compile_nlu_project
 from bot.nlu.rasa import RasaNLU
 from bot.nlu.result import NLUUnavailable
 from ivr.config import ROOT
-from ivr.nlu_train import (
+from ivr.nlu.training import (
     NLUError,
     NLUPaths,
     TrainingCancelled,

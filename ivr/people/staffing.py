@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.flow.model import Flow
-from ivr.call.directory import AgentDirectory
+from ivr.people.directory import AgentDirectory
 from ivr.people import routing
 
 #: Agents rung for one handover before the caller is offered a callback (the first + one more).
