@@ -29,9 +29,10 @@ import psycopg
 from common import command_line, machine, percentile, progress, publish, table
 from psycopg import sql
 from sqlalchemy.engine import make_url
+from twilio_emulator.rest import TwilioRestEmulator
 
+from ivr.callbacks.policy import RULES
 from ivr.config import ROOT
-from ivr.emulator.rest import TwilioRestEmulator
 from ivr.store import CallbackStore, Store
 
 sys.path.insert(0, str(ROOT))  # the worker-process fixture lives with the tests
@@ -112,7 +113,7 @@ def main() -> None:
         ):
             processes = start_workers(args.workers, worker_url, twilio, Path(logs))
             progress(f"{args.workers} workers started on PostgreSQL schema {schema}")
-            callbacks = CallbackStore(store)
+            callbacks = CallbackStore(store, RULES)
             steady = run_load(callbacks, twilio, args.callbacks, args.spread, "steady")
             backlog = run_load(callbacks, twilio, args.callbacks, 0.0, "backlog")
             posts = twilio.requests_to("Calls.json", "POST")

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import httpx
 from common import progress
+from twilio_emulator import TwilioEmulator
 
 from bot.flow import load_flow
 from ivr.config import ROOT, load_config
-from ivr.emulator import TwilioEmulator
 from ivr.nlu.service import ensure_nlu_server, free_port
 from ivr.store import Store
 

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from common import command_line, machine, percentile, progress, publish, table
 from phone import KO_PHRASES, phone_server
-
-from ivr.emulator import Hangup, Speak, WaitForBot
+from twilio_emulator import Hangup, Speak, WaitForBot
 
 SECTION = "## Turn latency (phone)"
 TURNS_PER_CALL = 10

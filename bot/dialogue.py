@@ -31,6 +31,9 @@ from bot.nlu.result import NLU, NLUResult, NLUUnavailable
 
 log = logging.getLogger(__name__)
 
+#: What the NLU made of some words: the result (or ``None``), why not, and the milliseconds taken.
+Understood = tuple[NLUResult | None, str | None, float]
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -95,7 +98,7 @@ class Dialogue:
         )
         return Reply(actions)
 
-    def understand(self, text: str) -> tuple[NLUResult | None, str | None, float]:
+    def understand(self, text: str) -> Understood:
         """Ask the NLU about ``text``: the result (or ``None`` and why not) and the time taken."""
         started = time.perf_counter()
         try:
@@ -114,7 +117,7 @@ class Dialogue:
         text: str,
         now: datetime,
         asr_confidence: float | None = None,
-        understood: tuple[NLUResult | None, str | None, float] | None = None,
+        understood: Understood | None = None,
     ) -> Reply:
         """The caller said ``text``: understand it (unless ``understood`` already), then step.
 

@@ -10,6 +10,7 @@ import click
 
 from ivr.commands.call import call_command
 from ivr.commands.convtest import test_command
+from ivr.commands.db import db
 from ivr.commands.flows import flows
 from ivr.commands.models import models
 from ivr.commands.nlu import nlu
@@ -44,6 +45,7 @@ cli.add_command(run_command)
 cli.add_command(serve_command)
 cli.add_command(call_command)
 cli.add_command(worker_command)
+cli.add_command(db)
 
 
 def main() -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from voice.models import MODEL_LIST_URL
+
+log = logging.getLogger(__name__)
 
 #: The checkout this code runs from (the project is installed editable).
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +60,8 @@ DEFAULTS: Mapping[str, Any] = {
     "CALLBACK_LEASE_SECONDS": 120,
     # IVR_SPOOL_DIR: bookings kept on disk while the database is down; empty = <data dir>/spool
     "SPOOL_DIR": "",
+    # IVR_MAX_REQUEST_BYTES: a larger request body is refused with 413 before it is read
+    "MAX_REQUEST_BYTES": 64 * 1024,
 }
 
 #: Signs requests in development when TWILIO_AUTH_TOKEN is unset (the server and `ivr call`
@@ -107,3 +112,60 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
                 raise SystemExit(f"{name}={raw!r} is not valid: {error}") from error
     config.update(overrides or {})
     return config
+
+
+class ConfigurationError(SystemExit):
+    """The app or the worker cannot start with this configuration; the message says what to set."""
+
+
+def check_config(config: Mapping[str, Any]) -> tuple[str, str]:
+    """The public URL and the Twilio auth token to use: the one production-credential check.
+
+    Development falls back to :data:`DEVELOPMENT_PUBLIC_URL` and :data:`DEVELOPMENT_AUTH_TOKEN`
+    (``ivr call`` signs with them); production refuses to guess.
+
+    Raises:
+        ConfigurationError: an unknown ``IVR_MODE``, or production without ``IVR_PUBLIC_URL``
+            (https) or ``TWILIO_AUTH_TOKEN``.
+    """
+    mode = str(config["MODE"])
+    if mode not in ("development", "production"):
+        raise ConfigurationError(f"IVR_MODE must be development or production, not {mode!r}")
+    url = str(config["PUBLIC_URL"]).rstrip("/")
+    token = str(config["TWILIO_AUTH_TOKEN"])
+    if mode == "production":
+        _check_production(url, token)
+    if not url:
+        url = DEVELOPMENT_PUBLIC_URL
+    if not token:
+        token = DEVELOPMENT_AUTH_TOKEN
+        log.warning("TWILIO_AUTH_TOKEN not set: development token in use (ivr call signs with it)")
+    return url, token
+
+
+def _check_production(url: str, token: str) -> None:
+    missing = [
+        name for name, value in (("IVR_PUBLIC_URL", url), ("TWILIO_AUTH_TOKEN", token)) if not value
+    ]
+    if missing:
+        raise ConfigurationError(
+            f"production mode needs {' and '.join(missing)}: IVR_PUBLIC_URL is the https "
+            "address Twilio calls (e.g. https://ivr.example.com) and TWILIO_AUTH_TOKEN the "
+            "account's primary auth token, which signs every request"
+        )
+    if not url.startswith("https://"):
+        raise ConfigurationError(
+            f"IVR_PUBLIC_URL must be https:// in production (Twilio streams only to wss), "
+            f"not {url!r}"
+        )
+
+
+def api_token(config: Mapping[str, Any]) -> str | None:
+    """The JSON API's bearer token; development has a fixed one, production none unless set."""
+    token = str(config["API_TOKEN"])
+    if token:
+        return token
+    if config["MODE"] == "production":
+        log.warning("IVR_API_TOKEN not set: the JSON API (/api/...) is disabled")
+        return None
+    return DEVELOPMENT_API_TOKEN

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.speech",
     "tests.fixtures.live_server",
     "tests.fixtures.ko_line",
+    "tests.fixtures.postgres",
 ]
 
 

@@ -4,7 +4,8 @@ Usage: ``python3 tools/bootstrap.py [system] [app] [nlu]`` (all three by default
 
 * ``system``: Debian packages the app needs (espeak-ng, sox), installed with apt-get when root.
 
-* ``app`` -> ``.venv``: Python 3.11+, the project's dependencies, the project itself (editable).
+* ``app`` -> ``.venv``: Python 3.11+, the project's dependencies, the project itself and the
+  Twilio emulator (``emulator/``, a development tool) editable.
 * ``nlu`` -> ``.venv-nlu``: Python 3.10, ``nlu/requirements.txt`` (Rasa 3.6.21).
 
 Each environment is built once in ``$IVR_CACHE_DIR/envs/<name>-<hash>`` (default
@@ -68,6 +69,9 @@ def app_spec() -> tuple[str, list[str]]:
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"]) + list(project["optional-dependencies"]["dev"])
+    # The Twilio emulator (a development tool, its own distribution) lives in this environment.
+    emulator = tomllib.loads((ROOT / "emulator" / "pyproject.toml").read_text())["project"]
+    requirements = list(dict.fromkeys([*requirements, *emulator["dependencies"]]))
     return f"{sys.version_info[0]}.{sys.version_info[1]}", requirements
 
 
@@ -145,8 +149,10 @@ def ensure(name: str) -> Path:
         # The project itself is re-pointed at this checkout on every run (a second or two):
         # the cached environment is shared by every checkout with the same dependencies.
         pip = [str(link_path / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+        # So is the Twilio emulator (emulator/, its own distribution: not in the product's wheel).
+        editable = ["-e", str(ROOT), "-e", str(ROOT / "emulator")]
         done = subprocess.run(
-            [*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(ROOT)],
+            [*pip, "install", "--quiet", "--no-deps", "--no-build-isolation", *editable],
             capture_output=True,  # setuptools' editable-install banner is noise here
             text=True,
         )

@@ -1,4 +1,4 @@
-"""Small shared pieces of the engine: the per-event context, a reply, saying system prompts."""
+"""Small shared pieces of the engine: the per-event context, a step's result, system prompts."""
 
 from __future__ import annotations
 
@@ -38,8 +38,11 @@ class Ctx:
         return self.say(session, prompt, extra)
 
 
-class Reply(NamedTuple):
-    """The engine's answer to one event: the new session, the actions and a decision marker."""
+class StepResult(NamedTuple):
+    """The engine's answer to one event: the new session, the actions and a decision marker.
+
+    (Not :class:`bot.dialogue.Reply`, which is what a caller's turn produced, NLU included.)
+    """
 
     session: Session
     actions: list[Action]

@@ -13,7 +13,7 @@ from datetime import datetime, time
 
 from bot.callback_time import TimeAnswer, resolve_callback_time
 from bot.engine.actions import Action, CancelCallback, Hangup, ScheduleCallback, Transfer
-from bot.engine.base import Ctx, Reply, is_confident, top_intent
+from bot.engine.base import Ctx, StepResult, is_confident, top_intent
 from bot.engine.booking import (
     ask,
     ask_again,
@@ -157,8 +157,10 @@ def _to_start(ctx: Ctx, session: Session, before: list[Action]) -> tuple[Session
     return enter(ctx, session, ctx.flow.start, before)
 
 
-def _kept(ctx: Ctx, session: Session) -> Reply:
-    return Reply(*_to_start(ctx, session, [ctx.system(session, "callback_kept")]), "booking:kept")
+def _kept(ctx: Ctx, session: Session) -> StepResult:
+    return StepResult(
+        *_to_start(ctx, session, [ctx.system(session, "callback_kept")]), "booking:kept"
+    )
 
 
 def _give_up(ctx: Ctx, session: Session, booking: Booking) -> tuple[Session, list[Action]]:
@@ -196,28 +198,32 @@ def _unclear_time(ctx: Ctx, session: Session, booking: Booking) -> tuple[Session
     return ask(ctx, session, booking, name="callback_when_unclear")
 
 
-def _misunderstood(ctx: Ctx, session: Session, booking: Booking) -> Reply:
+def _misunderstood(ctx: Ctx, session: Session, booking: Booking) -> StepResult:
     if booking.stage is Stage.WHEN:
-        return Reply(*_unclear_time(ctx, session, booking), "booking:unclear")
+        return StepResult(*_unclear_time(ctx, session, booking), "booking:unclear")
     count = session.misunderstandings + 1
     session = replace(session, misunderstandings=count)
     if count >= ctx.flow.escalation.misunderstandings_before_person:
-        return Reply(*_give_up(ctx, session, booking), "booking:misunderstood")
+        return StepResult(*_give_up(ctx, session, booking), "booking:misunderstood")
     sorry = ctx.system(session, "not_understood")
-    return Reply(*ask_again(ctx, session, [sorry]), "booking:misunderstood")
+    return StepResult(*ask_again(ctx, session, [sorry]), "booking:misunderstood")
 
 
-def _silence(ctx: Ctx, session: Session, booking: Booking) -> Reply:
+def _silence(ctx: Ctx, session: Session, booking: Booking) -> StepResult:
     if booking.stage is Stage.WHEN:
-        return Reply(*_unclear_time(ctx, session, booking), "booking:silence")
+        return StepResult(*_unclear_time(ctx, session, booking), "booking:silence")
     count = session.silences + 1
     session = replace(session, silences=count)
     if count >= ctx.flow.escalation.silences_before_person:
-        return Reply(*_give_up(ctx, session, booking), "booking:silence")
-    return Reply(*ask_again(ctx, session, [ctx.system(session, "no_input")]), "booking:silence")
+        return StepResult(*_give_up(ctx, session, booking), "booking:silence")
+    return StepResult(
+        *ask_again(ctx, session, [ctx.system(session, "no_input")]), "booking:silence"
+    )
 
 
-def _global(ctx: Ctx, session: Session, booking: Booking, nlu: NLUResult | None) -> Reply | None:
+def _global(
+    ctx: Ctx, session: Session, booking: Booking, nlu: NLUResult | None
+) -> StepResult | None:
     """A confident global intent while booking (person, repeat, help, goto; callback repeats)."""
     if nlu is None or not is_confident(nlu, ctx.flow):
         return None
@@ -227,94 +233,100 @@ def _global(ctx: Ctx, session: Session, booking: Booking, nlu: NLUResult | None)
     decision = f"global:{rule.action}"
     match rule.action:
         case GlobalAction.PERSON:
-            return Reply(*to_person(ctx, session, "asked_for_person"), decision)
+            return StepResult(*to_person(ctx, session, "asked_for_person"), decision)
         case GlobalAction.HELP if rule.prompt:
-            return Reply(*ask(ctx, session, booking, [ctx.say(session, rule.prompt)]), decision)
+            return StepResult(
+                *ask(ctx, session, booking, [ctx.say(session, rule.prompt)]), decision
+            )
         case GlobalAction.GOTO if rule.target:
-            return Reply(*enter(ctx, session, rule.target), f"{decision}:{rule.target}")
-    return Reply(*ask_again(ctx, session), decision)  # repeat, or already booking a callback
+            return StepResult(*enter(ctx, session, rule.target), f"{decision}:{rule.target}")
+    return StepResult(*ask_again(ctx, session), decision)  # repeat, or already booking a callback
 
 
 # --- the stages ---------------------------------------------------------------------------
 
 
-def _when(ctx: Ctx, session: Session, booking: Booking, text: str) -> Reply | None:
+def _when(ctx: Ctx, session: Session, booking: Booking, text: str) -> StepResult | None:
     """A time to read back; a number said instead is kept and the time asked again."""
     at = _moment(ctx, booking, _resolve(ctx, session, booking, text, ctx.now))
     if at is not None:
-        return Reply(*propose(ctx, session, booking, at), "booking:time")
+        return StepResult(*propose(ctx, session, booking, at), "booking:time")
     number = spoken_phone_number(text, session.language, _home(ctx, session, booking))
     if number is not None:
-        return Reply(*ask(ctx, session, replace(booking, number=number)), "booking:number")
+        return StepResult(*ask(ctx, session, replace(booking, number=number)), "booking:number")
     return None
 
 
 def _confirm(
     ctx: Ctx, session: Session, booking: Booking, text: str, nlu: NLUResult | None
-) -> Reply | None:
+) -> StepResult | None:
     answer = yes_no(ctx, text, nlu, session.language)
     if answer == YES:
         return _confirm_answer(ctx, session, booking, answer)
     number = spoken_phone_number(text, session.language, _home(ctx, session, booking))
     if number is not None:
-        return Reply(*ask(ctx, session, replace(booking, number=number)), "booking:number")
+        return StepResult(*ask(ctx, session, replace(booking, number=number)), "booking:number")
     at = _correction(ctx, session, booking, text)
     if at is not None:
-        return Reply(*propose(ctx, session, booking, at), "booking:time")
+        return StepResult(*propose(ctx, session, booking, at), "booking:time")
     if _said(text, _NUMBER):
-        return Reply(*ask(ctx, session, replace(booking, stage=Stage.NUMBER)), "booking:number")
+        return StepResult(
+            *ask(ctx, session, replace(booking, stage=Stage.NUMBER)), "booking:number"
+        )
     return _confirm_answer(ctx, session, booking, answer)
 
 
 def _confirm_answer(
     ctx: Ctx, session: Session, booking: Booking, answer: str | None
-) -> Reply | None:
+) -> StepResult | None:
     """Yes books what was read back; no asks for the time again."""
     if answer == YES:
-        return Reply(*book(ctx, session, booking), "booking:booked")
+        return StepResult(*book(ctx, session, booking), "booking:booked")
     if answer == NO:
         again = replace(booking, stage=Stage.WHEN, attempts=0)
-        return Reply(*ask(ctx, session, again, name="callback_when_again"), "booking:no")
+        return StepResult(*ask(ctx, session, again, name="callback_when_again"), "booking:no")
     return None
 
 
 def _number(
     ctx: Ctx, session: Session, booking: Booking, text: str, nlu: NLUResult | None
-) -> Reply | None:
+) -> StepResult | None:
     number = spoken_phone_number(text, session.language, _home(ctx, session, booking))
     if number is not None:
         return _numbered(ctx, session, booking, number)
     own = caller_number(session.caller) is not None
     if own and yes_no(ctx, text, nlu, session.language) == YES:
-        return Reply(*_no_number(ctx, session, booking), "booking:own_number")
+        return StepResult(*_no_number(ctx, session, booking), "booking:own_number")
     at = _moment(ctx, booking, _resolve(ctx, session, booking, text, ctx.now))
     if at is not None:  # a time first: keep it for the read-back, the number is still needed
         timed = replace(booking, proposed_at=at.isoformat())
-        return Reply(*ask(ctx, session, timed), "booking:time")
+        return StepResult(*ask(ctx, session, timed), "booking:time")
     return None
 
 
-def _numbered(ctx: Ctx, session: Session, booking: Booking, number: str) -> Reply:
+def _numbered(ctx: Ctx, session: Session, booking: Booking, number: str) -> StepResult:
     """A number was given: read back if a time is agreed, else ask when."""
     stage = Stage.CONFIRM if booking.proposed_at else Stage.WHEN
-    return Reply(*ask(ctx, session, replace(booking, number=number, stage=stage)), "booking:number")
+    return StepResult(
+        *ask(ctx, session, replace(booking, number=number, stage=stage)), "booking:number"
+    )
 
 
 def _pending(
     ctx: Ctx, session: Session, booking: Booking, text: str, nlu: NLUResult | None
-) -> Reply | None:
+) -> StepResult | None:
     moving = replace(booking, stage=Stage.WHEN, proposed_at=None, attempts=0)
     if _said(text, _CANCEL):
         cancel = CancelCallback(booking.replaces or "")
         cancelled = ctx.system(session, "callback_cancelled")
-        return Reply(*_to_start(ctx, session, [cancel, cancelled]), "booking:cancelled")
+        return StepResult(*_to_start(ctx, session, [cancel, cancelled]), "booking:cancelled")
     if _said(text, _KEEP):
         return _kept(ctx, session)
     at = _moment(ctx, booking, _resolve(ctx, session, booking, text, ctx.now))
     if at is not None:
-        return Reply(*propose(ctx, session, moving, at), "booking:time")
+        return StepResult(*propose(ctx, session, moving, at), "booking:time")
     if _said(text, _CHANGE):
-        return Reply(*ask(ctx, session, moving), "booking:change")
+        return StepResult(*ask(ctx, session, moving), "booking:change")
     if yes_no(ctx, text, nlu, session.language) == YES:
         return _kept(ctx, session)
     return None
@@ -322,23 +334,25 @@ def _pending(
 
 def _offer(
     ctx: Ctx, session: Session, booking: Booking, text: str, nlu: NLUResult | None
-) -> Reply | None:
+) -> StepResult | None:
     return _offer_answer(ctx, session, booking, yes_no(ctx, text, nlu, session.language))
 
 
-def _offer_answer(ctx: Ctx, session: Session, booking: Booking, answer: str | None) -> Reply | None:
+def _offer_answer(
+    ctx: Ctx, session: Session, booking: Booking, answer: str | None
+) -> StepResult | None:
     """Yes to a callback instead of the wait starts the booking; no puts them through."""
     if answer == YES:
         reply = start_callback(
             ctx, session, booking.queue, booking.reason, action_reason="long_wait"
         )
-        return Reply(*reply, "booking:accepted")
+        return StepResult(*reply, "booking:accepted")
     if answer == NO:
-        return Reply(*_connect(ctx, session, booking), "booking:declined")
+        return StepResult(*_connect(ctx, session, booking), "booking:declined")
     return None
 
 
-def _words(ctx: Ctx, session: Session, booking: Booking, event: SpeechRecognized) -> Reply:
+def _words(ctx: Ctx, session: Session, booking: Booking, event: SpeechRecognized) -> StepResult:
     text, nlu = event.text, event.nlu
     match booking.stage:
         case Stage.WHEN:
@@ -360,7 +374,7 @@ def _words(ctx: Ctx, session: Session, booking: Booking, event: SpeechRecognized
 _KEY_ANSWERS = {"1": YES, "2": NO}
 
 
-def _keys(ctx: Ctx, session: Session, booking: Booking, digits: str) -> Reply:
+def _keys(ctx: Ctx, session: Session, booking: Booking, digits: str) -> StepResult:
     """Keypad input, read by what the stage asked.
 
     A phone number wherever a number is taken; three or four keys as a 24-hour clock time
@@ -370,7 +384,7 @@ def _keys(ctx: Ctx, session: Session, booking: Booking, digits: str) -> Reply:
     stage = booking.stage
     number = typed_phone_number(keys, _home(ctx, session, booking))
     clock = _typed_clock(keys)
-    reply: Reply | None = None
+    reply: StepResult | None = None
     if number is not None and stage in (Stage.NUMBER, Stage.WHEN, Stage.CONFIRM):
         reply = _numbered(ctx, session, booking, number)
     elif clock is not None and stage in (Stage.WHEN, Stage.CONFIRM):
@@ -379,7 +393,7 @@ def _keys(ctx: Ctx, session: Session, booking: Booking, digits: str) -> Reply:
             if stage is Stage.WHEN
             else _correction(ctx, session, booking, clock)
         )
-        reply = Reply(*propose(ctx, session, booking, at), "booking:time") if at else None
+        reply = StepResult(*propose(ctx, session, booking, at), "booking:time") if at else None
     elif stage is Stage.CONFIRM:
         reply = _confirm_answer(ctx, session, booking, _KEY_ANSWERS.get(keys))
     elif stage is Stage.OFFER:
@@ -395,7 +409,7 @@ def _typed_clock(keys: str) -> str | None:
     return f"{hour}:{minute:02d}" if hour < 24 and minute < 60 else None
 
 
-def handle_booking(ctx: Ctx, session: Session, event: Event) -> Reply:
+def handle_booking(ctx: Ctx, session: Session, event: Event) -> StepResult:
     """Apply a caller event to the booking in progress (``session.booking`` is set)."""
     booking = session.booking
     assert booking is not None  # the engine only routes here while booking

@@ -12,7 +12,7 @@ from datetime import datetime
 from types import MappingProxyType
 
 from bot.engine.actions import Action, Hangup, describe
-from bot.engine.base import Ctx, Reply
+from bot.engine.base import Ctx, StepResult
 from bot.engine.booking import ask_again, begin_pending, start_callback
 from bot.engine.booking_turns import handle_booking
 from bot.engine.events import (
@@ -89,7 +89,7 @@ class Engine:
         try:
             reply = _dispatch(ctx, session, event)
         except Exception as error:  # a bug must not strand the caller; the turn records it
-            reply = Reply(*technical_problem(ctx, session), f"error:{type(error).__name__}")
+            reply = StepResult(*technical_problem(ctx, session), f"error:{type(error).__name__}")
         done = replace(turn, decision=reply.decision, actions=tuple(map(describe, reply.actions)))
         return replace(reply.session, turns=(*reply.session.turns[:-1], done)), reply.actions
 
@@ -138,15 +138,15 @@ def _turn(session: Session, event: Event, now: datetime) -> Turn:
     return Turn(now, session.step_id, TurnKind.SILENCE)
 
 
-def _dispatch(ctx: Ctx, session: Session, event: Event) -> Reply:
+def _dispatch(ctx: Ctx, session: Session, event: Event) -> StepResult:
     """Route a caller event to its handler at the current step."""
     if isinstance(event, DigitsPressed) and event.digits == PERSON_DIGIT:
-        return Reply(*to_person(ctx, session, "asked_for_person"), "digit:person")
+        return StepResult(*to_person(ctx, session, "asked_for_person"), "digit:person")
     if session.booking is not None:
         return handle_booking(ctx, session, event)
     step = listening_step(ctx, session)
     if step is None:  # the session points at a step the flow lacks: flow changed under us
-        return Reply(*technical_problem(ctx, session), "technical_problem")
+        return StepResult(*technical_problem(ctx, session), "technical_problem")
     match event:
         case SpeechRecognized():
             return handle_speech(ctx, session, step, event)
@@ -155,28 +155,28 @@ def _dispatch(ctx: Ctx, session: Session, event: Event) -> Reply:
     return _silence(ctx, session, step)
 
 
-def _digits(ctx: Ctx, session: Session, step: ListeningStep, digits: str) -> Reply:
+def _digits(ctx: Ctx, session: Session, step: ListeningStep, digits: str) -> StepResult:
     """Keypad input fills a digits slot being collected; anywhere else it is not understood."""
     slot = ctx.flow.slots.get(step.slot) if isinstance(step, CollectStep) else None
     value = digits.rstrip("#")  # '#' is the usual "done" key, not part of the number
     is_digits = slot is not None and slot.type is SlotType.DIGITS
     if isinstance(step, CollectStep) and slot and is_digits and valid_digits(value, slot):
         filled = session.with_slot(slot.name, value)
-        return Reply(*enter(ctx, filled, step.next), f"slot:{slot.name}")
+        return StepResult(*enter(ctx, filled, step.next), f"slot:{slot.name}")
     return misunderstood(ctx, session, step)
 
 
-def _silence(ctx: Ctx, session: Session, step: ListeningStep) -> Reply:
+def _silence(ctx: Ctx, session: Session, step: ListeningStep) -> StepResult:
     """Count a silence: ask again, or after too many hand over or say goodbye."""
     count = session.silences + 1
     session = replace(session, silences=count, pending_options=())
     policy = ctx.flow.escalation
     if count < policy.silences_before_person:
-        return Reply(
+        return StepResult(
             *ask(ctx, session, step, [ctx.system(session, "no_input")], again=True), "silence"
         )
     if policy.after_silences is AfterSilence.PERSON:
-        return Reply(*to_person(ctx, session, "no_input"), "silence")
+        return StepResult(*to_person(ctx, session, "no_input"), "silence")
     goodbye = ctx.system(session, "goodbye")
     ended = session.finished(Status.ENDED, "no_input", ctx.now)
-    return Reply(ended, [goodbye, Hangup("no_input")], "silence")
+    return StepResult(ended, [goodbye, Hangup("no_input")], "silence")

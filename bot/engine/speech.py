@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.engine.base import Ctx, Reply, is_confident, ranked_intents, top_intent
+from bot.engine.base import Ctx, StepResult, is_confident, ranked_intents, top_intent
 from bot.engine.booking import start_callback
 from bot.engine.events import SpeechRecognized
 from bot.engine.handover import technical_problem, to_person
@@ -32,26 +32,26 @@ def spoken_value(ctx: Ctx, session: Session, slot: Slot, text: str) -> str | Non
     return extract_value(slot, text, session.language, ctx.now, tz)
 
 
-def misunderstood(ctx: Ctx, session: Session, step: ListeningStep) -> Reply:
+def misunderstood(ctx: Ctx, session: Session, step: ListeningStep) -> StepResult:
     """Count a misunderstanding: ask again, or hand over when the step's limit is reached."""
     count = session.misunderstandings + 1
     session = replace(session, misunderstandings=count, pending_options=())
     if count >= ctx.flow.escalation.misunderstandings_before_person:
-        return Reply(*to_person(ctx, session, "low_confidence"), "misunderstood")
+        return StepResult(*to_person(ctx, session, "low_confidence"), "misunderstood")
     sorry = ctx.system(session, "not_understood")
-    return Reply(*ask(ctx, session, step, [sorry], again=True), "misunderstood")
+    return StepResult(*ask(ctx, session, step, [sorry], again=True), "misunderstood")
 
 
 def _local(
     ctx: Ctx, session: Session, step: ListeningStep, event: SpeechRecognized
-) -> Reply | None:
+) -> StepResult | None:
     """Fill a digits/yes-no/date-time slot or answer a confirm without NLU, if the words do."""
     if isinstance(step, ConfirmStep):
         answer = _yes_no(ctx, session, event)
         if answer is None:
             return None
         target = step.yes if answer == YES else step.no
-        return Reply(*enter(ctx, session, target), f"confirm:{answer}")
+        return StepResult(*enter(ctx, session, target), f"confirm:{answer}")
     if not isinstance(step, CollectStep):
         return None
     slot = ctx.flow.slots.get(step.slot)
@@ -63,7 +63,9 @@ def _local(
         value = spoken_value(ctx, session, slot, event.text)
     if value is None:
         return None
-    return Reply(*enter(ctx, session.with_slot(slot.name, value), step.next), f"slot:{slot.name}")
+    return StepResult(
+        *enter(ctx, session.with_slot(slot.name, value), step.next), f"slot:{slot.name}"
+    )
 
 
 def yes_no(ctx: Ctx, text: str, nlu: NLUResult | None, language: str) -> str | None:
@@ -78,7 +80,7 @@ def _yes_no(ctx: Ctx, session: Session, event: SpeechRecognized) -> str | None:
     return yes_no(ctx, event.text, event.nlu, session.language)
 
 
-def _global(ctx: Ctx, session: Session, step: ListeningStep, nlu: NLUResult) -> Reply | None:
+def _global(ctx: Ctx, session: Session, step: ListeningStep, nlu: NLUResult) -> StepResult | None:
     """Honour a confident global intent (person, repeat, help, goto, callback), else ``None``."""
     name = top_intent(nlu)[0]
     rule = ctx.flow.global_intents.get(name or "")
@@ -87,19 +89,19 @@ def _global(ctx: Ctx, session: Session, step: ListeningStep, nlu: NLUResult) -> 
     decision = f"global:{rule.action}"
     match rule.action:
         case GlobalAction.PERSON:
-            return Reply(*to_person(ctx, session, "asked_for_person"), decision)
+            return StepResult(*to_person(ctx, session, "asked_for_person"), decision)
         case GlobalAction.REPEAT:
-            return Reply(*repeat(ctx, session, step), decision)
+            return StepResult(*repeat(ctx, session, step), decision)
         case GlobalAction.HELP:
             help_say = [ctx.say(session, rule.prompt)] if rule.prompt else []
             session = replace(session, pending_options=())
-            return Reply(*ask(ctx, session, step, help_say), decision)
+            return StepResult(*ask(ctx, session, step, help_say), decision)
         case GlobalAction.GOTO if rule.target:
-            return Reply(*enter(ctx, session, rule.target), f"{decision}:{rule.target}")
+            return StepResult(*enter(ctx, session, rule.target), f"{decision}:{rule.target}")
         case GlobalAction.CALLBACK if not (isinstance(step, AskStep) and name in step.routes):
             # A question that routes the intent itself keeps its own callback step.
             queue = ctx.flow.escalation.person_queue
-            return Reply(*start_callback(ctx, session, queue, "caller_request"), decision)
+            return StepResult(*start_callback(ctx, session, queue, "caller_request"), decision)
     return None
 
 
@@ -128,14 +130,14 @@ def _fill_entities(ctx: Ctx, session: Session, nlu: NLUResult) -> Session:
     return session
 
 
-def _route(ctx: Ctx, session: Session, step: AskStep, intent: str, nlu: NLUResult) -> Reply:
+def _route(ctx: Ctx, session: Session, step: AskStep, intent: str, nlu: NLUResult) -> StepResult:
     """Go where ``intent`` leads from ``step``, keeping what the utterance told us."""
     session = replace(_fill_entities(ctx, session, nlu), last_intent=intent)
     target = step.routes[intent]
-    return Reply(*enter(ctx, session, target), f"route:{target}")
+    return StepResult(*enter(ctx, session, target), f"route:{target}")
 
 
-def _clarify(ctx: Ctx, session: Session, step: AskStep, nlu: NLUResult) -> Reply | None:
+def _clarify(ctx: Ctx, session: Session, step: AskStep, nlu: NLUResult) -> StepResult | None:
     """Ask "did you mean A or B?" when allowed and the ranking has routable candidates."""
     if session.clarifications >= ctx.flow.escalation.clarifying_questions:
         return None
@@ -150,7 +152,7 @@ def _clarify(ctx: Ctx, session: Session, step: AskStep, nlu: NLUResult) -> Reply
         pending_options=options,
         last_prompts=(question,),
     )
-    return Reply(session, [question, listen_for(ctx, step)], "clarify")
+    return StepResult(session, [question, listen_for(ctx, step)], "clarify")
 
 
 def _label(ctx: Ctx, session: Session, intent: str) -> str:
@@ -172,7 +174,7 @@ def _by_words(ctx: Ctx, session: Session, text: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _clarified(ctx: Ctx, session: Session, step: AskStep, event: SpeechRecognized) -> Reply:
+def _clarified(ctx: Ctx, session: Session, step: AskStep, event: SpeechRecognized) -> StepResult:
     """Answer to a clarifying question: route if the reply settles it, else a person."""
     nlu = event.nlu
     empty = NLUResult(text=event.text, intent=None, confidence=0.0)
@@ -192,13 +194,13 @@ def _clarified(ctx: Ctx, session: Session, step: AskStep, event: SpeechRecognize
     if choice is not None:
         return _route(ctx, session, step, choice, nlu or empty)
     if nlu is None:
-        return Reply(*technical_problem(ctx, session, "nlu_unavailable"), "nlu_unavailable")
-    return Reply(*to_person(ctx, session, "low_confidence"), "clarify_failed")
+        return StepResult(*technical_problem(ctx, session, "nlu_unavailable"), "nlu_unavailable")
+    return StepResult(*to_person(ctx, session, "low_confidence"), "clarify_failed")
 
 
 def handle_speech(
     ctx: Ctx, session: Session, step: ListeningStep, event: SpeechRecognized
-) -> Reply:
+) -> StepResult:
     """Decide what the caller's words mean at ``step`` (see the module docstring for order)."""
     nlu = event.nlu
     if nlu is not None and is_confident(nlu, ctx.flow):
@@ -209,7 +211,7 @@ def handle_speech(
     if local is not None:
         return local
     if nlu is None:
-        return Reply(*technical_problem(ctx, session, "nlu_unavailable"), "nlu_unavailable")
+        return StepResult(*technical_problem(ctx, session, "nlu_unavailable"), "nlu_unavailable")
     handled = _global(ctx, session, step, nlu)
     if handled is not None:
         return handled
@@ -227,7 +229,7 @@ def handle_speech(
 
 def _collect(
     ctx: Ctx, session: Session, step: CollectStep, event: SpeechRecognized, nlu: NLUResult
-) -> Reply:
+) -> StepResult:
     """A collect step after global intents: free text as said, or an entity for the slot."""
     slot = ctx.flow.slots.get(step.slot)
     value: str | None = None
@@ -238,4 +240,6 @@ def _collect(
         value = spoken_value(ctx, session, slot, entity.value) if entity else None
     if slot is None or value is None:
         return misunderstood(ctx, session, step)
-    return Reply(*enter(ctx, session.with_slot(slot.name, value), step.next), f"slot:{slot.name}")
+    return StepResult(
+        *enter(ctx, session.with_slot(slot.name, value), step.next), f"slot:{slot.name}"
+    )

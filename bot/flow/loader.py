@@ -222,6 +222,7 @@ def _escalation(b: SectionBuilder, node: Node) -> EscalationPolicy:
                 read = AfterSilence(text)
         if read is not None:
             values[key] = read
+    # Each key was read with its own type above; mypy sees one union for the whole dict.
     return EscalationPolicy(where=mapping.where, **values)  # type: ignore[arg-type]
 
 

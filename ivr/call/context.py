@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.engine.handover import HANDOVER_REASONS
+from bot.text import spell_number
 from ivr.call.handover import Handover
 from ivr.store import CallRecord, Store, StoreUnavailable
 
@@ -20,11 +21,6 @@ log = logging.getLogger(__name__)
 
 #: "Called N times recently" counts calls from the same number within this window.
 RECENT_DAYS = 7
-
-
-def spell_number(number: str | None) -> str:
-    """A phone number read digit by digit (``+44 7…`` -> ``+ 4 4 7 …``); TTS would say millions."""
-    return " ".join(number) if number else "an unknown number"
 
 
 class CallContext:
@@ -37,7 +33,9 @@ class CallContext:
     def whisper(self, call_id: str, handover: Handover | None) -> str:
         """The sentence the agent hears before being bridged."""
         call = self._call(call_id)
-        caller = handover.caller if handover and handover.caller else (call and call.caller)
+        caller = (
+            handover.caller if handover and handover.caller else (call.caller if call else None)
+        )
         name = _caller_name(call)
         who = spell_number(caller) + (f", {name}" if name else "")
         if handover is None:

@@ -11,9 +11,7 @@ from datetime import datetime
 
 from ivr.call.handover import Handover
 from ivr.people.staffing import LastAgent, Staffing
-
-#: DialCallStatus values that mean the caller spoke with the person.
-CONNECTED = frozenset({"completed", "answered"})
+from ivr.telephony import DialOutcome
 
 
 @dataclass(frozen=True)
@@ -96,16 +94,20 @@ def after_stream(
 
 
 def after_dial(
-    status: str, queue: str | None, staffing: Staffing, now: datetime, tried: tuple[str, ...] = ()
+    outcome: DialOutcome,
+    queue: str | None,
+    staffing: Staffing,
+    now: datetime,
+    tried: tuple[str, ...] = (),
 ) -> NextStep:
-    """The next step once a transfer ended with Twilio's ``DialCallStatus``.
+    """The next step once ringing people for a transfer ended with ``outcome``.
 
     Nobody answered: ring one more agent of the queue (if another is on shift), then book a
     callback.
     """
-    if status in CONNECTED:
+    if outcome is DialOutcome.CONNECTED:
         return EndCall()
     person = staffing.next(queue, now, tried) if queue and tried else None
     if person is not None:
         return DialPerson(person.address, queue, None, person.agent, (*tried, person.agent or ""))
-    return OfferCallback(queue, f"dial_{status or 'failed'}".replace("-", "_"), ("no_agent",))
+    return OfferCallback(queue, f"dial_{outcome}", ("no_agent",))

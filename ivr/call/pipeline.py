@@ -1,138 +1,49 @@
 """One call's pipeline: caller audio and keys in, the bot's audio out, a handover at the end.
 
-    stream ──audio──▶ Listener ──Heard──▶ Dialogue (NLU + engine) ──actions──▶ voice ──▶ Outbox
-           ──keys───▶ Keypad ───entry──▶ Dialogue
-           ◀─marks── Playback (what the caller has heard)
+    audio ─▶ Listener ─Paused─▶ PauseUnderstanding (NLU while the caller is silent)
+                      ─Heard──▶ Dialogue (NLU + engine) ─Reply─▶ ActionPerformer ─▶ Outbox
+    keys ──▶ Keypad ──entry───▶ Dialogue
+    marks ─▶ Playback (what the caller has heard) ─▶ listen again, or close for the handover
 
-The pipeline is synchronous and single-threaded: the socket edge runs it on one worker thread
-per call and only receives, decodes and hands over. Its clock is the caller's audio (20 ms per
-frame), so silence timeouts are exact and tests are deterministic. Every failure inside (our
-voice, the recogniser, a bug) ends the same way: the stream closes with a handover that makes
-Twilio apologise and put the caller through to a person.
+The pipeline only dispatches: each stage returns its result and the pipeline passes it on and
+keeps the call's state (what the caller is asked, the handover, the silence clock). It is
+synchronous and single-threaded: the transport runs it on the call's own thread
+(:mod:`ivr.call.live`). Its clock is the caller's audio (20 ms per frame), so silence timeouts
+are exact and tests are deterministic. Every failure inside (our voice, the recogniser, a bug)
+ends the same way: the stream closes with a handover that apologises and puts the caller
+through to a person.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
 
 from bot.dialogue import Dialogue, Reply
-from bot.engine.actions import Action, CancelCallback, Listen, Say, ScheduleCallback, describe
+from bot.engine.actions import Listen
 from bot.engine.events import CallbackOffer
 from bot.flow.model import SlotType
-from bot.nlu.result import NLUResult
 from ivr.call.handover import Handover, HandoverBoard
 from ivr.call.keypad import Keypad
+from ivr.call.outbox import Outbox
+from ivr.call.performer import ActionPerformer, CallParties, Performed
 from ivr.call.playback import Playback
-from ivr.call.recorder import CallRecorder
-from ivr.store import TurnRecord
+from ivr.call.recorder import CallRecorder, turn_record
+from ivr.call.timing import LagMeter, TurnTiming
+from ivr.call.understanding import PauseUnderstanding
+from ivr.callbacks.desk import CallbackDesk
 from voice.listener import Heard, Listener, Paused, RecognitionFailed
 from voice.prompt_cache import PromptCache
 from voice.tts import SynthesisFailed
 from voice.turns import BargeIn, SpeechStarted, TurnDiscarded
 
-if TYPE_CHECKING:
-    from ivr.callbacks.desk import CallbackDesk
+__all__ = ["CallPipeline", "Outbox"]
 
 #: The longest phone number (E.164 allows 15 digits).
 PHONE_NUMBER_DIGITS = 15
 
 log = logging.getLogger(__name__)
-
-#: What the NLU made of some words: the result (or None), why not, and the milliseconds taken.
-Understood = tuple[NLUResult | None, str | None, float]
-#: How long the end of a turn waits for words already being understood in a pause.
-NLU_WAIT_SECONDS = 2.0
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _understanding() -> ThreadPoolExecutor:
-    """Threads (shared by all calls) that settle a pause's words and ask the NLU about them."""
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="understand")
-        return _executor
-
-
-def _understand(dialogue: Dialogue, words: Future[str]) -> tuple[str, Understood]:
-    text = words.result(timeout=NLU_WAIT_SECONDS)
-    return text, dialogue.understand(text) if text else (None, None, 0.0)
-
-
-class Outbox(Protocol):
-    """Where the pipeline's output goes: the socket edge turns these into stream messages."""
-
-    def play(self, ulaw: bytes) -> None:
-        """Queue 8 kHz μ-law audio for the caller."""
-
-    def mark(self, name: str) -> None:
-        """Ask to be told (``CallPipeline.marked``) when the audio so far has played."""
-
-    def clear(self) -> None:
-        """Drop every queued audio (the caller interrupted)."""
-
-    def close(self) -> None:
-        """End the stream; the call moves on to the handover."""
-
-
-@dataclass
-class TurnTiming:
-    """Milliseconds per stage of the turn being answered (keys as stored with the turn)."""
-
-    stages: dict[str, float] = field(default_factory=dict)
-    started: float = field(default_factory=time.perf_counter)
-
-    def lap(self, stage: str, since: float) -> float:
-        """Record ``stage`` as the time from ``since`` to now; returns now."""
-        now = time.perf_counter()
-        self.stages[stage] = round((now - since) * 1000, 2)
-        return now
-
-
-class LagMeter:
-    """How long frames waited between arriving and being processed: distance from real time.
-
-    Keeps the largest delay and a coarse histogram (10 ms buckets), not every value.
-    """
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.max_ms = 0.0
-        self._buckets: dict[int, int] = {}
-
-    def add(self, ms: float) -> None:
-        """Count one frame's delay."""
-        self.count += 1
-        self.max_ms = max(self.max_ms, ms)
-        bucket = int(ms // 10)
-        self._buckets[bucket] = self._buckets.get(bucket, 0) + 1
-
-    def percentile(self, fraction: float) -> float:
-        """Upper bound of the bucket holding ``fraction`` of the frames."""
-        wanted, seen = fraction * self.count, 0
-        for bucket in sorted(self._buckets):
-            seen += self._buckets[bucket]
-            if seen >= wanted:
-                return float((bucket + 1) * 10)
-        return self.max_ms
-
-    def summary(self) -> dict[str, float]:
-        """For the call's record."""
-        return {
-            "frames": self.count,
-            "max_ms": round(self.max_ms, 1),
-            "p95_ms": self.percentile(0.95),
-            "over_100ms": sum(n for b, n in self._buckets.items() if b >= 10),
-        }
 
 
 class CallPipeline:
@@ -141,15 +52,17 @@ class CallPipeline:
     Args:
         dialogue: The call's dialogue (NLU and engine).
         voice: Prompt audio (cached for static prompts).
-        outbox: The socket edge.
+        outbox: The transport.
         listener: The call's listening stage; ``None`` when there is no speech model (the
             call is then handed to a person straight after the greeting's apology).
         recorder: The call's record in the store.
-        board: Where the handover is left for the next request from Twilio.
+        board: Where the handover is left for the next request from the network.
+        understanding: Understands a pause's words off this thread (on the app's pool).
         clock: Wall-clock time for the engine (business hours, turn times).
         confident_silence_ms: A pause this long ends the caller's turn when the words so far
             are already understood with confidence (the NLU is asked during the pause); 0
             always waits for the listener's full silence.
+        callbacks: Books and cancels callbacks.
     """
 
     def __init__(
@@ -160,34 +73,36 @@ class CallPipeline:
         listener: Listener | None,
         recorder: CallRecorder,
         board: HandoverBoard,
+        understanding: PauseUnderstanding,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         confident_silence_ms: int = 300,
         callbacks: CallbackDesk | None = None,
     ) -> None:
         self.call_id = dialogue.call_id
         self.dialogue = dialogue
-        self.voice = voice
         self.outbox = outbox
         self.listener = listener
         self.recorder = recorder
         self.board = board
         self.clock = clock
+        self.understanding = understanding
         self.confident_silence_ms = confident_silence_ms
         self.callbacks = callbacks
         self.playback = Playback()
         self.keypad = Keypad()
+        self.performer = ActionPerformer(
+            self.call_id, voice, outbox, self.playback, recorder, callbacks
+        )
         self.handover: Handover | None = None
         self.closed = False
         self.last_timing: TurnTiming | None = None
-        self._caller: str | None = None
-        self._called: str | None = None
+        self._parties = CallParties()
         self._listening: Listen | None = None
         self._waiting_since_ms: int | None = None
         self._stream_ms = 0  # caller audio received so far: the call's clock
         self._lag = LagMeter()
-        self._prepared: Future[tuple[str, Understood]] | None = None  # a pause's words, understood
 
-    # --- what the stream reports ---------------------------------------------------------
+    # --- what the transport reports ------------------------------------------------------
 
     def started(
         self,
@@ -197,8 +112,8 @@ class CallPipeline:
         offer: CallbackOffer | None = None,
     ) -> None:
         """The stream is up: greet the caller (or, with ``offer``, book their callback)."""
-        self._caller, self._called = caller, called
-        self._guarded(lambda: self._start(caller, called, language, offer))
+        self._parties = CallParties(caller, called)
+        self._guarded(lambda: self._start(language, offer))
 
     def audio(self, ulaw: bytes, received_at: float | None = None) -> None:
         """The next piece of the caller's audio; ``received_at`` is its ``perf_counter``."""
@@ -226,27 +141,21 @@ class CallPipeline:
                 return
             self.recorder.event("caller_hung_up", {"step": self.dialogue.session.step_id})
 
-    # --- the stages ----------------------------------------------------------------------
+    # --- dispatching ---------------------------------------------------------------------
 
-    def _start(
-        self,
-        caller: str | None,
-        called: str | None,
-        language: str | None,
-        offer: CallbackOffer | None,
-    ) -> None:
-        desk = self.callbacks
+    def _start(self, language: str | None, offer: CallbackOffer | None) -> None:
+        desk, caller = self.callbacks, self._parties.caller
         reply = self.dialogue.start(
             self.clock(),
             caller=caller,
-            called=called,
+            called=self._parties.called,
             language=language,
             expected_waits=desk.expected_waits() if desk and offer is None else None,
             pending=desk.pending(caller) if desk and offer is None else None,
             offer=offer,
         )
         if self.listener is None:
-            self._fail("asr_unavailable", apologise=True)
+            self._fail("asr_unavailable")
             return
         self._perform(reply, TurnTiming(), kind=None)
 
@@ -268,7 +177,7 @@ class CallPipeline:
             elif isinstance(event, BargeIn):
                 self._interrupt("speech", event.at_ms)
             elif isinstance(event, Paused):
-                self._prepare(event)
+                self._paused(event)
             elif isinstance(event, Heard):
                 self._heard(event, timing)
             elif isinstance(event, TurnDiscarded):
@@ -276,32 +185,24 @@ class CallPipeline:
         self._maybe_end_early(timing)
         self._tick()
 
-    def _prepare(self, paused: Paused) -> None:
-        """The caller paused: understand their words off this thread while they are silent.
-
-        Nothing here waits; later frames look at the answer.
-        """
-        self._prepared = None
+    def _paused(self, paused: Paused) -> None:
+        """Understand a pause's words while the caller is silent (only open questions)."""
+        self.understanding.forget()
         listening = self._listening
-        if self.handover is not None or listening is None or listening.expect != "intent":
-            return
-        self._prepared = _understanding().submit(_understand, self.dialogue, paused.words)
+        if self.handover is None and listening is not None and listening.expect == "intent":
+            self.understanding.pause(paused, self.dialogue)
 
     def _maybe_end_early(self, timing: TurnTiming) -> None:
         """End the turn at a short pause when its words were already understood confidently."""
         listener = self.listener
-        if self._prepared is None or listener is None or not self.confident_silence_ms:
+        if listener is None or not self.confident_silence_ms:
             return
         if listener.trailing_silence_ms < self.confident_silence_ms:
             return
-        if not self._prepared.done() or self._prepared.exception() is not None:
-            return  # not understood yet: the next frame looks again
-        _, understood = self._prepared.result()
-        if not self.dialogue.is_confident(understood[0]):
-            return
-        heard = listener.end_now()
-        if isinstance(heard, Heard):
-            self._heard(heard, timing)
+        if self.understanding.confident(self.dialogue):
+            heard = listener.end_now()
+            if isinstance(heard, Heard):
+                self._heard(heard, timing)
 
     def _heard(self, heard: Heard, timing: TurnTiming) -> None:
         if self.handover is not None:
@@ -312,14 +213,7 @@ class CallPipeline:
             return
         timing.stages["end_of_turn"] = heard.end_of_turn_ms
         timing.stages["asr"] = round(heard.asr_ms, 2)
-        prepared, self._prepared = self._prepared, None
-        understood = None
-        if prepared is not None:
-            try:  # usually long done; the words and the NLU are quick once settled
-                text, answer = prepared.result(timeout=NLU_WAIT_SECONDS)
-            except Exception:  # the turn is understood afresh below
-                text, answer = "", None
-            understood = answer if text == heard.text else None
+        understood = self.understanding.take(heard.text)
         reply = self.dialogue.hear(
             heard.text, self.clock(), asr_confidence=heard.confidence, understood=understood
         )
@@ -335,15 +229,10 @@ class CallPipeline:
         entry = self.keypad.press(digit, self._stream_ms)
         self.recorder.event("dtmf", {"digit": digit})
         if entry is not None:
-            self._press(entry)
-
-    def _press(self, entry: str) -> None:
-        reply = self.dialogue.press(entry, self.clock())
-        self._perform(reply, TurnTiming(), kind="dtmf")
+            self._perform(self.dialogue.press(entry, self.clock()), TurnTiming(), kind="dtmf")
 
     def _marked(self, name: str) -> None:
-        played = self.playback.marked(name)
-        if played is None:
+        if self.playback.marked(name) is None:
             log.info("unknown mark ignored", extra={"call_id": self.call_id, "mark": name})
             return
         if self.playback.playing:
@@ -361,17 +250,16 @@ class CallPipeline:
             return
         entry = self.keypad.tick(self._stream_ms)
         if entry is not None:
-            self._press(entry)
+            self._perform(self.dialogue.press(entry, self.clock()), TurnTiming(), kind="dtmf")
             return
         listening = self._listening
         if listening is None or self._waiting_since_ms is None or self.keypad.pending:
             return
         if self._stream_ms - self._waiting_since_ms >= listening.timeout_seconds * 1000:
             self._waiting_since_ms = None
-            reply = self.dialogue.silence(self.clock())
-            self._perform(reply, TurnTiming(), kind="silence")
+            self._perform(self.dialogue.silence(self.clock()), TurnTiming(), kind="silence")
 
-    # --- acting on the engine's decisions ------------------------------------------------
+    # --- applying the stages' results ----------------------------------------------------
 
     def _perform(
         self,
@@ -381,30 +269,26 @@ class CallPipeline:
         kind: str | None,
         asr_confidence: float | None = None,
     ) -> None:
-        """Play the reply's prompts, then listen or hand over."""
-        step_done = time.perf_counter()
-        first_audio = True
-        for action in reply.actions:
-            if isinstance(action, Say):
-                self._say(action, timing if first_audio else None, step_done)
-                first_audio = False
-                if self.closed:
-                    return
-            elif isinstance(action, Listen):
-                self._listen(action)
-            elif isinstance(action, CancelCallback):
-                if self.callbacks is not None:
-                    self.callbacks.cancel(action.callback_id, by=f"call:{self.call_id}")
-                self.recorder.event("callback_cancelled", {"callback_id": action.callback_id})
-            else:
-                if isinstance(action, ScheduleCallback):
-                    self._book(action)
-                session = self.dialogue.session
-                handover = Handover.from_action(
-                    action, language=session.language, caller=self._caller, slots=session.slots
-                )
-                if handover is not None:
-                    self._hand_over(handover)
+        """Play the reply through the performer, then listen or hand over as it says."""
+        performed = self.performer.perform(reply, self.dialogue.session, self._parties, timing)
+        self._apply(performed)
+        self.last_timing = timing
+        if kind is not None:
+            record = turn_record(
+                self.dialogue.session,
+                kind,
+                reply.actions,
+                timing.stages,
+                asr_confidence,
+                self.clock(),
+            )
+            self.recorder.turn(record)
+
+    def _apply(self, performed: Performed) -> None:
+        if performed.listen is not None:
+            self._listen(performed.listen)
+        if performed.handover is not None:
+            self._hand_over(performed.handover)
         if self.listener is not None:
             self.listener.bot_speaking = self.playback.playing
         if not self.playback.playing:
@@ -412,43 +296,6 @@ class CallPipeline:
                 self._close()
             else:
                 self._start_waiting()
-        self.last_timing = timing
-        if kind is not None:
-            self._record_turn(kind, reply.actions, timing, asr_confidence)
-
-    def _book(self, action: ScheduleCallback) -> None:
-        session = self.dialogue.session
-        booked = (
-            self.callbacks.book(
-                action,
-                call_id=self.call_id,
-                caller=self._caller,
-                called=self._called,
-                language=session.language,
-                slots=session.slots,
-                promised=True,  # the caller has just heard it confirmed
-            )
-            if self.callbacks is not None
-            else None
-        )
-        self.recorder.event(
-            "callback_booked",
-            {
-                "callback_id": booked.id if booked else None,  # None: spooled or only logged
-                "queue": action.queue,
-                "at": action.at,
-                "number": action.number or self._caller,
-                "reason": action.reason,
-            },
-        )
-
-    def _say(self, say: Say, timing: TurnTiming | None, since: float) -> None:
-        audio = self.voice.get(say)  # SynthesisFailed → _guarded → apology by Twilio
-        sent_from = timing.lap("tts", since) if timing else 0.0
-        self.outbox.play(audio)
-        self.outbox.mark(self.playback.sent(say.prompt_id))
-        if timing:
-            timing.lap("send", sent_from)
 
     def _listen(self, listen: Listen) -> None:
         self._listening = listen
@@ -505,32 +352,7 @@ class CallPipeline:
         if self._lag.count:
             self.recorder.event("audio_lag", self._lag.summary())
 
-    # --- records and failures ------------------------------------------------------------
-
-    def _record_turn(
-        self,
-        kind: str,
-        actions: list[Action],
-        timing: TurnTiming,
-        asr_confidence: float | None,
-    ) -> None:
-        session = self.dialogue.session
-        turn = session.turns[-1] if session.turns else None
-        self.recorder.turn(
-            TurnRecord(
-                index=0,
-                at=self.clock(),
-                step=turn.step_id if turn else session.step_id,
-                kind=kind,
-                text=turn.text if turn else None,
-                asr_confidence=asr_confidence,
-                intent=turn.intent if turn else None,
-                confidence=turn.confidence if turn else None,
-                decision=turn.decision if turn else None,
-                actions=tuple(describe(action) for action in actions),
-                latency_ms=dict(timing.stages),
-            )
-        )
+    # --- failures ------------------------------------------------------------------------
 
     def _guarded(self, work: Callable[[], None]) -> None:
         """Run ``work``; any failure hands the caller to a person with an apology."""
@@ -539,16 +361,16 @@ class CallPipeline:
         try:
             work()
         except Exception as failure:
-            reason = _failure_reason(failure)
+            reason = failure_reason(failure)
             log.exception(
                 "call pipeline failed; handing the caller to a person",
                 extra={"call_id": self.call_id, "reason": reason},
             )
             self.recorder.event("failure", {"reason": reason, "error": repr(failure)})
-            self._fail(reason, apologise=True)
+            self._fail(reason)
 
-    def _fail(self, reason: str, *, apologise: bool) -> None:
-        """Give up on the bot: Twilio apologises and puts the caller through."""
+    def _fail(self, reason: str) -> None:
+        """Give up on the bot: the network apologises and puts the caller through."""
         if self.closed:
             return
         if self.playback.playing:
@@ -556,20 +378,16 @@ class CallPipeline:
             self.playback.cleared()
         queue = self.dialogue.engine.flow.escalation.person_queue
         language = self.dialogue.session.language if self.dialogue.started else None
+        caller = self._parties.caller
         self._hand_over(
             Handover(
-                "transfer",
-                reason,
-                queue=queue,
-                apologise=apologise,
-                language=language,
-                caller=self._caller,
+                "transfer", reason, queue=queue, apologise=True, language=language, caller=caller
             )
         )
         self._close()
 
 
-def _failure_reason(failure: Exception) -> str:
+def failure_reason(failure: Exception) -> str:
     """A short reason for the record and the agent: which part failed."""
     if isinstance(failure, SynthesisFailed):
         return "tts_failed"

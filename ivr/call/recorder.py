@@ -7,11 +7,13 @@ is logged with the call id, later ones are counted, and the call goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.engine import Session
+from bot.engine.actions import Action, describe
 from ivr.store import EventRecord, Store, StoreUnavailable, TurnRecord
 
 log = logging.getLogger(__name__)
@@ -80,3 +82,31 @@ class CallRecorder:
                     "call record not stored; the call goes on",
                     extra={"call_id": self.call_id, "record": what, "error": str(failure)},
                 )
+
+
+def turn_record(
+    session: Session,
+    kind: str,
+    actions: Sequence[Action],
+    latency_ms: Mapping[str, float],
+    asr_confidence: float | None,
+    at: datetime,
+) -> TurnRecord:
+    """The record of the caller's latest turn: what they did, what the bot made of it and did.
+
+    ``index`` is left 0: :meth:`CallRecorder.turn` numbers turns in order.
+    """
+    turn = session.turns[-1] if session.turns else None
+    return TurnRecord(
+        index=0,
+        at=at,
+        step=turn.step_id if turn else session.step_id,
+        kind=kind,
+        text=turn.text if turn else None,
+        asr_confidence=asr_confidence,
+        intent=turn.intent if turn else None,
+        confidence=turn.confidence if turn else None,
+        decision=turn.decision if turn else None,
+        actions=tuple(describe(action) for action in actions),
+        latency_ms=dict(latency_ms),
+    )

@@ -16,15 +16,17 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.callback_time import TimeAnswer, earliest_callback, resolve_callback_time, spoken_time
+from bot.callback_time import earliest_callback
 from bot.engine.actions import ScheduleCallback
 from bot.engine.events import PendingCallback
 from bot.flow.model import Flow
+from ivr.callbacks.policy import RULES
+from ivr.callbacks.ports import DialerError, Texter
 from ivr.callbacks.spool import BookingSpool, SpoolError
+from ivr.callbacks.texts import sms_text
 from ivr.people.routing import expected_wait_seconds
 from ivr.store import Store, StoreUnavailable
 from ivr.store.callbacks import CallbackError, CallbackRecord, CallbackStore
-from ivr.twilio.dialer import Dialer, DialerError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ class CallbackDesk:
         store: The call store (reconnecting); callbacks live in the same database.
         flow: The current flow (queues, hours, callback rules).
         clock: Now, aware.
-        dialer: Sends SMS confirmations; ``None`` when no Twilio account is configured.
+        texter: Sends SMS confirmations; ``None`` when no Twilio account is configured.
         caller_id: The number callbacks come from when the queue names none.
         spool: Where promised callbacks wait while the database is down; ``None``: nowhere
             (they are only logged).
@@ -53,7 +55,7 @@ class CallbackDesk:
         store: Callable[[], Store],
         flow: Callable[[], Flow],
         clock: Callable[[], datetime],
-        dialer: Dialer | None = None,
+        texter: Texter | None = None,
         caller_id: str = "",
         spool: BookingSpool | None = None,
         replay_seconds: float = REPLAY_SECONDS,
@@ -61,7 +63,7 @@ class CallbackDesk:
         self._store = store
         self._flow = flow
         self._clock = clock
-        self.dialer = dialer
+        self.texter = texter
         self.caller_id = caller_id
         self.spool = spool
         self._replay_seconds = replay_seconds
@@ -72,7 +74,7 @@ class CallbackDesk:
 
     def callbacks(self) -> CallbackStore:
         """The callback store (raises :class:`StoreUnavailable` while the database is down)."""
-        return CallbackStore(self._store())
+        return CallbackStore(self._store(), RULES)
 
     def book(
         self,
@@ -91,19 +93,51 @@ class CallbackDesk:
         was already ``promised`` it (a voice booking) and the database is down, it is spooled
         and stored later. ``call_id`` is ``None`` for one booked without a call (the JSON API).
         """
-        flow, now = self._flow(), self._clock()
-        rules = flow.queue_callbacks(action.queue)
-        hours = flow.queue_hours(action.queue)
-        due = (
-            datetime.fromisoformat(action.at)
-            if action.at
-            else earliest_callback(now, hours, rules.quiet_hours)
-        )
         number = action.number or caller
         if not number:
             log.error("callback without a number not booked", extra={"call_id": call_id})
             return None
-        booking: dict[str, Any] = {
+        booking = self._booking(action, number, call_id, called, language, slots)
+        try:
+            record = self.callbacks().schedule(**booking)
+        except StoreUnavailable as error:
+            if promised and self._keep(booking, str(error)):
+                return None
+            self._lost(booking, str(error))
+            return None
+        except CallbackError as error:
+            self._lost(booking, str(error))
+            return None
+        log.info(
+            "callback booked",
+            extra={
+                "call_id": call_id,
+                "callback_id": record.id,
+                "due_at": record.due_at.isoformat(),
+            },
+        )
+        if action.sms:
+            self.confirm_by_sms(record)
+        return record
+
+    def _booking(
+        self,
+        action: ScheduleCallback,
+        number: str,
+        call_id: str | None,
+        called: str | None,
+        language: str | None,
+        slots: Mapping[str, str] | None,
+    ) -> dict[str, Any]:
+        """What the store is asked to book (and the spool keeps, if the database is down)."""
+        flow, now = self._flow(), self._clock()
+        rules = flow.queue_callbacks(action.queue)
+        due = (
+            datetime.fromisoformat(action.at)
+            if action.at
+            else earliest_callback(now, flow.queue_hours(action.queue), rules.quiet_hours)
+        )
+        return {
             "callback_id": uuid.uuid4().hex,
             "queue": action.queue,
             "number": number,
@@ -120,23 +154,6 @@ class CallbackDesk:
             "retry_after_minutes": list(rules.retry_after_minutes),
             "replaces": action.replaces,
         }
-        try:
-            record = self.callbacks().schedule(**booking)
-        except StoreUnavailable as error:
-            if promised and self._keep(booking, str(error)):
-                return None
-            self._lost(booking, str(error))
-            return None
-        except CallbackError as error:
-            self._lost(booking, str(error))
-            return None
-        log.info(
-            "callback booked",
-            extra={"call_id": call_id, "callback_id": record.id, "due_at": due.isoformat()},
-        )
-        if action.sms:
-            self.confirm_by_sms(record)
-        return record
 
     def _keep(self, booking: Mapping[str, Any], why: str) -> bool:
         """Spool a promised booking the database refused; whether it is now safe on disk."""
@@ -260,7 +277,7 @@ class CallbackDesk:
 
     def confirm_by_sms(self, record: CallbackRecord) -> None:
         """Text the booked time; a failure is logged (the booking stands)."""
-        if self.dialer is None or not record.from_number:
+        if self.texter is None or not record.from_number:
             log.warning(
                 "sms confirmation skipped: no Twilio account or sender number",
                 extra={"callback_id": record.id},
@@ -268,56 +285,8 @@ class CallbackDesk:
             return
         body = sms_text(self._flow(), record, self._clock())
         try:
-            self.dialer.send_sms(record.number, record.from_number, body)
+            self.texter.send_sms(record.number, record.from_number, body)
         except DialerError as error:
             log.warning(
                 "sms confirmation not sent", extra={"callback_id": record.id, "error": str(error)}
             )
-
-
-def read_time(flow: Flow, text: str, queue: str, language: str, now: datetime) -> TimeAnswer:
-    """A time in words ("tomorrow at 10am") read as a caller's, in ``queue``'s hours."""
-    quiet = flow.queue_callbacks(queue).quiet_hours
-    return resolve_callback_time(text, language, now, flow.queue_hours(queue), quiet)
-
-
-def spoken_when(flow: Flow, record: CallbackRecord, now: datetime) -> str:
-    """When ``record`` is due, as the caller is told ("tomorrow at 3 pm"), in its queue's zone."""
-    zone = flow.queue_hours(record.queue).zone
-    return spoken_time(record.due_at.astimezone(zone), now.astimezone(zone))
-
-
-def sms_text(flow: Flow, record: CallbackRecord, now: datetime) -> str:
-    """The confirmation text: when, and how to cancel or move it by replying."""
-    when = spoken_when(flow, record, now)
-    return (
-        f"{flow.name}: we'll call you back {when}. "
-        "Reply CANCEL to cancel, or reply with a new time (for example: tomorrow at 10am)."
-    )
-
-
-def callback_json(record: CallbackRecord) -> dict[str, Any]:
-    """A callback for the JSON API."""
-    return {
-        "id": record.id,
-        "call_id": record.call_id,
-        "queue": record.queue,
-        "reason": record.reason,
-        "number": record.number,
-        "status": str(record.status),
-        "due_at": record.due_at.isoformat(),
-        "promised_at": record.promised_at.isoformat(),
-        "mode": record.mode,
-        "attempts": record.attempts,
-        "max_attempts": record.max_attempts,
-        "on_time": record.on_time,
-        "transitions": [
-            {
-                "at": t.at.isoformat(),
-                "status": str(t.status),
-                "event": t.event,
-                "detail": dict(t.detail),
-            }
-            for t in record.transitions
-        ],
-    }

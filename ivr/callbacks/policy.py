@@ -1,7 +1,9 @@
 """Pure decisions about callbacks: when to retry, when to give up, when nobody may be rung.
 
 No IO and no clock: every function takes ``now``. The store asks :func:`after_failed_attempt`
-what a failed attempt leads to; the worker asks :func:`next_ring_time` whether it may dial now.
+what a failed attempt leads to and :func:`kept_on_time` about a connection, through
+:data:`RULES` (``CallbackStore(store, RULES)``); the worker asks :func:`next_ring_time` whether
+it may dial now.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.callback_time import can_ring, snap_into_hours
 from bot.flow.model import BusinessHours, OpeningInterval
+from ivr.store import AttemptRules
 
 #: A callback connected within this long of the moment promised to the caller was kept on time.
 ON_TIME_WINDOW = timedelta(minutes=2)
@@ -64,7 +67,7 @@ def next_ring_time(
     end = now + horizon
     while moment <= end:
         if not can_ring(moment, hours, quiet_hours):
-            moment = snap_into_hours(moment, hours, quiet_hours).astimezone(UTC)
+            moment = snap_into_hours(moment, hours, tuple(quiet_hours)).astimezone(UTC)
             if moment > end or not can_ring(moment, hours, quiet_hours):
                 return None  # the line never opens within the horizon
         if also is None or also(moment):
@@ -76,3 +79,21 @@ def next_ring_time(
 def kept_on_time(promised_at: datetime, connected_at: datetime) -> bool:
     """Whether a callback connected within :data:`ON_TIME_WINDOW` of its promised moment."""
     return abs(connected_at - promised_at) <= ON_TIME_WINDOW
+
+
+class CallbackRules:
+    """The store's :class:`~ivr.store.AttemptRules`, answered by the functions above."""
+
+    def after_failed_attempt(
+        self, attempts: int, max_attempts: int, retry_after_minutes: Sequence[int], now: datetime
+    ) -> datetime | None:
+        """See :func:`after_failed_attempt`."""
+        return after_failed_attempt(attempts, max_attempts, retry_after_minutes, now)
+
+    def kept_on_time(self, promised_at: datetime, connected_at: datetime) -> bool:
+        """See :func:`kept_on_time`."""
+        return kept_on_time(promised_at, connected_at)
+
+
+#: What ``CallbackStore(store, RULES)`` applies to placed calls' outcomes.
+RULES: AttemptRules = CallbackRules()

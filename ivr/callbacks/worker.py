@@ -1,8 +1,8 @@
-"""The callback worker: claim due callbacks, place each through a :class:`Dialer`, store why.
+"""The callback worker: claim due callbacks, place each through a :class:`Ringer`, store why.
 
 Usage::
 
-    worker = CallbackWorker(CallbackStore(store), dialer, flow, staffing, settings)
+    worker = CallbackWorker(CallbackStore(store, RULES), ringer, flow, staffing, settings)
     worker.tick()                 # one pass: claim, then dispatch each; ["placed", ...]
     worker.run(poll_seconds=1.0)  # tick until stop() (SIGTERM), finishing the dispatch in hand
 
@@ -20,11 +20,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
 
 from bot.flow.model import CallbackMode, Flow
-from ivr.people.staffing import LastAgent, Staffing
 from ivr.callbacks.policy import next_ring_time
+from ivr.callbacks.ports import DialerError, Ring, Ringer
+from ivr.people.staffing import LastAgent, Staffing
 from ivr.store import (
     CallbackRecord,
     CallbackStatus,
@@ -33,7 +33,6 @@ from ivr.store import (
     LeaseLost,
     StoreUnavailable,
 )
-from ivr.twilio.dialer import Dialer, DialerError, OutboundCall
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +48,12 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """What a worker needs besides its parts: who it is, where Twilio calls back, its limits.
+    """What a worker needs besides its parts: who it is, and its limits.
 
-    ``public_url`` is the web app's address as Twilio sees it (``IVR_PUBLIC_URL``);
-    ``caller_id`` the number callbacks come from when neither the queue nor the booking says.
+    ``caller_id`` is the number callbacks come from when neither the queue nor the booking says.
     """
 
     worker_id: str
-    public_url: str
     caller_id: str = ""
     lease_seconds: float = 120.0
     batch: int = 5
@@ -69,14 +66,14 @@ class CallbackWorker:
     def __init__(
         self,
         callbacks: CallbackStore,
-        dialer: Dialer,
+        ringer: Ringer,
         flow: Flow,
         staffing: Staffing,
         settings: WorkerSettings,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.callbacks = callbacks
-        self.dialer = dialer
+        self.ringer = ringer
         self.flow = flow
         self.staffing = staffing
         self.settings = settings
@@ -176,7 +173,7 @@ class CallbackWorker:
     # -- one attempt ---------------------------------------------------------------------
 
     def _dial(self, callback: CallbackRecord, attempt: int, log: dict[str, object]) -> str:
-        call = self.outbound_call(callback, self._clock())
+        call = self.first_leg(callback, self._clock())
         if call is None:
             # Nobody on shift at all (e.g. agents' shifts ended while it waited): try later.
             now = self._clock()
@@ -198,7 +195,7 @@ class CallbackWorker:
             lease_seconds=self.settings.lease_seconds,
         )
         try:
-            sid = self.dialer.place_call(call)
+            sid = self.ringer.ring(call)
         except DialerError as error:
             detail = {"code": error.code, "http_status": error.status, "error": error.message}
             # Only a request that may have been carried out can have left a call behind.
@@ -220,21 +217,18 @@ class CallbackWorker:
         logger.info("callback call adopted", extra={**log, "sid": sid})
         return "adopted"
 
-    def outbound_call(self, callback: CallbackRecord, now: datetime) -> OutboundCall | None:
-        """The REST request for ``callback``'s first leg; ``None`` when nobody can take it."""
+    def first_leg(self, callback: CallbackRecord, now: datetime) -> Ring | None:
+        """Whom ``callback``'s first leg rings, and how; ``None`` when nobody can take it."""
         rules = self.flow.queue_callbacks(callback.queue)
         customer_first = callback.mode == CallbackMode.CUSTOMER_FIRST
         to = callback.number if customer_first else self._person(callback, now)
         if to is None:
             return None
-        public = self.settings.public_url.rstrip("/")
-        query = urlencode({"callback": callback.id})
-        return OutboundCall(
+        return Ring(
+            callback_id=callback.id,
             to=to,
             from_=rules.caller_id or callback.from_number or self.settings.caller_id,
-            url=f"{public}/twilio/callback/answer?{query}",
-            status_callback=f"{public}/twilio/callback/status?{query}",
-            machine_detection=customer_first,
+            screen_for_machine=customer_first,
             timeout=self.settings.dial_timeout,
         )
 
@@ -262,7 +256,7 @@ class CallbackWorker:
         in agent-first mode many callbacks ring the same agent.
         """
         try:
-            sids = self.dialer.find_calls(to, since - CLOCK_SKEW)
+            sids = self.ringer.find_rings(to, since - CLOCK_SKEW)
         except DialerError as error:
             logger.warning("callback: Twilio cannot list calls: %s", error.message)
             return None

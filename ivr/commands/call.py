@@ -1,20 +1,30 @@
-"""``ivr call``: phone the server through the Twilio emulator and show what happened."""
+"""``ivr call``: phone the server through the Twilio emulator and show what happened.
+
+The emulator (``twilio_emulator``, in ``emulator/``) is a development tool, not part of the
+product: it is imported when the command runs, and a production install says how to get it.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL, load_config
-from ivr.emulator import AgentBehaviour, TwilioEmulator
-from ivr.emulator.audio import AudioFileError, read_wav_ulaw
-from ivr.emulator.call import ANSWERS
-from ivr.emulator.caller import Hangup, ScriptError, SpeakAudio, Step, WaitForBot, parse_script
-from ivr.emulator.timeline import format_entry, timeline
 from voice.tts import SynthesisFailed
+
+if TYPE_CHECKING:
+    from twilio_emulator.caller import Step
+
+#: What a dialled agent can do: ``twilio_emulator.call.ANSWERS`` (a test keeps them equal).
+ANSWERS = ("answered", "no-answer", "busy", "failed")
+EMULATOR_MISSING = (
+    "call: `ivr call` needs the Twilio emulator, a development tool that is not installed with "
+    "the product; from a checkout, install it with `pip install -e emulator/` (`make env` does)"
+)
 
 
 @click.command("call")
@@ -100,6 +110,13 @@ def call_command(
     """
     if (script_path is None) == (audio_path is None):
         raise click.UsageError("give exactly one of --script or --audio")
+    try:
+        from twilio_emulator import AgentBehaviour, TwilioEmulator
+        from twilio_emulator.timeline import format_entry, timeline
+    except ModuleNotFoundError as exc:
+        if exc.name != "twilio_emulator":
+            raise
+        raise SystemExit(EMULATOR_MISSING) from None
     config = load_config()
     token = auth_token or config["TWILIO_AUTH_TOKEN"]
     if not token and config["MODE"] == "development":
@@ -109,7 +126,7 @@ def call_command(
     steps = _steps(script_path, audio_path)
     if logging.getLogger().getEffectiveLevel() == logging.INFO:
         # The timeline says it all; per-request INFO lines would repeat it on stderr.
-        logging.getLogger("ivr.emulator").setLevel(logging.WARNING)
+        logging.getLogger("twilio_emulator").setLevel(logging.WARNING)
     emulator = TwilioEmulator(
         url,
         public_url or config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL,
@@ -140,6 +157,9 @@ def call_command(
 
 
 def _steps(script_path: str | None, audio_path: str | None) -> list[Step]:
+    from twilio_emulator.audio import AudioFileError, read_wav_ulaw
+    from twilio_emulator.caller import Hangup, ScriptError, SpeakAudio, WaitForBot, parse_script
+
     if script_path is not None:
         try:
             return parse_script(Path(script_path).read_text(encoding="utf-8"), script_path)

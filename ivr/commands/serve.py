@@ -24,6 +24,8 @@ def serve_command(port: int | None, host: str, flows_path: str | None) -> None:
     """Answer Twilio calls: webhooks, the media stream and /healthz."""
     from werkzeug.serving import make_server
 
+    from ivr.parts import build_parts
+    from ivr.twilio.urls import PublicUrls
     from ivr.web import create_app
 
     overrides: dict[str, object] = {}
@@ -32,13 +34,15 @@ def serve_command(port: int | None, host: str, flows_path: str | None) -> None:
     if flows_path is not None:
         overrides["FLOWS"] = flows_path
     config = load_config(overrides)
-    app = create_app(config)
+    parts = build_parts(config)
+    app = create_app(config, parts)
     server = make_server(host, int(config["PORT"]), app, threaded=True)
     public = config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL
+    urls = PublicUrls(app, public)
     click.echo(
         f"serve: listening on http://{host}:{server.server_port} (Twilio sees {public})\n"
-        f"  voice webhook  {public}/twilio/voice\n"
-        f"  status         {public}/twilio/status\n"
+        f"  voice webhook  {urls('twilio.voice.incoming_call')}\n"
+        f"  status         {urls('twilio.voice.call_status')}\n"
         f"  health         http://{host}:{server.server_port}/healthz",
         err=True,
     )
@@ -48,4 +52,4 @@ def serve_command(port: int | None, host: str, flows_path: str | None) -> None:
         pass
     finally:
         server.server_close()
-        app.extensions["ivr"].close()
+        parts.close()

@@ -10,12 +10,11 @@ import os
 import signal
 import socket
 import threading
-from typing import Any
 
 import click
 
 from ivr.commands.common import flows_option, load_flow_or_exit
-from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL, env_name, load_config
+from ivr.config import env_name, load_config
 
 
 @click.command("worker")
@@ -25,40 +24,21 @@ from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL, env_name,
 @click.option("--once", is_flag=True, help="One pass over what is due, then exit.")
 def worker_command(flows_path: str | None, worker_id: str | None, batch: int, once: bool) -> None:
     """Place due callbacks (agent first or customer first), retrying with back-off."""
-    from ivr.people.directory import AgentDirectory, DirectoryError
-    from ivr.people.staffing import Staffing
-    from ivr.callbacks.worker import CallbackWorker, WorkerSettings
-    from ivr.store import CallbackStore, Store, StoreUnavailable, database_url
-    from ivr.twilio.dialer import TwilioDialer
+    from ivr.parts import build_worker
+    from ivr.store import StoreUnavailable
 
     config = load_config({"FLOWS": flows_path} if flows_path else None)
     flow = load_flow_or_exit(config["FLOWS"], "worker")
     if not config["TWILIO_ACCOUNT_SID"] and config["MODE"] == "development" and not once:
         _wait_without_account()  # `make run` keeps its other processes; bookings just wait
         return
-    account, token, public = _credentials(config)
     try:
-        directory = AgentDirectory.parse(str(config["AGENT_NUMBERS"]))
-    except DirectoryError as error:
+        run = build_worker(
+            config, flow, worker_id or f"{socket.gethostname()}:{os.getpid()}", batch
+        )
+    except SystemExit as error:  # ConfigurationError: one line, no traceback
         raise SystemExit(f"worker: {error}") from None
-    try:
-        store = Store(database_url(config["DATABASE_URL"]))
-    except StoreUnavailable as error:
-        raise SystemExit(f"worker: {error}") from None
-    worker = CallbackWorker(
-        CallbackStore(store),
-        TwilioDialer(account, token, str(config["TWILIO_API_URL"])),
-        flow,
-        Staffing(flow, directory),
-        WorkerSettings(
-            worker_id=worker_id or f"{socket.gethostname()}:{os.getpid()}",
-            public_url=public,
-            caller_id=str(config["CALLER_ID"]),
-            lease_seconds=float(config["CALLBACK_LEASE_SECONDS"]),
-            batch=batch,
-            dial_timeout=int(config["DIAL_TIMEOUT"]),
-        ),
-    )
+    worker = run.worker
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())
     try:
@@ -70,7 +50,7 @@ def worker_command(flows_path: str | None, worker_id: str | None, batch: int, on
     except StoreUnavailable as error:
         raise SystemExit(f"worker: {error}") from None
     finally:
-        store.close()
+        run.store.close()
 
 
 def _wait_without_account() -> None:
@@ -84,21 +64,3 @@ def _wait_without_account() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())
     stopped.wait()
-
-
-def _credentials(config: dict[str, Any]) -> tuple[str, str, str]:
-    """Account, token and public address; production refuses to guess any of them."""
-    production = config["MODE"] == "production"
-    account = str(config["TWILIO_ACCOUNT_SID"])
-    if not account:
-        raise SystemExit(
-            f"worker: {env_name('TWILIO_ACCOUNT_SID')} is not set; callbacks are placed through "
-            "Twilio's REST API with that account"
-        )
-    token = str(config["TWILIO_AUTH_TOKEN"])
-    public = str(config["PUBLIC_URL"])
-    if production:
-        for key, value in (("TWILIO_AUTH_TOKEN", token), ("PUBLIC_URL", public)):
-            if not value:
-                raise SystemExit(f"worker: {env_name(key)} is not set (IVR_MODE=production)")
-    return account, token or DEVELOPMENT_AUTH_TOKEN, public or DEVELOPMENT_PUBLIC_URL

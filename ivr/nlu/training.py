@@ -220,6 +220,7 @@ def _run_with_progress(
     status = {"what": "starting"}
     # Training is batch work on the same cores as live calls: let the calls' parses win.
     nice = [path, "-n", "10"] if (path := shutil.which("nice")) else []
+    shown = _Progress(progress, label)
     with (
         open(log_path, "wb") as log_file,
         subprocess.Popen(
@@ -232,28 +233,13 @@ def _run_with_progress(
             target=_relay, args=(process.stdout, log_file, status), daemon=True
         )
         reader.start()
-        started = time.monotonic()
-        interactive = progress is not None and progress.isatty()
-        last_shown = ""
-        last_time = 0.0
         try:
             while process.poll() is None:
                 if cancel is not None and cancel.wait(0.25):
                     raise TrainingCancelled(f"{label}: cancelled")
                 if cancel is None:
                     time.sleep(0.25)
-                elapsed = time.monotonic() - started
-                line = f"{label}: {status['what']}"
-                if progress is None:
-                    continue
-                if interactive:
-                    spinner = "|/-\\"[int(elapsed * 4) % 4]
-                    progress.write(f"\r{spinner} {line} ({elapsed:.0f} s)\033[K")
-                    progress.flush()
-                elif line != last_shown and elapsed - last_time >= 5:
-                    progress.write(f"{line} ({elapsed:.0f} s)\n")
-                    progress.flush()
-                    last_shown, last_time = line, elapsed
+                shown.update(status["what"])
         except BaseException:
             # Ctrl-C, a cancel or an error of ours: do not leave a trainer running behind us.
             process.kill()
@@ -261,13 +247,47 @@ def _run_with_progress(
             raise
         finally:
             reader.join(timeout=5)
-        if progress is not None:
-            verdict = "done" if process.returncode == 0 else f"failed (exit {process.returncode})"
-            elapsed = time.monotonic() - started
-            progress.write(("\r" if interactive else "") + f"{label}: {verdict} in {elapsed:.0f} s")
-            progress.write("\033[K\n" if interactive else "\n")
-            progress.flush()
+        shown.finish(process.returncode)
         return process.returncode
+
+
+class _Progress:
+    """A one-line status: a spinner on a terminal, a line every few seconds in a log."""
+
+    def __init__(self, out: TextIO | None, label: str) -> None:
+        self.out = out
+        self.label = label
+        self.interactive = out is not None and out.isatty()
+        self.started = time.monotonic()
+        self._last_shown = ""
+        self._last_time = 0.0
+
+    def update(self, what: str) -> None:
+        """Show that the work is at ``what`` now."""
+        if self.out is None:
+            return
+        elapsed = time.monotonic() - self.started
+        line = f"{self.label}: {what}"
+        if self.interactive:
+            spinner = "|/-\\"[int(elapsed * 4) % 4]
+            self.out.write(f"\r{spinner} {line} ({elapsed:.0f} s)\033[K")
+            self.out.flush()
+        elif line != self._last_shown and elapsed - self._last_time >= 5:
+            self.out.write(f"{line} ({elapsed:.0f} s)\n")
+            self.out.flush()
+            self._last_shown, self._last_time = line, elapsed
+
+    def finish(self, returncode: int) -> None:
+        """Show how it ended and how long it took."""
+        if self.out is None:
+            return
+        verdict = "done" if returncode == 0 else f"failed (exit {returncode})"
+        elapsed = time.monotonic() - self.started
+        self.out.write(
+            ("\r" if self.interactive else "") + f"{self.label}: {verdict} in {elapsed:.0f} s"
+        )
+        self.out.write("\033[K\n" if self.interactive else "\n")
+        self.out.flush()
 
 
 def _relay(stream: Any, log_file: Any, status: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""People at the edge: which agent to ring for a queue, and how long callers wait for one.
+"""Who answers: the agents of each queue on shift (routing), or one number per queue (directory).
 
 The queues and agents themselves are declared in the flow (``flows/people.yaml``, loaded by
 :mod:`bot.flow.people`); this package only decides, given a clock reading passed in.

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.flow.model import Flow
-from ivr.people.directory import AgentDirectory
 from ivr.people import routing
+from ivr.people.directory import AgentDirectory
 
 #: Agents rung for one handover before the caller is offered a callback (the first + one more).
 MAX_AGENTS_PER_CALL = 2

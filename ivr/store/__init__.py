@@ -1,25 +1,42 @@
 """Call storage: calls, their turns and events, and callbacks, in SQLite (default) or PostgreSQL.
 
 ``Store(database_url(...))`` is the one entry point; it returns the plain records of
-:mod:`ivr.store.records` and raises :class:`StoreUnavailable` when the database fails.
+:mod:`ivr.store.records` and raises :class:`StoreUnavailable` when the database fails, and
+:class:`SchemaOutOfDate` when its tables are behind the code (``ivr db upgrade`` migrates them).
+
+Inside: :mod:`~ivr.store.database` (URL, engine, sessions, errors turned into
+``StoreUnavailable``), :mod:`~ivr.store.schema` (the tables), :mod:`~ivr.store.migrate` and
+``migrations/`` (their versions, with Alembic), the repositories :mod:`~ivr.store.calls` and
+:mod:`~ivr.store.callbacks`, and :mod:`~ivr.store.records`. Nothing here imports the rest of
+``ivr``: what callbacks need from the policy comes in as :class:`AttemptRules`.
 """
 
-from ivr.store.callbacks import (
+from ivr.store.callbacks import AttemptRules, CallbackStore
+from ivr.store.calls import Store
+from ivr.store.database import data_dir, database_url
+from ivr.store.errors import (
     CallbackError,
     CallbackExists,
     CallbackNotFound,
-    CallbackRecord,
     CallbackStateError,
-    CallbackStatus,
-    CallbackStore,
-    CallbackTransition,
-    Claim,
     LeaseLost,
+    SchemaOutOfDate,
+    StoreUnavailable,
+    TurnExists,
+    UnknownSchema,
 )
-from ivr.store.records import CallRecord, EventRecord, TurnRecord
-from ivr.store.store import Store, StoreUnavailable, TurnExists, data_dir, database_url
+from ivr.store.records import (
+    CallbackRecord,
+    CallbackStatus,
+    CallbackTransition,
+    CallRecord,
+    Claim,
+    EventRecord,
+    TurnRecord,
+)
 
 __all__ = [
+    "AttemptRules",
     "CallRecord",
     "CallbackError",
     "CallbackExists",
@@ -32,10 +49,12 @@ __all__ = [
     "Claim",
     "EventRecord",
     "LeaseLost",
+    "SchemaOutOfDate",
     "Store",
     "StoreUnavailable",
     "TurnExists",
     "TurnRecord",
+    "UnknownSchema",
     "data_dir",
     "database_url",
 ]

@@ -1,10 +1,12 @@
 """What the store hands back: plain frozen dataclasses, never SQLAlchemy objects.
 
-All datetimes are timezone-aware UTC, both going in (naive ones are refused) and coming out.
+Calls with their turns and events, and callbacks with their status and transitions. All
+datetimes are timezone-aware UTC, both going in (naive ones are refused) and coming out.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -79,3 +81,85 @@ class CallRecord:
         if self.answered_at is None or self.transferred_at is None:
             return None
         return (self.answered_at - self.transferred_at).total_seconds()
+
+
+class CallbackStatus(enum.StrEnum):
+    """Where a callback is in its life cycle."""
+
+    SCHEDULED = "scheduled"  # booked, waiting for its time
+    DIALING = "dialing"  # a worker is placing it, or it rings
+    CONNECTED = "connected"  # the first leg answered
+    NO_ANSWER = "no_answer"  # an attempt's outcome ...
+    BUSY = "busy"
+    FAILED = "failed"
+    MACHINE = "machine"  # customer first: an answering machine took it (a message was left)
+    RETRY = "retry"  # waiting for the next attempt
+    DONE = "done"  # the call completed after connecting
+    GAVE_UP = "gave_up"  # every attempt failed
+    CANCELLED = "cancelled"
+
+
+#: Waiting to be dialed: a worker may claim these once due; a caller may cancel or move them.
+WAITING = frozenset({CallbackStatus.SCHEDULED, CallbackStatus.RETRY})
+#: How a failed attempt ended.
+FAILED_ATTEMPT = frozenset(
+    {CallbackStatus.NO_ANSWER, CallbackStatus.BUSY, CallbackStatus.FAILED, CallbackStatus.MACHINE}
+)
+#: Nothing more will happen.
+FINAL = frozenset({CallbackStatus.DONE, CallbackStatus.GAVE_UP, CallbackStatus.CANCELLED})
+
+
+@dataclass(frozen=True)
+class CallbackTransition:
+    """One stored step: the status after it, what happened (``event``) and its details."""
+
+    at: datetime
+    status: CallbackStatus
+    event: str  # scheduled, dial_requested, dial_placed, adopted, recovered, outcome, retry, ...
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CallbackRecord:
+    """A callback as stored; ``transitions`` oldest first (only from ``CallbackStore.get``)."""
+
+    id: str
+    call_id: str | None
+    queue: str
+    reason: str
+    number: str
+    from_number: str | None
+    agent_id: str | None
+    mode: str
+    due_at: datetime
+    promised_at: datetime
+    language: str | None
+    context: Mapping[str, Any]
+    sms: bool
+    attempts: int
+    max_attempts: int
+    retry_after_minutes: tuple[int, ...]
+    status: CallbackStatus
+    lease_owner: str | None
+    lease_until: datetime | None
+    dial_sid: str | None
+    dial_to: str | None
+    dial_started_at: datetime | None
+    connected_at: datetime | None
+    on_time: bool | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    transitions: tuple[CallbackTransition, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A callback a worker now holds the lease of.
+
+    ``recovering``: it was ``dialing`` under a lease that expired, so the worker before may have
+    sent the REST request; check with the dialer before dialing again.
+    """
+
+    callback: CallbackRecord
+    recovering: bool

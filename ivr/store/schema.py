@@ -1,8 +1,10 @@
-"""The tables: calls with turns and events, callbacks with transitions, and the version.
+"""The tables: calls with turns and events, callbacks with their transitions.
 
 SQLAlchemy 2.0 typed declarative mapping, used only inside :mod:`ivr.store`; the rest of the app
-sees :mod:`ivr.store.records`. There is no migration tool: :data:`SCHEMA_VERSION` is recorded so
-that a database written by a different layout is refused instead of misread.
+sees :mod:`ivr.store.records`. ``Base.metadata`` is the layout the code writes: a new database
+is created from it, and ``ivr db revision`` compares it with the migrations in
+``ivr/store/migrations/versions/`` to write the next one (docs/storage.md). Change a table here,
+then add its migration.
 """
 
 from __future__ import annotations
@@ -26,9 +28,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
-
-#: Bump when a table changes; a database recording another version is refused.
-SCHEMA_VERSION = 3
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -133,14 +132,6 @@ class EventRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-
-
-class SchemaVersionRow(Base):
-    """The layout version this database was created with (one row)."""
-
-    __tablename__ = "schema_version"
-
-    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class CallbackRow(Base):

@@ -1,4 +1,4 @@
-"""Placing calls and sending texts through Twilio's REST API, behind a small protocol.
+"""Placing calls and sending texts through Twilio's REST API.
 
     dialer = TwilioDialer(account_sid, auth_token, api_url=config["TWILIO_API_URL"])
     sid = dialer.place_call(OutboundCall(to, from_, url, status_callback=status_url))
@@ -10,7 +10,9 @@ emulator in tests) by setting the API domain's ``base_url``, which every Calls a
 request and every ``next_page_uri`` is built from. Failures become :class:`DialerError`:
 retryable for 5xx, 429 and connection errors, not for other 4xx. ``unknown_outcome`` marks the
 dangerous case: the request may have been carried out (a dropped connection, a read timeout,
-a 5xx), so a call may exist; ask :meth:`Dialer.find_calls` before dialling again.
+a 5xx), so a call may exist; ask :meth:`TwilioDialer.find_calls` before dialling again.
+The callback worker does not see this class: :class:`ivr.twilio.ringer.TwilioRinger` adapts it
+to the worker's port (:mod:`ivr.callbacks.ports`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
+
+from ivr.callbacks.ports import DialerError
 
 if TYPE_CHECKING:
     from twilio.rest import Client  # type: ignore[import-untyped]  # no py.typed upstream
+
+__all__ = ["DialerError", "OutboundCall", "TwilioDialer"]
 
 log = logging.getLogger(__name__)
 
@@ -57,67 +63,8 @@ class OutboundCall:
     status_callback_events: tuple[str, ...] = ALL_EVENTS
 
 
-class DialerError(Exception):
-    """A REST request that failed.
-
-    Attributes:
-        code: Twilio's error code (21211...), or ``None`` without an answer.
-        status: The HTTP status, or ``None`` without an answer.
-        message: What went wrong.
-        retryable: Whether the same request may succeed later (5xx, 429, network).
-        unknown_outcome: The request may have been carried out though no answer came.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: int | None = None,
-        status: int | None = None,
-        retryable: bool = False,
-        unknown_outcome: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-        self.message = message
-        self.retryable = retryable
-        self.unknown_outcome = unknown_outcome
-
-    def __repr__(self) -> str:
-        return (
-            f"DialerError({self.message!r}, code={self.code}, status={self.status}, "
-            f"retryable={self.retryable}, unknown_outcome={self.unknown_outcome})"
-        )
-
-
-class Dialer(Protocol):
-    """Places calls and sends texts (Twilio, or a fake in tests)."""
-
-    def place_call(self, call: OutboundCall) -> str:
-        """Ask for the call to be placed; its SID.
-
-        Raises:
-            DialerError: It was refused or the request failed.
-        """
-
-    def find_calls(self, to: str, started_after: datetime) -> list[str]:
-        """SIDs of the calls to ``to`` created at or after ``started_after``, newest first.
-
-        Raises:
-            DialerError: The request failed.
-        """
-
-    def send_sms(self, to: str, from_: str, body: str) -> str:
-        """Send a text; its SID.
-
-        Raises:
-            DialerError: It was refused or the request failed.
-        """
-
-
 class TwilioDialer:
-    """:class:`Dialer` over Twilio's REST API with the official client.
+    """Calls and texts over Twilio's REST API with the official client.
 
     Args:
         account_sid: The account (``AC...``).
@@ -207,7 +154,7 @@ class TwilioDialer:
 
 def _client(account_sid: str, auth_token: str, api_url: str, timeout: float) -> Client:
     # Lazy: only dialling needs the client. twilio ships no py.typed.
-    from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]
+    from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]  # no py.typed
     from twilio.rest import Client
 
     client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
@@ -233,7 +180,7 @@ def _errors(doing: str) -> Iterator[None]:
 
 def _dialer_error(doing: str, exc: BaseException) -> DialerError | None:
     import requests
-    from twilio.base.exceptions import (  # type: ignore[import-untyped]
+    from twilio.base.exceptions import (  # type: ignore[import-untyped]  # no py.typed
         TwilioException,
         TwilioRestException,
     )

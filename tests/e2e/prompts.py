@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ivr.emulator import CallResult
+from twilio_emulator import CallResult
 
 
 def prompts_heard(result: CallResult, after: float | None = None) -> list[str]:

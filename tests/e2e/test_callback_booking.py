@@ -15,10 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-
-from ivr.people.staffing import Staffing
-from ivr.callbacks.worker import CallbackWorker, WorkerSettings
-from ivr.emulator import (
+from twilio_emulator import (
     AgentBehaviour,
     CallResult,
     Hangup,
@@ -26,11 +23,16 @@ from ivr.emulator import (
     TwilioEmulator,
     WaitForBot,
 )
-from ivr.emulator.caller import Step
-from ivr.emulator.rest import TwilioRestEmulator
+from twilio_emulator.caller import Step
+from twilio_emulator.rest import TwilioRestEmulator
+
+from ivr.callbacks.policy import RULES
+from ivr.callbacks.worker import CallbackWorker, WorkerSettings
 from ivr.nlu.service import NLUServerHandle
+from ivr.people.staffing import Staffing
 from ivr.store import CallbackRecord, CallbackStatus, CallbackStore, StoreUnavailable
 from ivr.twilio.dialer import TwilioDialer
+from ivr.twilio.ringer import TwilioRinger
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.scripted_asr import ScriptedRecognizerPool
@@ -109,7 +111,7 @@ def test_a_caller_books_a_callback_by_voice_and_the_worker_places_it_agent_first
     )
     assert call.outcome == "callback"
 
-    callbacks = CallbackStore(store)
+    callbacks = CallbackStore(store, RULES)
     (booked,) = callbacks.pending_for_number(CALLER)
     assert (booked.due_at, booked.promised_at, booked.queue) == (PROMISED, PROMISED, "general")
     assert (booked.mode, booked.call_id) == ("agent_first", result.call_sid)
@@ -123,10 +125,12 @@ def test_a_caller_books_a_callback_by_voice_and_the_worker_places_it_agent_first
     ) as twilio:
         worker = CallbackWorker(
             callbacks,
-            TwilioDialer(twilio.account_sid, twilio.auth_token, twilio.url),
+            TwilioRinger(
+                TwilioDialer(twilio.account_sid, twilio.auth_token, twilio.url), server.public_url
+            ),
             server.services.flow,
             Staffing(server.services.flow, server.services.directory),
-            WorkerSettings(worker_id="worker-1", public_url=server.public_url),
+            WorkerSettings(worker_id="worker-1"),
             clock=clock,
         )
         clock.now = PROMISED - timedelta(minutes=1)
@@ -185,7 +189,7 @@ def test_a_database_failing_as_the_booking_is_made_loses_no_promise(
     assert store is not None and len(refused) == 1
     pending = wait_for(
         "the spooled booking to be stored",
-        lambda: CallbackStore(store).pending_for_number(CALLER),
+        lambda: CallbackStore(store, RULES).pending_for_number(CALLER),
     )
     (booked,) = pending
     assert booked.id == refused[0]  # the very booking the caller was promised
@@ -214,7 +218,7 @@ def test_when_nobody_answers_the_caller_books_the_callback_in_a_second_conversat
     assert read_back in said
     assert [t.index for t in call.turns] == list(range(len(call.turns)))  # one numbering
     assert (call.outcome, call.transferred_at, call.answered_at) == ("callback", monday_10, None)
-    (booked,) = CallbackStore(store).pending_for_number(CALLER)
+    (booked,) = CallbackStore(store, RULES).pending_for_number(CALLER)
     assert booked.due_at == monday_10 + timedelta(hours=1)
     assert booked.reason == "dial_no_answer"
 
@@ -227,7 +231,7 @@ def test_calling_again_the_bot_asks_about_the_booked_callback_and_cancels_it(
     server = english_line(live_server, nlu_server, lambda: monday_10, words)
     store = server.services.store
     assert store is not None
-    callbacks = CallbackStore(store)
+    callbacks = CallbackStore(store, RULES)
     booked = callbacks.schedule(
         queue="billing", number=CALLER, due_at=PROMISED, now=monday_10, language="en"
     )

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
-from ivr.emulator import (
+from twilio_emulator import (
     CallResult,
     Hangup,
     Press,
@@ -17,6 +16,7 @@ from ivr.emulator import (
     TwilioEmulator,
     WaitForBot,
 )
+
 from ivr.nlu.service import NLUServerHandle
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.ko_line import KO_LINE

@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from ivr.emulator import (
+from twilio_emulator import (
     AgentBehaviour,
     CallResult,
     Hangup,
@@ -22,6 +21,7 @@ from ivr.emulator import (
     TwilioEmulator,
     WaitForBot,
 )
+
 from ivr.nlu.service import free_port
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.live_server import LiveServer
@@ -170,11 +170,10 @@ def test_database_down_apology_then_a_person(live_server: Callable[..., LiveServ
     assert [d.outcome for d in result.dials] == ["completed"]
 
 
-def test_calls_are_recorded_in_postgresql_too(live_server: Callable[..., LiveServer]) -> None:
-    server = live_server(
-        NLU_URL=f"http://127.0.0.1:{free_port()}",
-        DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test",
-    )
+def test_calls_are_recorded_in_postgresql_too(
+    live_server: Callable[..., LiveServer], postgres_url: str
+) -> None:
+    server = live_server(NLU_URL=f"http://127.0.0.1:{free_port()}", DATABASE_URL=postgres_url)
     result = call(server, WaitForBot(15), Press("0"), WaitForBot(10), Hangup())
     assert result.ok, result.errors
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]

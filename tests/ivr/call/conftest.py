@@ -7,6 +7,7 @@ decisions between stages, and the end-to-end tests cover it with the real Rasa.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from bot.nlu.result import NLUResult, NLUUnavailable
 from ivr.call.handover import HandoverBoard
 from ivr.call.pipeline import CallPipeline
 from ivr.call.recorder import CallRecorder
+from ivr.call.understanding import PauseUnderstanding
 from ivr.store import Store
 from tests.bot.engine_flow import make_flow, nlu
 from voice import asr
@@ -99,8 +101,16 @@ def prompt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("tts")
 
 
+@pytest.fixture(scope="session")
+def understanding_pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(4, "understand") as pool:
+        yield pool
+
+
 @pytest.fixture
-def make_rig(model_path: Path, prompt_dir: Path, tmp_path: Path) -> Iterator[Callable[..., Rig]]:
+def make_rig(
+    model_path: Path, prompt_dir: Path, tmp_path: Path, understanding_pool: ThreadPoolExecutor
+) -> Iterator[Callable[..., Rig]]:
     stores: list[Store] = []
 
     def make(
@@ -134,6 +144,7 @@ def make_rig(model_path: Path, prompt_dir: Path, tmp_path: Path) -> Iterator[Cal
             listener=hearing,
             recorder=CallRecorder(store, call_id),
             board=board,
+            understanding=PauseUnderstanding(understanding_pool),
             clock=lambda: now,
             confident_silence_ms=confident_silence_ms,
         )

@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from twilio_emulator.rest import TwilioRestEmulator
 
 from bot.engine.actions import ScheduleCallback
 from bot.engine.events import PendingCallback
 from bot.flow import Flow, load_flow
 from ivr.callbacks.desk import CallbackDesk
+from ivr.callbacks.policy import RULES
 from ivr.callbacks.spool import BookingSpool
 from ivr.config import ROOT
-from ivr.emulator.rest import TwilioRestEmulator
 from ivr.store import CallbackStatus, CallbackStore, Store, StoreUnavailable
 from ivr.twilio.dialer import TwilioDialer
 from tests.fixtures.waiting import wait_for
@@ -205,8 +206,8 @@ def test_a_promised_callback_survives_the_database_being_down(
 
         down[0] = False
         wait_for("the spool to empty", lambda: not spool.pending())
-        (listed,) = CallbackStore(store).list()
-        record = CallbackStore(store).get(listed.id)
+        (listed,) = CallbackStore(store, RULES).list()
+        record = CallbackStore(store, RULES).get(listed.id)
         assert record is not None
         assert (record.call_id, record.number, record.queue) == ("CA8", CALLER, "billing")
         assert record.due_at == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -234,7 +235,7 @@ def test_spooled_callbacks_left_by_an_earlier_run_are_stored_at_start(
     desk = CallbackDesk(lambda: store, lambda: flow, lambda: MONDAY_21, spool=spool)
     desk.replay_in_background()  # what the web app does when it starts
     wait_for("the spool to empty", lambda: not spool.pending())
-    assert CallbackStore(store).get("cb-left-over") is not None
+    assert CallbackStore(store, RULES).get("cb-left-over") is not None
 
 
 def _booking_on_disk() -> dict[str, object]:

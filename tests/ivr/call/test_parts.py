@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.engine.actions import Hangup, Listen, ScheduleCallback, Transfer
-from ivr.people.directory import AgentDirectory, DirectoryError
 from ivr.call.handover import Handover, HandoverBoard
 from ivr.call.keypad import Keypad
 from ivr.call.next_step import DialPerson, EndCall, OfferCallback, after_dial, after_stream
 from ivr.call.playback import Playback
+from ivr.people.directory import AgentDirectory, DirectoryError
 from ivr.people.staffing import Staffing
+from ivr.telephony import DialOutcome
 from tests.bot.engine_flow import make_flow
 
 OPEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 10:00 in London
@@ -120,8 +121,8 @@ def test_a_queue_nobody_answers_gets_a_callback_offer() -> None:
     assert step == OfferCallback("billing", "no_agent_available", ("no_agent",))
 
 
-@pytest.mark.parametrize("status", ["busy", "no-answer", "failed", "canceled"])
-def test_a_transfer_that_did_not_connect_offers_a_callback(status: str) -> None:
+@pytest.mark.parametrize("status", [o for o in DialOutcome if o is not DialOutcome.CONNECTED])
+def test_a_transfer_that_did_not_connect_offers_a_callback(status: DialOutcome) -> None:
     step = after_dial(status, "billing", Staffing(make_flow(), DIRECTORY), OPEN)
     assert isinstance(step, OfferCallback) and step.prompts == ("no_agent",)
     assert step.reason == f"dial_{status.replace('-', '_')}"
@@ -129,4 +130,7 @@ def test_a_transfer_that_did_not_connect_offers_a_callback(status: str) -> None:
 
 
 def test_a_transfer_that_connected_ends_the_call() -> None:
-    assert after_dial("completed", "billing", Staffing(make_flow(), DIRECTORY), OPEN) == EndCall()
+    assert (
+        after_dial(DialOutcome.CONNECTED, "billing", Staffing(make_flow(), DIRECTORY), OPEN)
+        == EndCall()
+    )

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.flow import load_flow
-from ivr.people.directory import AgentDirectory
 from ivr.call.handover import Handover
 from ivr.call.next_step import DialPerson, EndCall, OfferCallback, after_dial, after_stream
-from ivr.people.staffing import LastAgent, Staffing
 from ivr.config import ROOT
+from ivr.people.directory import AgentDirectory
+from ivr.people.staffing import LastAgent, Staffing
+from ivr.telephony import DialOutcome
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # London is on UTC in November
 MONDAY_15 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -66,17 +67,19 @@ def test_sip_and_client_agents_are_rung_by_their_address(staffing: Staffing) -> 
 def test_no_answer_tries_one_more_agent_then_books_a_callback(staffing: Staffing) -> None:
     general = after_stream(Handover("transfer", "asked_for_person", "general"), staffing, MONDAY_10)
     assert isinstance(general, DialPerson) and general.tried == ("alice",)
-    second = after_dial("no-answer", "general", staffing, MONDAY_10, general.tried)
+    second = after_dial(DialOutcome.NO_ANSWER, "general", staffing, MONDAY_10, general.tried)
     assert second == DialPerson(
         "sip:bob@pbx.acme.example", "general", None, "bob", ("alice", "bob")
     )
-    third = after_dial("busy", "general", staffing, MONDAY_10, ("alice", "bob"))
+    third = after_dial(DialOutcome.BUSY, "general", staffing, MONDAY_10, ("alice", "bob"))
     assert third == OfferCallback("general", "dial_busy", ("no_agent",))
-    assert after_dial("completed", "general", staffing, MONDAY_10, ("alice",)) == EndCall()
+    assert (
+        after_dial(DialOutcome.CONNECTED, "general", staffing, MONDAY_10, ("alice",)) == EndCall()
+    )
 
 
 def test_nobody_else_on_shift_books_a_callback_straight_away(staffing: Staffing) -> None:
-    step = after_dial("no-answer", "billing", staffing, MONDAY_10, ("alice",))
+    step = after_dial(DialOutcome.NO_ANSWER, "billing", staffing, MONDAY_10, ("alice",))
     assert step == OfferCallback("billing", "dial_no_answer", ("no_agent",))
 
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.ivr.store.conftest import database, postgres_schema, store
+from tests.ivr.store.conftest import database, store
 
-__all__ = ["database", "postgres_schema", "store"]
+__all__ = ["database", "store"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ivr.callbacks.policy import RULES
 from ivr.callbacks.spool import BookingSpool, SpoolError
 from ivr.store import CallbackStatus, CallbackStore, Store
 
@@ -44,7 +45,7 @@ def spool(tmp_path: Path) -> BookingSpool:
 
 @pytest.fixture
 def callbacks(store: Store) -> CallbackStore:
-    return CallbackStore(store)
+    return CallbackStore(store, RULES)
 
 
 def test_a_spooled_booking_is_stored_as_it_was_made(
@@ -71,7 +72,7 @@ def test_while_the_database_is_down_everything_stays_on_disk(
 ) -> None:
     spool.put(booking("cb-1"))
     spool.put(booking("cb-2"))
-    callbacks = CallbackStore(store)
+    callbacks = CallbackStore(store, RULES)
     store.close()  # every query now raises StoreUnavailable
 
     assert spool.replay(callbacks.schedule) == []

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from ivr.callbacks.policy import RULES
 from ivr.store import (
     CallbackExists,
     CallbackNotFound,
@@ -31,7 +32,7 @@ def at(minutes: float) -> datetime:
 
 @pytest.fixture
 def callbacks(store: Store) -> CallbackStore:
-    return CallbackStore(store)
+    return CallbackStore(store, RULES)
 
 
 def book(callbacks: CallbackStore, number: str = "+447700900123", **fields: Any) -> str:
@@ -362,7 +363,7 @@ def test_defer_keeps_the_promise(callbacks: CallbackStore) -> None:
 
 
 def test_claims_are_exclusive_between_threads(database: Database) -> None:
-    stores = [CallbackStore(database.open()) for _ in range(4)]
+    stores = [CallbackStore(database.open(), RULES) for _ in range(4)]
     ids = {book(stores[0], number=f"+4477009{i:05d}", due_at=at(-(i % 7))) for i in range(120)}
     got: list[str] = []
     lock = threading.Lock()
@@ -385,7 +386,7 @@ def test_claims_are_exclusive_between_threads(database: Database) -> None:
 
 
 def test_concurrent_outcomes_and_cancels_keep_one_story(database: Database) -> None:
-    stores = [CallbackStore(database.open()) for _ in range(2)]
+    stores = [CallbackStore(database.open(), RULES) for _ in range(2)]
     first = book(stores[0])
     dial(stores[0], first, at(0), sid="CA1")
     outcomes = [S.BUSY, S.NO_ANSWER, S.BUSY, S.FAILED]
@@ -400,7 +401,7 @@ def test_concurrent_outcomes_and_cancels_keep_one_story(database: Database) -> N
 
 
 def test_a_closed_store_raises_store_unavailable(store: Store) -> None:
-    callbacks = CallbackStore(store)
+    callbacks = CallbackStore(store, RULES)
     store.close()
     with pytest.raises(StoreUnavailable, match="closed"):
         book(callbacks)

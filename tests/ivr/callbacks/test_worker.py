@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from twilio_emulator.agent import AgentBehaviour
+from twilio_emulator.rest import RestRequest, TwilioRestEmulator
 
 from bot.flow import Flow, load_flow
 from bot.flow.model import (
@@ -19,13 +21,13 @@ from bot.flow.model import (
     Queue,
     QueueCallbacks,
 )
+from ivr.callbacks.policy import RULES
+from ivr.callbacks.worker import CallbackWorker, WorkerSettings
 from ivr.people.directory import AgentDirectory
 from ivr.people.staffing import Staffing
-from ivr.callbacks.worker import CallbackWorker, WorkerSettings
-from ivr.emulator.call import AgentBehaviour
-from ivr.emulator.rest import RestRequest, TwilioRestEmulator
 from ivr.store import CallbackStatus, CallbackStore, Store
 from ivr.twilio.dialer import TwilioDialer
+from ivr.twilio.ringer import TwilioRinger
 
 ROOT = Path(__file__).resolve().parents[3]
 S = CallbackStatus
@@ -84,7 +86,7 @@ def twilio() -> Iterator[TwilioRestEmulator]:
 
 @pytest.fixture
 def callbacks(store: Store) -> CallbackStore:
-    return CallbackStore(store)
+    return CallbackStore(store, RULES)
 
 
 def make_worker(
@@ -97,10 +99,12 @@ def make_worker(
     flow = flow or people_flow()
     return CallbackWorker(
         callbacks,
-        TwilioDialer(twilio.account_sid, twilio.auth_token, twilio.url, timeout=5),
+        TwilioRinger(
+            TwilioDialer(twilio.account_sid, twilio.auth_token, twilio.url, timeout=5), PUBLIC + "/"
+        ),
         flow,
         Staffing(flow, AgentDirectory({})),
-        WorkerSettings(worker_id=worker_id, public_url=PUBLIC + "/", caller_id="+15005550006"),
+        WorkerSettings(worker_id=worker_id, caller_id="+15005550006"),
         clock=clock,
     )
 

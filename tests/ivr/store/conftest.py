@@ -8,8 +8,6 @@ tests fail, unless ``IVR_SKIP_POSTGRES=1``, which skips them.
 
 from __future__ import annotations
 
-import functools
-import os
 import selectors
 import socket
 import sqlite3
@@ -27,46 +25,16 @@ from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from ivr.store import Store
+from tests.fixtures.postgres import (
+    POSTGRES_URL,
+    admin_execute,
+    libpq,
+    require_postgres,
+)
 
-POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 #: Put into a password-less URL so every PostgreSQL test also checks the password is masked;
 #: trust auth ignores it.
 DUMMY_PASSWORD = "hunter2-not-a-real-secret"
-
-
-@functools.cache
-def postgres_error() -> str | None:
-    """Why PostgreSQL cannot be used, or None if it answers (asked once per session)."""
-    try:
-        with psycopg.connect(_libpq(POSTGRES_URL), connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as error:
-        return str(error).strip().splitlines()[0]
-    return None
-
-
-def require_postgres() -> None:
-    """Fail (or with IVR_SKIP_POSTGRES=1 skip) the current test if PostgreSQL is down."""
-    error = postgres_error()
-    if error is None:
-        return
-    message = (
-        f"PostgreSQL at {POSTGRES_URL} is unreachable ({error}); start it, point "
-        "IVR_TEST_POSTGRES_URL at one, or set IVR_SKIP_POSTGRES=1 to skip these tests"
-    )
-    if os.environ.get("IVR_SKIP_POSTGRES") == "1":
-        pytest.skip(message)
-    pytest.fail(message, pytrace=False)
-
-
-def _libpq(url: str) -> str:
-    """A URL psycopg itself accepts (no ``+driver`` suffix)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _admin_execute(statement: sql.Composable) -> None:
-    with psycopg.connect(_libpq(POSTGRES_URL), connect_timeout=3, autocommit=True) as conn:
-        conn.execute(statement)
 
 
 @dataclass
@@ -94,7 +62,7 @@ class Database:
                 conn.execute(statement)
             return
         assert self.schema is not None
-        with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as conn:
+        with psycopg.connect(libpq(POSTGRES_URL), autocommit=True) as conn:
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
             conn.execute(statement.encode())
 
@@ -124,24 +92,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield db
     finally:
         db.close()
-        _admin_execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        admin_execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 @pytest.fixture
 def store(database: Database) -> Store:
     """A store on an empty database, of each kind."""
     return database.open()
-
-
-@pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema name on the test PostgreSQL, dropped afterwards."""
-    require_postgres()
-    schema = f"ivr_test_{uuid.uuid4().hex[:16]}"
-    try:
-        yield schema
-    finally:
-        _admin_execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def closed_port() -> int:

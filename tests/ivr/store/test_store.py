@@ -18,19 +18,11 @@ from ivr.store import (
     StoreUnavailable,
     TurnExists,
     TurnRecord,
+    UnknownSchema,
     database_url,
 )
-from ivr.store.schema import SCHEMA_VERSION
-from tests.ivr.store.conftest import (
-    DUMMY_PASSWORD,
-    POSTGRES_URL,
-    Database,
-    TcpProxy,
-    closed_port,
-    postgres_error,
-    require_postgres,
-    run_threads,
-)
+from tests.fixtures.postgres import POSTGRES_URL, postgres_error, require_postgres
+from tests.ivr.store.conftest import DUMMY_PASSWORD, Database, TcpProxy, closed_port, run_threads
 
 T0 = datetime(2025, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
 PRAGUE = timezone(timedelta(hours=2))
@@ -411,10 +403,13 @@ def test_errors_in_each_method_are_store_unavailable(database: Database) -> None
 
 
 def test_a_store_from_another_schema_version_is_refused(database: Database) -> None:
+    # Made before migrations (schema_version, no alembic_version) with a version never shipped.
     database.open().close()
-    database.execute("UPDATE schema_version SET version = 99")
-    expected = f"schema version 99, this code writes version {SCHEMA_VERSION}"
-    with pytest.raises(StoreUnavailable, match=expected):
+    database.execute("DROP TABLE alembic_version")
+    database.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY)")
+    database.execute("INSERT INTO schema_version VALUES (99)")
+    expected = r"schema version 99 \(made before migrations\), a layout this code never wrote"
+    with pytest.raises(UnknownSchema, match=expected):
         database.open()
 
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from twilio_emulator import AgentBehaviour, TwilioRestEmulator
 
-from ivr.emulator import AgentBehaviour, TwilioRestEmulator
 from ivr.twilio.dialer import DialerError, OutboundCall, TwilioDialer
 
 OURS = "+442079460000"

@@ -16,9 +16,8 @@ from simple_websocket import Client  # type: ignore[import-untyped]
 from twilio.request_validator import RequestValidator
 
 from ivr.call.handover import Handover
-from ivr.config import ROOT, load_config
+from ivr.config import ROOT, ConfigurationError, check_config, load_config
 from ivr.nlu.service import free_port
-from ivr.web.app import ConfigurationError, check_config
 from tests.fixtures.live_server import AUTH_TOKEN, PUBLIC_URL, LiveServer
 
 CALL = {

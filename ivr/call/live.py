@@ -1,0 +1,218 @@
+"""A call in progress: its pipeline, run on the call's own thread in the order things arrived.
+
+A transport (the Twilio socket, later the browser phone) opens a :class:`LiveCall` when its
+stream starts and then only hands over what it receives; it never waits for recognition, the
+NLU or synthesis. :class:`CallOpener` builds each call's stages from the process's parts.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.dialogue import Dialogue
+from bot.engine import Engine
+from bot.engine.events import CallbackOffer
+from bot.flow.model import Flow
+from bot.nlu.result import NLU
+from ivr.call.handover import HandoverBoard
+from ivr.call.pipeline import CallPipeline, Outbox
+from ivr.call.recorder import CallRecorder
+from ivr.call.understanding import PauseUnderstanding
+from ivr.callbacks.desk import CallbackDesk
+from ivr.store import Store, StoreUnavailable
+from voice.asr import VoskRecognizerPool
+from voice.listener import Listener
+from voice.prompt_cache import PromptCache
+from voice.recognizer_thread import RecognizerThread
+from voice.turns import TurnConfig
+
+log = logging.getLogger(__name__)
+
+#: A worker this far behind real time is logged: the machine is over capacity.
+BACKLOG_WARNING_FRAMES = 25
+#: A single step longer than this holds the call's audio back noticeably.
+SLOW_JOB_MS = 100
+
+
+class CallWorker:
+    """Runs one call's jobs on its own thread, in the order they were submitted."""
+
+    def __init__(self, call_id: str) -> None:
+        self.call_id = call_id
+        self._jobs: queue.Queue[tuple[str, Callable[[], None]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=f"call-{call_id[-8:]}", daemon=True)
+        self._thread.start()
+
+    def submit(self, what: str, job: Callable[[], None]) -> None:
+        """Queue ``job`` (named ``what`` in logs) behind everything already received."""
+        self._jobs.put((what, job))
+        backlog = self._jobs.qsize()
+        if backlog and backlog % BACKLOG_WARNING_FRAMES == 0:
+            log.warning(
+                "call falling behind real time", extra={"call_id": self.call_id, "backlog": backlog}
+            )
+
+    def finish(self, timeout: float = 10.0) -> None:
+        """Run what is queued, then stop."""
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            what, job = item
+            started = time.perf_counter()
+            try:
+                job()
+            except Exception:  # the pipeline guards itself; this is the last line of defence
+                log.exception("call worker job failed", extra={"call_id": self.call_id})
+            took_ms = (time.perf_counter() - started) * 1000
+            if took_ms > SLOW_JOB_MS:
+                log.warning(
+                    "slow call pipeline step",
+                    extra={"call_id": self.call_id, "step": what, "ms": round(took_ms, 1)},
+                )
+
+
+class LiveCall:
+    """One call's pipeline behind its worker thread; every method returns at once."""
+
+    def __init__(
+        self,
+        pipeline: CallPipeline,
+        recognizer: RecognizerThread | None,
+        release: Callable[[RecognizerThread], None],
+    ) -> None:
+        self.call_id = pipeline.call_id
+        self._pipeline = pipeline
+        self._recognizer = recognizer
+        self._release = release
+        self._worker = CallWorker(pipeline.call_id)
+
+    def start(self, parameters: Mapping[str, str]) -> None:
+        """The stream is up: greet the caller (or book the callback it was opened for)."""
+        caller = parameters.get("caller") or None
+        called = parameters.get("called") or None
+        language = parameters.get("language") or None
+        offer = callback_offer(parameters)
+        pipeline = self._pipeline
+        self._worker.submit("start", lambda: pipeline.started(caller, called, language, offer))
+
+    def audio(self, ulaw: bytes, received_at: float) -> None:
+        """Caller audio (μ-law 8 kHz) received at ``received_at`` (``perf_counter``)."""
+        pipeline = self._pipeline
+        self._worker.submit("audio", lambda: pipeline.audio(ulaw, received_at))
+
+    def dtmf(self, digit: str) -> None:
+        """The caller pressed a key."""
+        pipeline = self._pipeline
+        self._worker.submit("dtmf", lambda: pipeline.dtmf(digit))
+
+    def marked(self, name: str) -> None:
+        """The audio before mark ``name`` has played (or was cleared)."""
+        pipeline = self._pipeline
+        self._worker.submit("mark", lambda: pipeline.marked(name))
+
+    def stop(self) -> None:
+        """The stream stopped (the caller hung up, or the call moved on)."""
+        self._worker.submit("stop", self._pipeline.stopped)
+
+    def close(self) -> None:
+        """Finish what is queued (stopping the call if nothing did) and free the recogniser."""
+        if not self._pipeline.closed:
+            self._worker.submit("stop", self._pipeline.stopped)  # the transport dropped under us
+        self._worker.finish()
+        if self._recognizer is not None:
+            self._recognizer.close()
+            self._release(self._recognizer)
+
+
+def callback_offer(parameters: Mapping[str, str]) -> CallbackOffer | None:
+    """The callback booking a stream was opened for (a transfer rang out), if any."""
+    queue_name = parameters.get("offer_queue")
+    if not queue_name:
+        return None
+    return CallbackOffer(
+        queue_name,
+        parameters.get("offer_reason") or "callback",
+        parameters.get("offer_prompt") or None,
+    )
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """Turn-taking settings (milliseconds), from the configuration."""
+
+    silence_ms: int = 600
+    confident_silence_ms: int = 300
+    barge_in_ms: int = 120
+
+
+@dataclass(frozen=True)
+class CallOpener:
+    """Builds each call's stages from the process's shared parts."""
+
+    flow: Callable[[], Flow]
+    nlu: NLU
+    voice: PromptCache
+    recognizers: Callable[[], VoskRecognizerPool | None]
+    store: Callable[[], Store | None]  # the connected store, if any (a call never waits for it)
+    board: HandoverBoard
+    desk: CallbackDesk
+    clock: Callable[[], datetime]
+    understanding: Executor  # threads that understand a pause's words, shared by all calls
+    settings: CallSettings = CallSettings()
+
+    def open(self, call_id: str, parameters: Mapping[str, str], outbox: Outbox) -> LiveCall:
+        """A call whose stream just started; ``outbox`` takes what the caller should hear."""
+        pool = self.recognizers()
+        acquired = pool.acquire() if pool is not None else None
+        recognizer = RecognizerThread(acquired, name=f"asr-{call_id[-8:]}") if acquired else None
+        pipeline = CallPipeline(
+            dialogue=Dialogue(Engine(self.flow()), self.nlu, call_id),
+            voice=self.voice,
+            outbox=outbox,
+            listener=self._listener(recognizer),
+            recorder=CallRecorder(
+                self.store(),
+                call_id,
+                self.clock,
+                first_turn=self._turns_so_far(call_id, parameters),
+            ),
+            board=self.board,
+            clock=self.clock,
+            understanding=PauseUnderstanding(self.understanding),
+            confident_silence_ms=self.settings.confident_silence_ms,
+            callbacks=self.desk,
+        )
+
+        def release(_: RecognizerThread) -> None:
+            if pool is not None and acquired is not None:
+                pool.release(acquired)
+
+        return LiveCall(pipeline, recognizer, release)
+
+    def _listener(self, recognizer: RecognizerThread | None) -> Listener | None:
+        if recognizer is None:
+            return None
+        settings = self.settings
+        turn = TurnConfig(silence_ms=settings.silence_ms, start_ms=settings.barge_in_ms)
+        # Words are settled and understood halfway through the short pause, ready at its end.
+        return Listener(recognizer, turn, prepare_ms=settings.confident_silence_ms // 2)
+
+    def _turns_so_far(self, call_id: str, parameters: Mapping[str, str]) -> int:
+        """Turns the call already has: a second stream (callback booking) numbers on from there."""
+        store = self.store()
+        if not parameters.get("offer_queue") or store is None:
+            return 0
+        try:
+            call = store.get_call(call_id)
+        except StoreUnavailable:
+            return 0
+        return len(call.turns) if call else 0

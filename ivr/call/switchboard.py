@@ -1,0 +1,244 @@
+"""What happens to a call around the bot's stream: answered, handed over, rung, ended.
+
+Each method takes one event of :mod:`ivr.telephony` and returns a :data:`Route` (the bot's
+stream, a person, or a goodbye) that the telephony edge renders. Every route ends with a
+person, a callback booking or a deliberate goodbye, never silence; a failing database or a
+missing speech model still puts the caller through to a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.flow.model import Flow
+from ivr.call import next_step
+from ivr.call.context import CallContext
+from ivr.call.handover import Handover, HandoverBoard
+from ivr.call.next_step import DialPerson, EndCall, NextStep, OfferCallback
+from ivr.call.recorder import CallRecorder
+from ivr.callbacks.desk import CallbackDesk
+from ivr.people.staffing import LastAgent, Staffing
+from ivr.speech import Speech, system_prompt
+from ivr.store import Store, StoreUnavailable
+from ivr.telephony import CallArrived, DialEnded, PersonAnswered, StatusChanged, StreamEnded
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ToBot:
+    """Open the bot's stream; ``parameters`` come back with the stream's start."""
+
+    parameters: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class ToPerson:
+    """Say ``apology`` (if any), then ring ``address`` for ``queue`` for ``timeout`` seconds.
+
+    ``agent`` is the agent id when known; ``tried`` the agent ids rung so far for the call.
+    """
+
+    call_id: str
+    address: str
+    queue: str | None
+    timeout: int
+    apology: Speech | None = None
+    agent: str | None = None
+    tried: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Goodbye:
+    """Say each sentence, then end the call."""
+
+    say: tuple[Speech, ...] = ()
+
+
+Route = ToBot | ToPerson | Goodbye
+
+
+@dataclass(frozen=True)
+class Lines:
+    """What the switchboard works with (built once per process by :mod:`ivr.parts`)."""
+
+    store: Callable[[], Store]  # reconnects; raises StoreUnavailable while the database is down
+    known_store: Callable[[], Store | None]  # the store if connected (never waits to reconnect)
+    flow: Callable[[], Flow]
+    staffing: Callable[[], Staffing]
+    board: HandoverBoard
+    desk: CallbackDesk
+    context: CallContext
+    clock: Callable[[], datetime]
+    can_listen: Callable[[], bool]  # a speech model is loaded
+    dial_timeout: int
+
+
+class Switchboard:
+    """Routes calls between the bot, people and callbacks."""
+
+    def __init__(self, lines: Lines) -> None:
+        self.lines = lines
+
+    def arrived(self, event: CallArrived) -> Route:
+        """A call came in: to the bot, or (database or speech model down) to a person."""
+        lines, call_id = self.lines, event.call_id
+        failure = None
+        try:
+            lines.store().call_started(
+                call_id, caller=event.caller, called=event.called, started_at=lines.clock()
+            )
+        except StoreUnavailable as error:
+            failure = "database_unavailable"
+            log.error(
+                "database unavailable at call start",
+                extra={"call_id": call_id, "error": str(error)},
+            )
+        if not lines.can_listen():
+            failure = failure or "asr_unavailable"
+            log.error("no speech model: apology and a person", extra={"call_id": call_id})
+        if failure is not None:
+            handover = Handover("transfer", failure, apologise=True, caller=event.caller)
+            lines.board.put(call_id, handover)
+            step = next_step.after_stream(handover, lines.staffing(), lines.clock())
+            return self._settle(step, call_id, None, event.caller, event.called)
+        if event.caller_name:
+            self._recorder(call_id).event("caller_name", {"name": event.caller_name})
+        log.info("call answered", extra={"call_id": call_id, "caller": event.caller})
+        return ToBot({"caller": event.caller or "", "called": event.called or ""})
+
+    def stream_ended(self, event: StreamEnded) -> Route:
+        """The bot's stream closed: carry out its handover (or a person, if it left none)."""
+        handover = self.handover(event.call_id)
+        if handover is None:
+            log.error("stream ended without a handover", extra={"call_id": event.call_id})
+        last = self.last_agent(event.caller, event.call_id) if event.caller else None
+        lines = self.lines
+        step = next_step.after_stream(handover, lines.staffing(), lines.clock(), last)
+        log.info("after stream", extra={"call_id": event.call_id, "next": type(step).__name__})
+        language = handover.language if handover else None
+        return self._settle(step, event.call_id, language, event.caller, event.called)
+
+    def person_answered(self, event: PersonAnswered) -> Speech:
+        """A person picked up a transfer: the whisper they hear before the caller joins."""
+        self._recorder(event.call_id).person_answered(event.agent)
+        handover = self.handover(event.call_id)
+        return Speech(self.lines.context.whisper(event.call_id, handover), "en")
+
+    def dial_ended(self, event: DialEnded) -> Route:
+        """Ringing people ended: done, one more agent, or a callback."""
+        lines = self.lines
+        self._recorder(event.call_id).event(
+            "dial",
+            {
+                "outcome": str(event.outcome),
+                "queue": event.queue,
+                "agent_call": event.person_call_id,
+            },
+        )
+        handover = self.handover(event.call_id)
+        step = next_step.after_dial(
+            event.outcome, event.queue, lines.staffing(), lines.clock(), event.tried
+        )
+        language = handover.language if handover else None
+        return self._settle(step, event.call_id, language, event.caller, event.called)
+
+    def status_changed(self, event: StatusChanged) -> None:
+        """The call's status changed; a final one ends the call's record."""
+        lines = self.lines
+        try:
+            lines.store().call_ended(
+                event.call_id, ended_at=lines.clock(), status=str(event.status)
+            )
+        except StoreUnavailable as error:
+            log.warning(
+                "call end not stored", extra={"call_id": event.call_id, "error": str(error)}
+            )
+        if event.status.final:
+            lines.board.forget(event.call_id)
+
+    def handover(self, call_id: str) -> Handover | None:
+        """The call's handover: this process's board, else the store (another process ran it)."""
+        handover = self.lines.board.get(call_id)
+        store = self.lines.known_store()
+        if handover is not None or store is None:
+            return handover
+        try:
+            record = store.get_call(call_id)
+        except StoreUnavailable:
+            return None
+        events = [e for e in (record.events if record else ()) if e.kind == "handover"]
+        return Handover.from_data(events[-1].data) if events else None
+
+    def last_agent(self, caller: str, call_id: str) -> LastAgent | None:
+        """Who answered this caller's latest earlier call (within the longest sticky window)."""
+        flow = self.lines.flow()
+        days = max((q.same_agent_days for q in flow.queues.values()), default=0)
+        if days <= 0:
+            return None
+        now = self.lines.clock()
+        try:
+            earlier = self.lines.store().calls_from(
+                caller, since=now - timedelta(days=days), exclude=call_id
+            )
+        except StoreUnavailable:
+            return None
+        for call in earlier:
+            if call.agent:
+                return LastAgent(call.agent, (now - call.started_at).total_seconds() / 86400)
+        return None
+
+    def _settle(
+        self,
+        step: NextStep,
+        call_id: str,
+        language: str | None,
+        caller: str | None,
+        called: str | None,
+    ) -> Route:
+        """Carry out ``step``'s side of things (records, a booking) and say where the call goes."""
+        lines, flow = self.lines, self.lines.flow()
+        match step:
+            case DialPerson():
+                self._recorder(call_id).person_rung()
+                apology = system_prompt(flow, step.apology, language) if step.apology else None
+                return ToPerson(
+                    call_id,
+                    step.number,
+                    step.queue,
+                    lines.dial_timeout,
+                    apology,
+                    step.agent,
+                    step.tried,
+                )
+            case OfferCallback():
+                self._recorder(call_id).event(
+                    "callback_offered", {"queue": step.queue, "reason": step.reason}
+                )
+                if step.converse and lines.can_listen():
+                    return ToBot(_offer(flow, step, caller, called))
+                # Our voice cannot book it: the network apologises, we book the earliest time.
+                lines.desk.book_earliest(call_id, caller, step.queue, step.reason)
+                return Goodbye(tuple(system_prompt(flow, p, language) for p in step.prompts))
+            case EndCall():
+                return Goodbye(tuple(system_prompt(flow, p, language) for p in step.prompts))
+        raise TypeError(f"not a next step: {step!r}")
+
+    def _recorder(self, call_id: str) -> CallRecorder:
+        return CallRecorder(self.lines.known_store(), call_id, self.lines.clock)
+
+
+def _offer(
+    flow: Flow, step: OfferCallback, caller: str | None, called: str | None
+) -> dict[str, str]:
+    """The stream parameters that start the bot on booking a callback (a transfer rang out)."""
+    return {
+        "caller": caller or "",
+        "called": called or "",
+        "offer_queue": step.queue or flow.escalation.person_queue,
+        "offer_reason": step.reason,
+        "offer_prompt": step.prompts[-1] if step.prompts else "",
+    }

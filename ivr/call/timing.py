@@ -1,0 +1,61 @@
+"""How long a turn's stages took, and how far behind real time a call's audio was processed.
+
+Both are measurements the pipeline hands forward: the turn's timings are stored with the turn
+(and reported by the benchmarks), the lag summary is stored with the call (capacity planning).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TurnTiming:
+    """Milliseconds per stage of the turn being answered (keys as stored with the turn)."""
+
+    stages: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    def lap(self, stage: str, since: float) -> float:
+        """Record ``stage`` as the time from ``since`` to now; returns now."""
+        now = time.perf_counter()
+        self.stages[stage] = round((now - since) * 1000, 2)
+        return now
+
+
+class LagMeter:
+    """How long frames waited between arriving and being processed: distance from real time.
+
+    Keeps the largest delay and a coarse histogram (10 ms buckets), not every value.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.max_ms = 0.0
+        self._buckets: dict[int, int] = {}
+
+    def add(self, ms: float) -> None:
+        """Count one frame's delay."""
+        self.count += 1
+        self.max_ms = max(self.max_ms, ms)
+        bucket = int(ms // 10)
+        self._buckets[bucket] = self._buckets.get(bucket, 0) + 1
+
+    def percentile(self, fraction: float) -> float:
+        """Upper bound of the bucket holding ``fraction`` of the frames."""
+        wanted, seen = fraction * self.count, 0
+        for bucket in sorted(self._buckets):
+            seen += self._buckets[bucket]
+            if seen >= wanted:
+                return float((bucket + 1) * 10)
+        return self.max_ms
+
+    def summary(self) -> dict[str, float]:
+        """For the call's record."""
+        return {
+            "frames": self.count,
+            "max_ms": round(self.max_ms, 1),
+            "p95_ms": self.percentile(0.95),
+            "over_100ms": sum(n for b, n in self._buckets.items() if b >= 10),
+        }

@@ -1,0 +1,209 @@
+"""The calls ``ivr worker`` places: what each side hears, whom to ring next, what it led to.
+
+Agent first (the default): the agent's phone rings; on answer they hear who and why (the
+whisper), then the customer is rung and hears the opening ("This is Acme calling you back
+about your bill") before the bridge. Customer first: the customer is rung with machine
+screening; a machine gets a short message (and the callback is retried), a person hears the
+opening and an agent is rung with the whisper.
+
+The callback counts as *connected* when both sides are on the line, *done* when that call
+ends. Each method takes one event of :mod:`ivr.telephony` and answers with a :class:`LegPlan`
+that the Twilio edge renders; nothing here knows Twilio.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.flow.model import CallbackMode, Flow
+from bot.text import spell_number
+from ivr.people.staffing import Staffing
+from ivr.speech import Speech, system_prompt
+from ivr.store import CallbackRecord, CallbackStatus, CallbackStore, StoreUnavailable
+from ivr.telephony import (
+    CallStatus,
+    DialOutcome,
+    LegAnswered,
+    LegStatusChanged,
+    SecondLegAnswered,
+    SecondLegEnded,
+)
+
+log = logging.getLogger(__name__)
+
+#: A first leg's final status that is an attempt's failure.
+LEG_FAILURES: Mapping[CallStatus, CallbackStatus] = {
+    CallStatus.NO_ANSWER: CallbackStatus.NO_ANSWER,
+    CallStatus.BUSY: CallbackStatus.BUSY,
+    CallStatus.FAILED: CallbackStatus.FAILED,
+    CallStatus.CANCELED: CallbackStatus.FAILED,
+}
+#: A second leg that ended without the bridge.
+SECOND_LEG_FAILURES: Mapping[DialOutcome, CallbackStatus] = {
+    DialOutcome.NO_ANSWER: CallbackStatus.NO_ANSWER,
+    DialOutcome.BUSY: CallbackStatus.BUSY,
+    DialOutcome.FAILED: CallbackStatus.FAILED,
+    DialOutcome.CANCELED: CallbackStatus.FAILED,
+}
+GONE = "Sorry, this callback can no longer be connected."
+CUSTOMER_AWAY = "The customer did not answer. The callback will be tried again."
+
+
+@dataclass(frozen=True)
+class LegPlan:
+    """What the answered leg hears, then whom it rings (if anyone), then whether it ends.
+
+    ``ring_to`` is rung for ``timeout`` seconds with ``ring_kind``'s greeting: the customer
+    hears the opening, an agent (``ring_agent``) the whisper, each when they answer.
+    ``caller_id`` is shown to them.
+    """
+
+    say: tuple[Speech, ...] = ()
+    ring_to: str | None = None
+    ring_kind: Literal["customer", "agent"] = "customer"
+    ring_agent: str | None = None
+    caller_id: str | None = None
+    hang_up: bool = False
+    timeout: int = 20
+
+
+def about(flow: Flow, record: CallbackRecord) -> str:
+    """What the callback is about, in the callback's language ("your bill")."""
+    queue = flow.queues.get(record.queue)
+    return flow.in_language(queue.label if queue else {}, record.language) or "your call"
+
+
+def opening(flow: Flow, record: CallbackRecord) -> Speech:
+    """What the customer hears first."""
+    return system_prompt(flow, "callback_opening", record.language, about=about(flow, record))
+
+
+def machine_message(flow: Flow, record: CallbackRecord) -> Speech:
+    """The short message an answering machine gets."""
+    return system_prompt(flow, "callback_machine", record.language, about=about(flow, record))
+
+
+def agent_whisper(flow: Flow, record: CallbackRecord) -> Speech:
+    """What the agent hears before the customer joins (English, like every whisper)."""
+    summary = str(record.context.get("summary") or f"Booked because of {record.reason}.")
+    promised = record.promised_at.astimezone(flow.queue_hours(record.queue).zone)
+    return Speech(
+        f"Callback to {spell_number(record.number)}, about {about(flow, record)}, "
+        f"promised for {promised:%H:%M}. {summary}",
+        "en",
+    )
+
+
+class PlacedCallbacks:
+    """Answers the phone network's questions about a callback's legs, and stores the outcomes."""
+
+    def __init__(
+        self,
+        callbacks: Callable[[], CallbackStore],
+        flow: Callable[[], Flow],
+        staffing: Callable[[], Staffing],
+        clock: Callable[[], datetime],
+        dial_timeout: int = 20,
+    ) -> None:
+        self._callbacks = callbacks
+        self._flow = flow
+        self._staffing = staffing
+        self._clock = clock
+        self._timeout = dial_timeout
+
+    def first_leg_answered(self, event: LegAnswered) -> LegPlan:
+        """The first leg picked up: the whisper and the customer, or the opening and an agent."""
+        record = self._record(event.callback_id)
+        if record is None:
+            return LegPlan((Speech(GONE, "en"),), hang_up=True)
+        flow = self._flow()
+        if record.mode != CallbackMode.CUSTOMER_FIRST:
+            return LegPlan(
+                (agent_whisper(flow, record),),
+                record.number,
+                "customer",
+                caller_id=record.from_number,
+                timeout=self._timeout,
+            )
+        if event.machine is not None:
+            self._outcome(record, CallbackStatus.MACHINE, answered_by=event.machine)
+            return LegPlan((machine_message(flow, record),), hang_up=True)
+        agent = self._staffing().first(record.queue, self._clock())
+        if agent is None:
+            self._outcome(record, CallbackStatus.FAILED, why="no_agent_on_shift")
+            return LegPlan((system_prompt(flow, "no_agent", record.language),), hang_up=True)
+        return LegPlan(
+            (opening(flow, record),),
+            agent.address,
+            "agent",
+            ring_agent=agent.agent,
+            caller_id=record.from_number,
+            timeout=self._timeout,
+        )
+
+    def second_leg_answered(self, event: SecondLegAnswered) -> LegPlan:
+        """Both sides are on the line: connected. The second leg hears its greeting."""
+        record = self._record(event.callback_id)
+        if record is None:
+            return LegPlan((Speech(GONE, "en"),), hang_up=True)
+        flow = self._flow()
+        if event.who == "customer":
+            self._outcome(record, CallbackStatus.CONNECTED, leg="customer")
+            return LegPlan((opening(flow, record),))
+        self._outcome(record, CallbackStatus.CONNECTED, leg="agent", agent=event.agent)
+        return LegPlan((agent_whisper(flow, record),))
+
+    def second_leg_ended(self, event: SecondLegEnded) -> LegPlan:
+        """Ringing the second leg ended: done, or a failed attempt (to be retried)."""
+        record = self._record(event.callback_id)
+        if record is None:
+            return LegPlan(hang_up=True)
+        if event.outcome is DialOutcome.CONNECTED:
+            self._outcome(record, CallbackStatus.DONE, second_leg=str(event.outcome))
+            return LegPlan(hang_up=True)
+        failure = SECOND_LEG_FAILURES[event.outcome]
+        self._outcome(record, failure, second_leg=str(event.outcome))
+        if record.mode == CallbackMode.CUSTOMER_FIRST:
+            sorry = system_prompt(self._flow(), "no_agent", record.language)
+        else:
+            sorry = Speech(CUSTOMER_AWAY, "en")
+        return LegPlan((sorry,), hang_up=True)
+
+    def first_leg_status(self, event: LegStatusChanged) -> None:
+        """The first leg's progress: a failed attempt, or the end of a connected callback."""
+        record = self._record(event.callback_id)
+        if record is None:
+            return
+        if event.status in LEG_FAILURES:
+            self._outcome(record, LEG_FAILURES[event.status], first_leg=str(event.status))
+        elif event.status is CallStatus.COMPLETED:
+            if record.status == CallbackStatus.CONNECTED:
+                self._outcome(record, CallbackStatus.DONE, first_leg=str(event.status))
+            elif record.status == CallbackStatus.DIALING:
+                # Answered, but the two sides were never bridged (someone hung up early).
+                self._outcome(
+                    record, CallbackStatus.FAILED, first_leg=str(event.status), why="not_bridged"
+                )
+
+    def _record(self, callback_id: str) -> CallbackRecord | None:
+        try:
+            return self._callbacks().get(callback_id)
+        except StoreUnavailable as error:
+            log.error("callback not read", extra={"callback_id": callback_id, "error": str(error)})
+            return None
+
+    def _outcome(self, record: CallbackRecord, status: CallbackStatus, **detail: Any) -> None:
+        try:
+            self._callbacks().record_outcome(
+                record.id, status, self._clock(), detail, sid=record.dial_sid
+            )
+        except StoreUnavailable as error:
+            log.error(
+                "callback outcome not stored",
+                extra={"callback_id": record.id, "outcome": str(status), "error": str(error)},
+            )
+        log.info("callback outcome", extra={"callback_id": record.id, "outcome": str(status)})

@@ -1,0 +1,147 @@
+"""The Media Streams socket: receive, decode, hand to the live call; encode, send.
+
+    WS /twilio/media   the call's audio, both ways (the handshake is signed like a webhook)
+
+The socket thread only moves messages (:mod:`ivr.twilio.media_stream` is the serializer);
+each call's pipeline runs on its own thread (:class:`~ivr.call.live.LiveCall`), so a slow
+stage never stops the socket from reading. A message naming another stream is logged and
+ignored: only this stream's own messages can end or steer its call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import Blueprint
+from flask_sock import Sock  # type: ignore[import-untyped]  # flask-sock ships no type hints
+from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]  # no hints either
+
+from ivr.call.live import CallOpener, LiveCall
+from ivr.twilio import media_stream
+from ivr.twilio.media_stream import (
+    AudioReceived,
+    DtmfReceived,
+    MarkPlayed,
+    StreamEvent,
+    StreamStarted,
+    StreamStopped,
+)
+from ivr.wiring import use
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("stream", __name__)
+_sock = Sock()
+
+
+class StreamOutbox:
+    """Our side of the stream: the pipeline's output as Twilio messages."""
+
+    def __init__(self, ws: Any, stream_sid: str, call_id: str) -> None:
+        self.ws = ws
+        self.stream_sid = stream_sid
+        self.call_id = call_id
+        self.closed = threading.Event()
+        self._lock = threading.Lock()
+
+    def play(self, ulaw: bytes) -> None:
+        """Send audio (one message; Twilio buffers and plays it in order)."""
+        self._send(media_stream.encode_media(self.stream_sid, ulaw))
+
+    def mark(self, name: str) -> None:
+        """Ask Twilio to echo ``name`` once the audio before it has played."""
+        self._send(media_stream.encode_mark(self.stream_sid, name))
+
+    def clear(self) -> None:
+        """Drop the audio Twilio still has buffered."""
+        self._send(media_stream.encode_clear(self.stream_sid))
+
+    def close(self) -> None:
+        """Close the socket: Twilio then requests the ``<Connect action>`` URL."""
+        self.closed.set()
+        with self._lock:
+            try:
+                self.ws.close()
+            except Exception:  # already gone: nothing left to close
+                log.debug("socket already closed", extra={"call_id": self.call_id})
+
+    def _send(self, message: str) -> None:
+        with self._lock:
+            if self.closed.is_set():
+                return
+            try:
+                self.ws.send(message)
+            except ConnectionClosed:
+                self.closed.set()
+
+
+@_sock.route("/media", bp=blueprint)  # type: ignore[untyped-decorator]  # flask-sock: no hints
+def media(ws: Any) -> None:
+    """One Media Streams connection."""
+    serve_stream(ws, use(CallOpener))
+
+
+def serve_stream(ws: Any, opener: CallOpener) -> None:
+    """Run one Media Streams connection until it stops or the bot hands the call over."""
+    call: LiveCall | None = None
+    outbox: StreamOutbox | None = None
+    try:
+        while True:
+            try:
+                raw = ws.receive()
+            except ConnectionClosed:
+                break
+            if raw is None:
+                break
+            event = media_stream.decode(
+                raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+            )
+            if event is None:
+                continue  # decode() logged what was wrong; the call goes on
+            if isinstance(event, StreamStarted):
+                if call is not None:
+                    log.warning("second start message ignored", extra={"call_id": event.call_id})
+                    continue
+                outbox = StreamOutbox(ws, event.stream_sid, event.call_id)
+                call = opener.open(event.call_id, event.custom_parameters, outbox)
+                call.start(event.custom_parameters)
+            elif call is None or outbox is None:
+                continue  # media before start: nothing to attach it to
+            elif _foreign(event, outbox):
+                continue
+            elif _dispatch(event, call):
+                break  # the stream stopped
+            if outbox is not None and outbox.closed.is_set():
+                break
+    finally:
+        if call is not None:
+            call.close()
+
+
+def _foreign(event: StreamEvent, outbox: StreamOutbox) -> bool:
+    """Whether ``event`` names another stream than this socket's (logged, then ignored)."""
+    stream_sid = getattr(event, "stream_sid", outbox.stream_sid)
+    if stream_sid == outbox.stream_sid:
+        return False
+    log.warning(
+        "message for another stream ignored",
+        extra={"call_id": outbox.call_id, "stream": outbox.stream_sid, "named": stream_sid},
+    )
+    return True
+
+
+def _dispatch(event: StreamEvent, call: LiveCall) -> bool:
+    """Hand ``event`` to the call; ``True`` when it was the stream's end."""
+    if isinstance(event, AudioReceived):
+        call.audio(event.audio, time.perf_counter())
+    elif isinstance(event, DtmfReceived):
+        call.dtmf(event.digit)
+    elif isinstance(event, MarkPlayed):
+        call.marked(event.name)
+    elif isinstance(event, StreamStopped):
+        call.stop()
+        return True
+    return False

@@ -1,0 +1,62 @@
+"""``GET /healthz``: ready when the flows are loaded and the NLU answers; what is warming.
+
+Load balancers and ``make run`` read ``ready``; people read the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify
+
+from ivr.parts import Parts
+from ivr.store import StoreUnavailable
+from ivr.wiring import use
+
+blueprint = Blueprint("health", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Serve ``/healthz`` on ``app``."""
+    app.register_blueprint(blueprint)
+
+
+@blueprint.get("/healthz")
+def health() -> tuple[Response, int]:
+    """200 and ``ready: true`` when calls can be served; 503 otherwise, with what is missing."""
+    checks = status(use(Parts))
+    ready = checks["flows"] == "ok" and checks["nlu"] == "ok"
+    return jsonify({"ready": ready, **checks}), 200 if ready else 503
+
+
+def status(parts: Parts) -> dict[str, Any]:
+    """Each part's state, JSON-ready."""
+    try:
+        flow = parts.flow
+        flows = "ok"
+    except Exception as error:  # the flows never loaded
+        flow, flows = None, f"error: {error}"
+    return {
+        "flows": flows,
+        "flow": flow.name if flow else None,
+        "nlu": "ok" if parts.nlu.is_ready() else "not ready",
+        "nlu_url": parts.nlu.url,
+        "speech_model": str(parts.recognizers.model_path) if parts.recognizers else None,
+        "database": _database(parts),
+        "prompts": "ready" if parts.prompts_ready.is_set() else "warming",
+        "speech": _speech(parts),
+    }
+
+
+def _speech(parts: Parts) -> str:
+    if parts.recognizers is None:
+        return "missing"
+    return "ready" if parts.speech_ready.is_set() else "warming"
+
+
+def _database(parts: Parts) -> str:
+    try:
+        parts.call_store().ping()
+    except StoreUnavailable as error:
+        return f"down: {error}"
+    return "ok"
