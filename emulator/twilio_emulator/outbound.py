@@ -24,8 +24,8 @@ from typing import Any
 
 from twilio_emulator import twiml
 from twilio_emulator.agent import AgentBehaviour
-from twilio_emulator.call import APPLICATION_ERROR, Call, CallOver, StatusCallback
 from twilio_emulator.call import TwilioEmulator as VoiceEmulator
+from twilio_emulator.call_session import APPLICATION_ERROR, Call, CallOver, StatusCallback
 from twilio_emulator.caller import Step
 from twilio_emulator.rest_resources import CallRecord
 from twilio_emulator.result import CallResult

@@ -8,10 +8,11 @@
         result = twilio.wait_for_call(sid, timeout=10)         # what was said, dialled, whispered
 
 Requests need Basic auth with ``account_sid``/``auth_token`` (else 401, code 20003) and get
-Twilio's JSON and error shapes (``rest_resources``). Every request is recorded with its arrival
-``time.time()`` (:attr:`TwilioRestEmulator.requests`). Faults: :meth:`fail_next` answers the
-next requests with an error, unprocessed; :meth:`drop_next` processes them (a call is created)
-and closes the connection with no response, as when Twilio fails to answer.
+Twilio's JSON and error shapes (``rest_resources``, ``rest_lists``). Every request is recorded
+with its arrival ``time.time()`` (:attr:`TwilioRestEmulator.requests`). Faults: :meth:`fail_next`
+answers the next requests with an error, unprocessed; :meth:`drop_next` processes them (a call
+is created) and closes the connection with no response, as when Twilio fails to answer. The
+HTTP server, the request log and the faults are ``twilio_emulator.rest_http``.
 
 With a web target (``server_url`` + ``public_url``, as :class:`TwilioEmulator` takes) each
 created call is placed for real in a thread (``twilio_emulator.outbound``); without one, a call
@@ -20,27 +21,21 @@ ends at once with the status its callee's behaviour gives (benchmarks, store tes
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import json
 import logging
 import re
-import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from werkzeug.serving import WSGIRequestHandler, make_server
-from werkzeug.wrappers import Request, Response
-
 from twilio_emulator.agent import AgentBehaviour
-from twilio_emulator.call import TwilioEmulator, new_sid
+from twilio_emulator.call import TwilioEmulator
 from twilio_emulator.caller import Step
 from twilio_emulator.outbound import OutboundRun, answered_by
+from twilio_emulator.rest_http import RestRequest, RestServer
+from twilio_emulator.rest_lists import page, select_calls, select_messages
 from twilio_emulator.rest_resources import (
     API_VERSION,
     TERMINAL,
@@ -51,47 +46,16 @@ from twilio_emulator.rest_resources import (
     new_call,
     new_message,
     not_found,
-    page,
-    select_calls,
-    select_messages,
 )
 from twilio_emulator.result import CallResult
+from twilio_emulator.sids import new_sid
+
+__all__ = ["RestRequest", "TwilioRestEmulator"]
 
 log = logging.getLogger(__name__)
 
 _ROUTE = re.compile(rf"^/{API_VERSION}/Accounts/(?P<account>[^/]+)/(?P<rest>.+)$")
 _HANG_UP_WAIT = 5.0  # how long an update waits for the call to end before answering
-
-
-@dataclass(frozen=True)
-class RestRequest:
-    """One request the emulator received."""
-
-    method: str
-    path: str
-    params: Form  # the form of a POST, the query of a GET
-    at: float  # time.time() on arrival
-    fault: str | None = None  # "fail" or "drop" when a fault was injected
-    status: int | None = None  # the HTTP status answered; None while running or when dropped
-
-    def get(self, name: str) -> str | None:
-        """The first value of parameter ``name``."""
-        return self.params.get(name)
-
-
-@dataclass(frozen=True)
-class _Fault:
-    kind: str  # fail | drop
-    method: str | None
-    status: int = 500
-    code: int = 20500
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log line per request (benchmarks send thousands)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Log nothing."""
 
 
 class TwilioRestEmulator:
@@ -148,31 +112,23 @@ class TwilioRestEmulator:
         self._ended = threading.Condition(self._lock)
         self._calls: dict[str, CallRecord] = {}
         self._messages: dict[str, MessageRecord] = {}
-        self._requests: list[RestRequest] = []
-        self._faults: list[_Fault] = []
         self._runs: dict[str, OutboundRun] = {}
         self._results: dict[str, CallResult] = {}  # calls that ended at once (no web target)
-        self._server = make_server(
-            host, port, self._wsgi, threaded=True, request_handler=_QuietHandler
+        self._http = RestServer(
+            self._route, self.account_sid, self.auth_token, host=host, port=port
         )
-        self.url = f"http://{host}:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="twilio-rest"
-        )
+        self.url = self._http.url
 
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self) -> TwilioRestEmulator:
         """Start answering requests."""
-        self._thread.start()
+        self._http.start()
         return self
 
     def close(self) -> None:
         """Stop answering; hang up every call still running and wait for its thread."""
-        if self._thread.is_alive():  # shutdown() waits for a serve_forever that never began
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
+        self._http.close()
         with self._lock:
             runs = list(self._runs.values())
         for run in runs:
@@ -200,19 +156,16 @@ class TwilioRestEmulator:
         self, n: int = 1, status: int = 500, code: int = 20500, method: str | None = None
     ) -> None:
         """Answer the next ``n`` requests (of ``method``, or any) with an error, unprocessed."""
-        with self._lock:
-            self._faults.extend(_Fault("fail", method, status, code) for _ in range(n))
+        self._http.fail_next(n, status, code, method)
 
     def drop_next(self, n: int = 1, method: str | None = None) -> None:
         """Process the next ``n`` requests, then close the connection without answering."""
-        with self._lock:
-            self._faults.extend(_Fault("drop", method) for _ in range(n))
+        self._http.drop_next(n, method)
 
     @property
     def requests(self) -> list[RestRequest]:
         """Every request so far, in arrival order."""
-        with self._lock:
-            return list(self._requests)
+        return self._http.requests
 
     def requests_to(self, resource: str, method: str | None = None) -> list[RestRequest]:
         """Requests whose path ends with ``resource`` (``Calls.json``), of ``method`` if given."""
@@ -256,58 +209,7 @@ class TwilioRestEmulator:
                 return self._results[sid]
         return run.wait(timeout)
 
-    # --- HTTP -------------------------------------------------------------------------------
-
-    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
-        params = request.form if request.method == "POST" else request.args
-        form = Form(tuple(params.items(multi=True)))
-        with self._lock:
-            fault = self._take_fault(request.method)
-            index = len(self._requests)
-            self._requests.append(
-                RestRequest(
-                    request.method, request.path, form, time.time(), fault.kind if fault else None
-                )
-            )
-        try:
-            if fault is not None and fault.kind == "fail":
-                raise RestError(fault.status, fault.code, "An internal server error occurred")
-            self._authenticate(request)
-            status, body = self._route(request.method, request.path, form)
-        except RestError as exc:
-            status, body = exc.status, exc.body()
-        if fault is not None and fault.kind == "drop":
-            # Processed, never answered: the client sees the connection close.
-            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
-            raise ConnectionAbortedError("dropped on purpose (TwilioRestEmulator.drop_next)")
-        with self._lock:
-            self._requests[index] = replace(self._requests[index], status=status)
-        response = Response(json.dumps(body), status=status, mimetype="application/json")
-        if status == 401:
-            response.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
-        return response(environ, start_response)
-
-    def _take_fault(self, method: str) -> _Fault | None:
-        for i, fault in enumerate(self._faults):
-            if fault.method in (None, method):
-                return self._faults.pop(i)
-        return None
-
-    def _authenticate(self, request: Request) -> None:
-        header = request.headers.get("Authorization", "")
-        scheme, _, encoded = header.partition(" ")
-        try:
-            user, _, password = base64.b64decode(encoded, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user = password = ""
-        valid = (
-            scheme.lower() == "basic"
-            and hmac.compare_digest(user.encode(), self.account_sid.encode())
-            and hmac.compare_digest(password.encode(), self.auth_token.encode())
-        )
-        if not valid:
-            raise RestError(401, 20003, "Authenticate")
+    # --- routing ----------------------------------------------------------------------------
 
     def _route(self, method: str, path: str, form: Form) -> tuple[int, dict[str, Any]]:
         match = _ROUTE.match(path)

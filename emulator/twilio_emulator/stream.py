@@ -4,7 +4,8 @@ The calling thread sends: ``connected``, ``start``, then a ``media`` frame every
 clock (the caller's script, or silence: a phone line never stops), ``dtmf`` for key presses,
 and ``stop`` when the caller hangs up. A receiver thread plays the server's ``media`` into a
 :class:`~twilio_emulator.playback.Playback` and echoes ``mark``s when their audio has played, or
-at once on ``clear``. One lock guards the socket, the playback and the records.
+at once on ``clear``. One lock guards the socket, the playback and the records. The WebSocket
+client and the handshake errors are in ``twilio_emulator.stream_client``.
 
 The stream has its own clock, in 20 ms frames: frame ``n`` is the slot in which the caller's
 chunk ``n + 1`` is due. Marks are echoed on it (in the first slot that starts after their audio
@@ -17,21 +18,15 @@ the frame it arrived in, so tests count frames where wall-clock intervals would 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import socket
-import ssl
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import simple_websocket  # type: ignore[import-untyped]  # no stubs or py.typed upstream
-from wsproto import ConnectionType
-from wsproto.events import AcceptConnection, RejectConnection, Request
 
 from twilio_emulator import stream_messages as msg
 from twilio_emulator.caller import FRAME_SECONDS, BotState, Frame, ScriptPlayer
@@ -47,95 +42,9 @@ from twilio_emulator.result import (
     StreamRecord,
     UtteranceTiming,
 )
+from twilio_emulator.stream_client import HandshakeFailed, StreamClient
 
 log = logging.getLogger(__name__)
-
-HANDSHAKE_REFUSED = 31920  # the server answered something other than 101
-CONNECTION_TIMEOUT = 31901
-CONNECTION_REFUSED = 31902
-TLS_FAILURE = 31910
-
-
-class HandshakeFailed(Exception):
-    """The WebSocket could not be opened; ``code`` is the error Twilio would log."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class _StreamClient(simple_websocket.Client):  # type: ignore[misc]  # untyped base class
-    """``simple_websocket.Client`` that closes its socket when the connection or handshake fails.
-
-    Built directly (not with ``Client.connect``): the stock client leaves its socket open when
-    the connection is refused or the handshake answered 403 (a ResourceWarning), has no connect
-    timeout and sends ``Host`` without the port.
-    """
-
-    def __init__(self, url: str, headers: list[tuple[str, str]], timeout: float) -> None:
-        parts = urlsplit(url)
-        secure = parts.scheme == "wss"
-        self.host = parts.hostname or ""
-        self.port = parts.port or (443 if secure else 80)
-        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self.subprotocols: list[str] = []
-        self._netloc = parts.netloc
-        self._headers = headers
-        self._timeout = timeout
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=timeout)
-        except TimeoutError as exc:
-            raise HandshakeFailed(CONNECTION_TIMEOUT, f"connecting to {url}: timed out") from exc
-        except OSError as exc:
-            raise HandshakeFailed(CONNECTION_REFUSED, f"connecting to {url}: {exc}") from exc
-        try:
-            if secure:
-                context = ssl.create_default_context()
-                sock = context.wrap_socket(sock, server_hostname=self.host)
-            super(simple_websocket.Client, self).__init__(  # Base.__init__: runs handshake()
-                sock, connection_type=ConnectionType.CLIENT
-            )
-        except ssl.SSLError as exc:
-            sock.close()
-            raise HandshakeFailed(TLS_FAILURE, f"TLS with {url}: {exc}") from exc
-        except BaseException:
-            sock.close()
-            raise
-
-    def handshake(self) -> None:
-        """Send the upgrade request and read the answer; anything but 101 fails."""
-        headers = [(name.encode(), value.encode()) for name, value in self._headers]
-        request = Request(host=self._netloc, target=self.path, extra_headers=headers)
-        self.sock.send(self.ws.send(request))
-        while True:
-            try:
-                data = self.sock.recv(self.receive_bytes)
-            except TimeoutError as exc:
-                raise HandshakeFailed(CONNECTION_TIMEOUT, "no handshake answer") from exc
-            if not data:
-                raise HandshakeFailed(HANDSHAKE_REFUSED, "the server closed the connection")
-            self.ws.receive_data(data)
-            for event in self.ws.events():
-                if isinstance(event, AcceptConnection):
-                    self.sock.settimeout(None)  # the reader thread blocks in recv
-                    self.connected = True
-                    return
-                if isinstance(event, RejectConnection):
-                    raise HandshakeFailed(
-                        HANDSHAKE_REFUSED, f"the server answered HTTP {event.status_code}"
-                    )
-
-    def shut(self, timeout: float = 2.0) -> None:
-        """Close (if still open), wait for the reader thread, release the socket."""
-        if self.connected:
-            with contextlib.suppress(simple_websocket.ConnectionClosed, OSError):
-                simple_websocket.ws.Base.close(self)
-        self.thread.join(timeout)
-        if self.thread.is_alive():  # the server never answered our close: wake the reader
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RDWR)
-            self.thread.join(timeout)
-        self.sock.close()
 
 
 @dataclass(frozen=True)
@@ -184,7 +93,7 @@ class StreamSession:
         self.clock = clock
         self.handshake_timeout = handshake_timeout
         self.playback = Playback()
-        self.ws: _StreamClient | None = None
+        self.ws: StreamClient | None = None
         self._lock = threading.Lock()
         self._sequence = 0
         self._server_closed = threading.Event()
@@ -206,7 +115,7 @@ class StreamSession:
         extra = {"call_id": self.result.call_sid, "stream_sid": self.sid}
         try:
             # Twilio sends the header in lower case (twilio.md 2.4).
-            ws = _StreamClient(
+            ws = StreamClient(
                 self.target.connect_url,
                 headers=[("x-twilio-signature", self.target.signature)],
                 timeout=self.handshake_timeout,

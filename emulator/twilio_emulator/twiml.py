@@ -3,23 +3,67 @@
 Usage::
 
     verbs = parse_twiml(response_text, document_url="https://ivr.example.test/twilio/voice")
+    verbs = read_response(exchange.body, exchange.content_type, exchange.url)  # by content type
 
 Relative URLs are resolved against ``document_url`` here, as Twilio does, so every URL in the
 result is absolute; a ``<Stream>`` URL is given the ``wss`` scheme. A document Twilio could not
 execute raises :class:`TwimlError` (error 12100, "document parse failure"); valid TwiML the
 emulator does not implement (``<Gather>``, ``<Record>``...) raises :class:`UnsupportedTwiml`.
+The verb dataclasses live in ``twilio_emulator.twiml_verbs`` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TypeAlias, TypedDict
+from typing import TypedDict
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-#: Twilio's error code for TwiML it cannot parse.
-DOCUMENT_PARSE_FAILURE = 12100
+from twilio_emulator.twiml_verbs import (
+    DOCUMENT_PARSE_FAILURE,
+    Client,
+    Connect,
+    Dial,
+    DialTarget,
+    Hangup,
+    Number,
+    Pause,
+    Play,
+    Redirect,
+    Reject,
+    Say,
+    Sip,
+    Stream,
+    TwimlError,
+    UnsupportedTwiml,
+    Verb,
+)
+
+__all__ = [
+    "DOCUMENT_PARSE_FAILURE",
+    "INVALID_CONTENT_TYPE",
+    "Client",
+    "Connect",
+    "Dial",
+    "DialTarget",
+    "Hangup",
+    "Number",
+    "Pause",
+    "Play",
+    "Redirect",
+    "Reject",
+    "Say",
+    "Sip",
+    "Stream",
+    "TwimlError",
+    "UnsupportedTwiml",
+    "Verb",
+    "parse_twiml",
+    "read_response",
+]
+
+#: Twilio's error code for a response whose content type is neither TwiML, text nor audio.
+INVALID_CONTENT_TYPE = 12300
+_TWIML_TYPES = ("text/xml", "application/xml", "text/html")
 
 #: Verbs and nouns Twilio knows but this emulator does not run.
 _UNSUPPORTED = frozenset(
@@ -48,157 +92,6 @@ _UNSUPPORTED = frozenset(
 )
 
 
-class TwimlError(ValueError):
-    """A TwiML document Twilio would refuse; ``code`` is Twilio's error code."""
-
-    def __init__(self, message: str, code: int | None = DOCUMENT_PARSE_FAILURE) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class UnsupportedTwiml(TwimlError):
-    """Valid TwiML that the emulator does not implement (``code`` is ``None``)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, code=None)
-
-
-@dataclass(frozen=True)
-class Say:
-    """``<Say>``: text spoken to the caller ``loop`` times (0 means Twilio's 1000)."""
-
-    text: str
-    voice: str | None = None
-    language: str | None = None
-    loop: int = 1
-
-
-@dataclass(frozen=True)
-class Play:
-    """``<Play>``: an audio file played ``loop`` times."""
-
-    url: str
-    loop: int = 1
-    digits: str | None = None
-
-
-@dataclass(frozen=True)
-class Pause:
-    """``<Pause>``: silence for ``length`` seconds."""
-
-    length: float = 1.0
-
-
-@dataclass(frozen=True)
-class Hangup:
-    """``<Hangup>``: end the call."""
-
-
-@dataclass(frozen=True)
-class Reject:
-    """``<Reject>``: refuse the call unanswered (as the first verb); ``rejected`` or ``busy``."""
-
-    reason: str = "rejected"
-
-
-@dataclass(frozen=True)
-class Redirect:
-    """``<Redirect>``: fetch new TwiML from ``url``."""
-
-    url: str
-    method: str = "POST"
-
-
-@dataclass(frozen=True)
-class Number:
-    """``<Number>`` in ``<Dial>``: a phone number, with an optional whisper document ``url``."""
-
-    number: str
-    url: str | None = None
-    method: str = "POST"
-    status_callback: str | None = None
-    status_callback_event: tuple[str, ...] = ("completed",)
-    status_callback_method: str = "POST"
-    send_digits: str | None = None
-
-    @property
-    def address(self) -> str:
-        """What the child leg's ``To`` carries."""
-        return self.number
-
-
-@dataclass(frozen=True)
-class Client:
-    """``<Client>`` in ``<Dial>``: a Voice SDK identity."""
-
-    identity: str
-    url: str | None = None
-    method: str = "POST"
-    status_callback: str | None = None
-    status_callback_event: tuple[str, ...] = ("completed",)
-    status_callback_method: str = "POST"
-
-    @property
-    def address(self) -> str:
-        """What the child leg's ``To`` carries."""
-        return f"client:{self.identity}"
-
-
-@dataclass(frozen=True)
-class Sip:
-    """``<Sip>`` in ``<Dial>``: a SIP URI."""
-
-    uri: str
-    url: str | None = None
-    method: str = "POST"
-    status_callback: str | None = None
-    status_callback_event: tuple[str, ...] = ("completed",)
-    status_callback_method: str = "POST"
-
-    @property
-    def address(self) -> str:
-        """What the child leg's ``To`` carries."""
-        return self.uri
-
-
-DialTarget: TypeAlias = Number | Client | Sip
-
-
-@dataclass(frozen=True)
-class Dial:
-    """``<Dial>``: ring ``targets`` in parallel for ``timeout`` seconds and bridge the winner."""
-
-    targets: tuple[DialTarget, ...]
-    action: str | None = None
-    method: str = "POST"
-    timeout: int = 30
-    caller_id: str | None = None
-    time_limit: int = 14400
-
-
-@dataclass(frozen=True)
-class Stream:
-    """``<Stream>`` in ``<Connect>``: the bidirectional Media Stream."""
-
-    url: str
-    name: str | None = None
-    parameters: Mapping[str, str] = field(default_factory=dict)
-    status_callback: str | None = None
-    status_callback_method: str = "POST"
-
-
-@dataclass(frozen=True)
-class Connect:
-    """``<Connect>``: hold the call on ``stream`` until the server closes it."""
-
-    stream: Stream
-    action: str | None = None
-    method: str = "POST"
-
-
-Verb: TypeAlias = Say | Play | Pause | Hangup | Reject | Redirect | Dial | Connect
-
-
 def parse_twiml(text: str, document_url: str) -> list[Verb]:
     """Parse a TwiML document into its verbs, URLs made absolute.
 
@@ -221,6 +114,31 @@ def parse_twiml(text: str, document_url: str) -> list[Verb]:
     if root.tag != "Response":
         raise TwimlError(f"the root element is <{root.tag}>, not <Response>")
     return [_verb(element, document_url) for element in root]
+
+
+def read_response(body: str, content_type: str, url: str) -> list[Verb]:
+    """A webhook's response as Twilio reads it, by its content type.
+
+    TwiML types (``text/html`` too: an inference) are parsed; ``text/plain`` is parsed when it is
+    TwiML and otherwise read out; audio is played. Text and audio then hang up.
+
+    Raises:
+        TwimlError: TwiML Twilio would refuse, or another content type (12300).
+        UnsupportedTwiml: Valid TwiML outside what the emulator runs.
+    """
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind in _TWIML_TYPES:
+        return parse_twiml(body, url)
+    if kind == "text/plain":
+        try:
+            return parse_twiml(body, url)
+        except UnsupportedTwiml:
+            raise
+        except TwimlError:  # not TwiML: Twilio reads the text out and hangs up
+            return [Say(body.strip()), Hangup()]
+    if kind.startswith("audio/"):
+        return [Play(url), Hangup()]
+    raise TwimlError(f"Content-Type {kind or '(none)'!r} is not TwiML", code=INVALID_CONTENT_TYPE)
 
 
 def _verb(element: ET.Element, base: str) -> Verb:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -118,11 +119,7 @@ def call_command(
             raise
         raise SystemExit(EMULATOR_MISSING) from None
     config = load_config()
-    token = auth_token or config["TWILIO_AUTH_TOKEN"]
-    if not token and config["MODE"] == "development":
-        token = DEVELOPMENT_AUTH_TOKEN  # what `ivr serve` uses when no token is set
-    if not token:
-        raise SystemExit("call: no auth token: pass --auth-token or set TWILIO_AUTH_TOKEN")
+    token = _auth_token(auth_token, config)
     steps = _steps(script_path, audio_path)
     if logging.getLogger().getEffectiveLevel() == logging.INFO:
         # The timeline says it all; per-request INFO lines would repeat it on stderr.
@@ -154,6 +151,16 @@ def call_command(
             click.echo(format_entry(entry))
     if not result.ok:
         raise SystemExit(1)
+
+
+def _auth_token(given: str | None, config: Mapping[str, Any]) -> str:
+    """The key to sign with: given, configured, or the development one ``ivr serve`` uses."""
+    token = given or str(config["TWILIO_AUTH_TOKEN"])
+    if not token and config["MODE"] == "development":
+        token = DEVELOPMENT_AUTH_TOKEN  # what `ivr serve` uses when no token is set
+    if not token:
+        raise SystemExit("call: no auth token: pass --auth-token or set TWILIO_AUTH_TOKEN")
+    return token
 
 
 def _steps(script_path: str | None, audio_path: str | None) -> list[Step]:

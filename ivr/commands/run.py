@@ -1,7 +1,9 @@
 """``ivr run``: what ``make run`` does once the environments exist.
 
-Checks the flows, trains the NLU model if the flows' examples changed, prints where everything
-is, then hands over to honcho, which starts every process of the ``Procfile``.
+Checks the flows, trains the NLU model if the flows' examples changed, brings a development
+database's tables up to date (production processes refuse an old schema; ``ivr db upgrade`` is
+then a deliberate step), prints where everything is, then hands over to honcho, which starts
+every process of the ``Procfile``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import os
 import secrets
 import shutil
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -32,6 +36,7 @@ def run_command(flows_path: str | None) -> None:
     flows_path = flows_path or config["FLOWS"]
     flow = load_flow_or_exit(flows_path, "run")
     model = train_model(flow, config)
+    database = _database_ready(config)
     port = config["NLU_PORT"]
     worker_state = (
         "account set" if config["TWILIO_ACCOUNT_SID"] else "idle until TWILIO_ACCOUNT_SID is set"
@@ -41,6 +46,7 @@ def run_command(flows_path: str | None) -> None:
         f"\n  flow      {flow.name}: {len(flow.steps)} steps, {len(flow.intents)} intents"
         f" ({', '.join(flow.languages)}) from {flows_path}\n"
         f"  model     {model}\n"
+        f"  database  {database}\n"
         f"  NLU       http://{config['NLU_HOST']}:{port}"
         " (Rasa, starting; loading takes about a minute)\n"
         f"  phone     http://127.0.0.1:{config['PORT']}/twilio/voice"
@@ -76,3 +82,29 @@ def run_command(flows_path: str | None) -> None:
         [honcho, "--procfile", str(ROOT / "Procfile"), "--app-root", str(ROOT), "start"],
         env,
     )
+
+
+def _database_ready(config: Mapping[str, Any]) -> str:
+    """Migrate a development database to this code's tables; what it is, for the banner."""
+    from ivr.store import StoreUnavailable, UnknownSchema, database_url
+    from ivr.store.database import Database
+    from ivr.store.migrate import upgrade
+
+    if config["MODE"] != "development":
+        return "as configured (production: `ivr db upgrade` migrates it)"
+    try:
+        database = Database(database_url(str(config["DATABASE_URL"]) or None))
+    except StoreUnavailable as error:
+        return f"unavailable: {error} (callers reach people until it answers)"
+    try:
+        done = upgrade(database)
+    except StoreUnavailable as error:
+        return f"unavailable: {error} (callers reach people until it answers)"
+    except UnknownSchema as error:
+        raise SystemExit(f"run: {error}") from None
+    finally:
+        database.close()
+    if done.created:
+        return f"{database.url} (tables created)"
+    migrated = done.applied or ((done.adopted,) if done.adopted else ())
+    return f"{database.url} ({'migrated' if migrated else 'up to date'})"
