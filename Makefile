@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 APP := .venv/.ready
 NLU := .venv-nlu/.ready
 
-.PHONY: run test env lint check bench bench-phone bench-callbacks clean
+.PHONY: run test env lint check bench bench-phone bench-callbacks bench-suite clean
 
 run: env ## create both environments, train the NLU model if the flows changed, start the services
 	.venv/bin/ivr run
@@ -14,10 +14,12 @@ test: env ## the whole test suite, real Rasa included
 env: ## both environments (cached by content hash in ~/.cache/ivr)
 	$(PYTHON) tools/bootstrap.py system app nlu
 
-lint: env ## ruff and mypy --strict on bot/ and voice/
+lint: env ## ruff, mypy --strict (bot, voice, ivr, the emulator) and the import contracts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/mypy emulator/twilio_emulator
+	.venv/bin/lint-imports
 
 check: env ## validate the flows
 	.venv/bin/ivr flows check flows/
@@ -31,6 +33,9 @@ bench-phone: env ## turn latency and capacity of the phone line -> docs/benchmar
 
 bench-callbacks: env ## callback dispatch lag and throughput, 4 workers on PostgreSQL -> docs/benchmarks.md
 	.venv/bin/python bench/callbacks.py --write docs/benchmarks.md
+
+bench-suite: env ## make test in a fresh clone, timed -> docs/benchmarks.md (SUITE=--fresh-cache: empty cache)
+	.venv/bin/python bench/suite.py $(SUITE) --write docs/benchmarks.md
 
 clean: ## remove the checkout's links to the cached environments (the cache stays)
 	rm -f .venv .venv-nlu

@@ -52,10 +52,21 @@ def table(rows: list[tuple[str, str]], header: tuple[str, str] = ("measure", "va
     return "\n".join([*lines, *(f"| {k} | {v} |" for k, v in rows)])
 
 
+def _section_pattern(title: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+
+
+def read_section(path: Path, title: str) -> str | None:
+    """The ``title`` section of ``path`` (up to the next ``## ``), or None."""
+    text = path.read_text() if path.exists() else ""
+    match = _section_pattern(title).search(text)
+    return match.group(0) if match else None
+
+
 def write_section(path: Path, title: str, section: str) -> None:
     """Replace the ``title`` section of ``path`` (or append it), keep the rest."""
     text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = _section_pattern(title)
     if pattern.search(text):
         text = pattern.sub(lambda _: section + "\n", text, count=1)
     else:

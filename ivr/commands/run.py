@@ -13,13 +13,16 @@ import secrets
 import shutil
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ivr.commands.common import load_flow_or_exit
 from ivr.config import DEVELOPMENT_API_TOKEN, DEVELOPMENT_PUBLIC_URL, ROOT, load_config
 from ivr.nlu.service import train_model
+
+if TYPE_CHECKING:
+    from ivr.twilio.urls import PublicUrls
 
 
 @click.command("run")
@@ -42,6 +45,7 @@ def run_command(flows_path: str | None) -> None:
         "account set" if config["TWILIO_ACCOUNT_SID"] else "idle until TWILIO_ACCOUNT_SID is set"
     )
     bin_dir = ROOT / ".venv" / "bin"
+    local, signed = _addresses(config)
     click.echo(
         f"\n  flow      {flow.name}: {len(flow.steps)} steps, {len(flow.intents)} intents"
         f" ({', '.join(flow.languages)}) from {flows_path}\n"
@@ -49,11 +53,11 @@ def run_command(flows_path: str | None) -> None:
         f"  database  {database}\n"
         f"  NLU       http://{config['NLU_HOST']}:{port}"
         " (Rasa, starting; loading takes about a minute)\n"
-        f"  phone     http://127.0.0.1:{config['PORT']}/twilio/voice"
-        f" (signed as {config['PUBLIC_URL'] or DEVELOPMENT_PUBLIC_URL}),"
-        f" health: http://127.0.0.1:{config['PORT']}/healthz\n"
+        f"  phone     {local('twilio.voice.incoming_call')}"
+        f" (signed as {signed('twilio.voice.incoming_call')}),"
+        f" health: {local('health.health')}\n"
         f"  worker    places due callbacks through Twilio's REST API ({worker_state})\n"
-        f"  API       http://127.0.0.1:{config['PORT']}/api/callbacks"
+        f"  API       {local('api.list_callbacks')}"
         f" (Authorization: Bearer {config['API_TOKEN'] or DEVELOPMENT_API_TOKEN})\n"
         f"\n  Call it with the Twilio emulator (after the NLU is up):\n"
         f"    {bin_dir}/ivr call --script docs/examples/call.txt\n"
@@ -82,6 +86,16 @@ def run_command(flows_path: str | None) -> None:
         [honcho, "--procfile", str(ROOT / "Procfile"), "--app-root", str(ROOT), "start"],
         env,
     )
+
+
+def _addresses(config: Mapping[str, Any]) -> tuple[PublicUrls, PublicUrls]:
+    """The routes' addresses on this machine, and as Twilio signs them."""
+    from ivr.twilio.urls import PublicUrls
+    from ivr.web.app import route_map
+
+    routes = route_map()
+    local = PublicUrls(routes, f"http://127.0.0.1:{config['PORT']}")
+    return local, PublicUrls(routes, str(config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL))
 
 
 def _database_ready(config: Mapping[str, Any]) -> str:

@@ -43,7 +43,7 @@ def serve_command(port: int | None, host: str, flows_path: str | None) -> None:
         f"serve: listening on http://{host}:{server.server_port} (Twilio sees {public})\n"
         f"  voice webhook  {urls('twilio.voice.incoming_call')}\n"
         f"  status         {urls('twilio.voice.call_status')}\n"
-        f"  health         http://{host}:{server.server_port}/healthz",
+        f"  health         {PublicUrls(app, f'http://{host}:{server.server_port}')('health.health')}",
         err=True,
     )
     try:

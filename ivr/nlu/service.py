@@ -47,6 +47,7 @@ __all__ = [
     "NLUError",
     "NLUServerHandle",
     "ServerFailed",
+    "WatchCounts",
     "ensure_nlu_server",
     "find_server",
     "free_port",
@@ -261,6 +262,28 @@ def ensure_nlu_server(
     return start_server(model, project.fingerprint, config, port=port)
 
 
+@dataclass
+class WatchCounts:
+    """What :func:`serve`'s flow watcher has done so far (read them; the watcher writes them).
+
+    A flow edit the flow check refuses never reaches the watcher: :class:`FlowSource` logs it
+    ("flow at ... refused") and the last good flow, with its model, stays.
+    """
+
+    #: Good flows handed to the watcher, counted once it has decided what to do with each.
+    flows_seen: int = 0
+    #: Of those, the ones whose NLU data (examples, pipeline) did not change: nothing trained.
+    nlu_unchanged: int = 0
+    #: Rounds that set out to train a model (one already in the model cache is reused).
+    trainings_started: int = 0
+    #: Models loaded into the running server with ``PUT /model``.
+    swaps: int = 0
+    #: Rounds whose training or swap failed; the previous model kept serving.
+    failures: int = 0
+    #: Fingerprint of the model the server answers with.
+    serving: str = ""
+
+
 def serve(
     config: Mapping[str, Any],
     flows_path: str | os.PathLike[str],
@@ -268,8 +291,12 @@ def serve(
     port: int | None = None,
     stop: threading.Event | None = None,
     poll_seconds: float = 2.0,
+    counts: WatchCounts | None = None,
 ) -> None:
-    """Serve the flows' model until ``stop`` is set; retrain and hot-swap on example edits."""
+    """Serve the flows' model until ``stop`` is set; retrain and hot-swap on example edits.
+
+    ``counts``, if given, is kept up to date with what the flow watcher did.
+    """
     from ivr.flow_source import FlowSource
 
     stop = stop or threading.Event()
@@ -278,7 +305,7 @@ def serve(
     handle = start_server(
         train_model(project, config), project.fingerprint, config, port=port or None
     )
-    swapper = _Swapper(handle, config, project)
+    swapper = _Swapper(handle, config, project, counts)
     source.on_change(swapper.flow_changed)
     print(f"nlu: serving {handle.url} (model {project.fingerprint[:12]})", file=sys.stderr)
     try:
@@ -294,11 +321,19 @@ def serve(
 class _Swapper:
     """Trains the latest flow's model in the background and swaps it into the server."""
 
-    def __init__(self, handle: NLUServerHandle, config: Mapping[str, Any], project: NLUProject):
+    def __init__(
+        self,
+        handle: NLUServerHandle,
+        config: Mapping[str, Any],
+        project: NLUProject,
+        counts: WatchCounts | None = None,
+    ):
         self._handle = handle
         self._config = config
         self._wanted = project
         self._serving = project.fingerprint
+        self.counts = counts if counts is not None else WatchCounts()
+        self.counts.serving = project.fingerprint
         self._changed = threading.Condition()
         self._closed = False
         self._cancel = threading.Event()  # kills a training in progress on close()
@@ -311,9 +346,11 @@ class _Swapper:
             if project.fingerprint == self._wanted.fingerprint:
                 extra = {"fingerprint": project.fingerprint}
                 log.info("flow changed, its NLU data did not", extra=extra)
-                return
-            self._wanted = project
-            self._changed.notify()
+                self.counts.nlu_unchanged += 1
+            else:
+                self._wanted = project
+                self._changed.notify()
+            self.counts.flows_seen += 1  # last: a reader who sees it sees the decision too
 
     def close(self) -> None:
         with self._changed:
@@ -330,11 +367,15 @@ class _Swapper:
                 if self._closed:
                     return
                 project = self._wanted
+                self.counts.trainings_started += 1
             # Edits that arrive while this trains are picked up by the next round.
             try:
                 model = train_model(project, self._config, cancel=self._cancel)
                 self._handle.load_model(model, project.fingerprint)
                 self._serving = project.fingerprint
+                with self._changed:
+                    self.counts.serving = project.fingerprint
+                    self.counts.swaps += 1
             except TrainingCancelled:
                 return
             except (NLUError, httpx.HTTPError) as error:
@@ -343,3 +384,5 @@ class _Swapper:
                     extra={"fingerprint": project.fingerprint, "error": str(error)},
                 )
                 self._serving = project.fingerprint  # not again until the flow changes
+                with self._changed:
+                    self.counts.failures += 1

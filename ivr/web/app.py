@@ -19,7 +19,7 @@ from ivr.parts import Parts, build_parts
 from ivr.twilio import routes as twilio_routes
 from ivr.web import api, health, limits
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "route_map"]
 
 
 def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = None) -> Flask:
@@ -43,4 +43,13 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
     twilio_routes.init_app(app, public_url, auth_token)
     api.init_app(app, api_token(config))
     health.init_app(app)
+    return app
+
+
+def route_map() -> Flask:
+    """An app with every route and nothing behind them: for printing the routes' addresses."""
+    app = Flask(__name__)
+    app.register_blueprint(twilio_routes.blueprint)
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(health.blueprint)
     return app

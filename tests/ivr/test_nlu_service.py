@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from ivr.commands.nlu import nlu
 from ivr.config import ROOT, load_config
 from ivr.nlu.service import (
     NLUServerHandle,
+    WatchCounts,
     ensure_nlu_server,
     find_server,
     serve,
@@ -177,8 +179,14 @@ def test_module_import_does_not_load_tensorflow() -> None:
 
 @pytest.mark.rasa
 @pytest.mark.slow
-def test_serve_follows_the_flows(tmp_path: Path, nlu_config: dict[str, Any]) -> None:
-    """Prompt edits: nothing. Broken flow: old model serves. New examples: swapped in."""
+def test_serve_follows_the_flows(
+    tmp_path: Path, nlu_config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Prompt edits: nothing. Broken flow: old model serves. New examples: swapped in.
+
+    Asserted on what the watcher did (its counts, the refusal's log record), each after
+    waiting for the watcher to have handled the edit: no sleep decides anything.
+    """
     flows = tmp_path / "flows"
     flows.mkdir()
     for source in (ROOT / "tests" / "nlu_flows" / "small").glob("*.yaml"):
@@ -187,35 +195,49 @@ def test_serve_follows_the_flows(tmp_path: Path, nlu_config: dict[str, Any]) -> 
     fingerprint_b = compile_nlu_project(small_flow(with_engineer=True)).fingerprint
     stop = threading.Event()
     errors: list[BaseException] = []
+    counts = WatchCounts()
+
+    def refusals() -> list[logging.LogRecord]:
+        return [
+            r
+            for r in caplog.records
+            if r.name == "ivr.flow_source" and str(r.msg).startswith("flow at %s refused")
+        ]
 
     def run() -> None:
         try:
-            serve(nlu_config, flows, stop=stop, poll_seconds=0.2)
+            serve(nlu_config, flows, stop=stop, poll_seconds=0.2, counts=counts)
         except BaseException as error:  # surfaced by the assertions below
             errors.append(error)
 
     server = threading.Thread(target=run)
     server.start()
     try:
-        handle = wait_for(
-            "server A", lambda: find_server(nlu_config, fingerprint_a), 900, every=0.5
-        )
+        # The watcher starts once server A is up; edits from then on reach it.
+        wait_for("server A and its watcher", lambda: counts.serving == fingerprint_a, 900, 0.5)
+        handle = find_server(nlu_config, fingerprint_a)
+        assert handle is not None
         with handle.client(timeout=5.0) as client:
+            # A prompt edit: the watcher gets the new flow, sees the same NLU data, trains nothing.
             edit(flows / "main.yaml", "Hello, how can I help?", "Hi! What can I do for you?")
-            time.sleep(1.0)
+            wait_for("the prompt edit to reach the watcher", lambda: counts.flows_seen == 1, 60)
+            assert counts.nlu_unchanged == 1
+            assert counts.trainings_started == 0
+            assert counts.serving == fingerprint_a
             assert client.status()["model_file"] == f"{fingerprint_a}.tar.gz"
 
-            edit(flows / "intents.yaml", "intents:", "intents:\n  broken: [")
-            time.sleep(1.0)
+            # A broken edit: refused by the flow check, never handed to the watcher.
+            with caplog.at_level(logging.ERROR, logger="ivr.flow_source"):
+                edit(flows / "intents.yaml", "intents:", "intents:\n  broken: [")
+                [refused] = wait_for("the broken edit refused", refusals, 60)
+            assert isinstance(refused.args, tuple) and Path(str(refused.args[0])) == flows
+            assert (counts.flows_seen, counts.trainings_started) == (1, 0)
+            assert counts.serving == fingerprint_a
             assert client.parse("my internet is down").intent == "report_outage"
 
             edit(flows / "intents.yaml", "intents:\n  broken: [", "intents:\n" + ENGINEER_YAML)
-            wait_for(
-                "model B",
-                lambda: client.status()["model_file"] == f"{fingerprint_b}.tar.gz",
-                900,
-                every=0.5,
-            )
+            wait_for("model B swapped in", lambda: counts.serving == fingerprint_b, 900, every=0.5)
+            assert client.status()["model_file"] == f"{fingerprint_b}.tar.gz"
             assert client.parse(NEW_UTTERANCE).intent == "book_engineer"
             assert find_server(nlu_config, fingerprint_b) is not None
     finally:
@@ -223,6 +245,9 @@ def test_serve_follows_the_flows(tmp_path: Path, nlu_config: dict[str, Any]) -> 
         server.join(60)
     assert errors == []
     assert find_server(nlu_config, fingerprint_b) is None  # state file removed
+    # Exactly one model was trained and swapped in, B: neither edit before it started one.
+    assert (counts.flows_seen, counts.nlu_unchanged) == (2, 1)
+    assert (counts.trainings_started, counts.swaps, counts.failures) == (1, 1, 0)
 
 
 ENGINEER_YAML = """  book_engineer:
@@ -233,9 +258,12 @@ ENGINEER_YAML = """  book_engineer:
 
 
 def edit(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` at once, as an editor saves: the watcher never sees half."""
     text = path.read_text()
     assert old in text
-    path.write_text(text.replace(old, new, 1))
+    staging = path.with_suffix(".tmp")
+    staging.write_text(text.replace(old, new, 1))
+    os.replace(staging, path)
 
 
 def _processes_mentioning(text: str) -> list[int]:

@@ -22,8 +22,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy.engine import make_url
+from twilio_emulator.rest import TwilioRestEmulator
 
-from ivr.emulator.rest import TwilioRestEmulator
+from ivr.callbacks.policy import RULES
 from ivr.store import CallbackRecord, CallbackStatus, CallbackStore
 from tests.fixtures.waiting import wait_for
 from tests.fixtures.workers import start_worker, worker_env
@@ -37,13 +38,15 @@ class Gate:
 
     ``mode`` is read when a connection is accepted: ``pass`` forwards both ways, ``request``
     forwards nothing (the request never reaches Twilio), ``answer`` forwards the request and
-    swallows the answer (Twilio acted, the worker never hears).
+    swallows the answer (Twilio acted, the worker never hears), ``hold`` keeps the request
+    until :meth:`release` and then passes both ways.
     """
 
     def __init__(self, port: int) -> None:
         self.target = ("127.0.0.1", port)
         self.mode = "pass"
         self.seen = threading.Event()  # a held connection carried bytes from the client
+        self.released = threading.Event()  # ``hold`` connections may forward from now on
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._stop = threading.Event()
@@ -67,7 +70,7 @@ class Gate:
             self._sockets += [client, upstream]
             mode = self.mode
             self._spawn(self._pump, client, upstream if mode != "request" else None, mode)
-            self._spawn(self._pump, upstream, client if mode == "pass" else None, mode)
+            self._spawn(self._pump, upstream, client if mode in ("pass", "hold") else None, mode)
 
     def _pump(self, source: socket.socket, sink: socket.socket | None, mode: str) -> None:
         source.settimeout(0.05)
@@ -84,8 +87,14 @@ class Gate:
                 return
             if mode != "pass":
                 self.seen.set()
+            while mode == "hold" and not (self.released.is_set() or self._stop.is_set()):
+                self.released.wait(0.05)
             if sink is not None:
                 sink.sendall(chunk)
+
+    def release(self) -> None:
+        """Let held requests (and their answers) through."""
+        self.released.set()
 
     def close(self) -> None:
         self._stop.set()
@@ -171,13 +180,23 @@ def calls_by_callback(twilio: TwilioRestEmulator) -> Counter[str]:
         r for r in twilio.requests_to("Calls.json", "POST") if r.fault != "fail" and r.get("Url")
     ]
     assert len(created) == len(twilio.calls)
-    return Counter(parse_qs(urlparse(r.get("Url")).query)["callback"][0] for r in created)
+    return Counter(callback_of(r.get("Url")) for r in created)
 
 
 def get(callbacks: CallbackStore, callback_id: str) -> CallbackRecord:
     record = callbacks.get(callback_id)
     assert record is not None
     return record
+
+
+def callback_of(url: str | None) -> str:
+    """The callback a placed call is for (its answer URL names it)."""
+    return parse_qs(urlparse(url or "").query)["callback"][0]
+
+
+def dialled_by(record: CallbackRecord) -> list[str]:
+    """The workers that requested a call for ``record``, in order."""
+    return [t.detail["worker"] for t in record.transitions if t.event == "dial_requested"]
 
 
 @pytest.mark.slow
@@ -189,7 +208,7 @@ def test_kill_9_mid_dispatch_loses_nothing_and_dials_once(
     gate: Gate,
     workers: Callable[[str], Workers],
 ) -> None:
-    callbacks = CallbackStore(database.open())
+    callbacks = CallbackStore(database.open(), RULES)
     booked = callbacks.schedule(
         queue="billing", number="+447700900123", due_at=datetime.now(UTC), now=datetime.now(UTC)
     ).id
@@ -219,13 +238,24 @@ def test_kill_9_mid_dispatch_loses_nothing_and_dials_once(
             and (kill_at == "after_placed" or get(callbacks, booked).lease_owner is None)
         ),
     )
-    time.sleep(2.5)  # a lease and more: a double dial would have happened by now
+    # A second dial needs a lease taken so far to expire first. A sentinel callback due only
+    # after every such lease has expired is placed by a pass of the rescuer that would have
+    # claimed the booked callback too, and dispatched it first (the most overdue goes first):
+    # once the sentinel's call exists, a double dial would be at the emulator.
+    rescued = datetime.now(UTC)
+    lease = timedelta(seconds=float(group.env["IVR_CALLBACK_LEASE_SECONDS"]) + 0.5)
+    sentinel = callbacks.schedule(
+        queue="billing", number="+447700900124", due_at=rescued + lease, now=rescued
+    ).id
+    wait_for(
+        "the sentinel's call", lambda: get(callbacks, sentinel).dial_sid is not None, timeout=60
+    )
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=10) == 0
 
     record = get(callbacks, booked)
-    assert calls_by_callback(twilio) == {booked: 1}
-    [call] = twilio.calls
+    assert calls_by_callback(twilio) == {booked: 1, sentinel: 1}
+    [call] = [c for c in twilio.calls if callback_of(c.url) == booked]
     assert (record.status, record.dial_sid, record.attempts) == (
         CallbackStatus.DIALING,
         call.sid,
@@ -242,23 +272,62 @@ def test_kill_9_mid_dispatch_loses_nothing_and_dials_once(
 
 @pytest.mark.slow
 def test_sigterm_finishes_and_exits_cleanly(
-    database: Database, twilio: TwilioRestEmulator, workers: Callable[[str], Workers]
+    database: Database,
+    twilio: TwilioRestEmulator,
+    gate: Gate,
+    workers: Callable[[str], Workers],
 ) -> None:
-    callbacks = CallbackStore(database.open())
+    """SIGTERM mid-batch: the dispatch in hand is placed, the rest handed back and placed later.
+
+    The gate holds the worker's first request, so SIGTERM lands while it has one callback in
+    hand and 19 more claimed, every time.
+    """
+    callbacks = CallbackStore(database.open(), RULES)
     now = datetime.now(UTC)
     ids = [
         callbacks.schedule(queue="billing", number=f"+4477009002{i:02d}", due_at=now, now=now).id
         for i in range(20)
     ]
-    process = workers(twilio.url).start("polite", "--batch", "20")
-    wait_for("a first call", lambda: len(twilio.calls) >= 1)
+    gate.mode = "hold"
+    group = workers(gate.url)
+    process = group.start("polite", "--batch", "20")
+    wait_for("the first request, held at the gate", gate.seen.is_set)
+    claimed = {i: get(callbacks, i) for i in ids}
+    assert {r.lease_owner for r in claimed.values()} == {"polite"}  # one claim took all 20
+    [in_hand] = [i for i, r in claimed.items() if r.status == CallbackStatus.DIALING]
     process.send_signal(signal.SIGTERM)
+    gate.mode = "pass"
+    gate.release()
     assert process.wait(timeout=15) == 0
-    records = [get(callbacks, i) for i in ids]
-    placed = [r for r in records if r.status == CallbackStatus.DIALING]
-    assert all(r.dial_sid for r in placed)  # none left half-done
-    assert all(r.lease_owner is None for r in records)  # the rest given back at once
-    assert len(placed) == len(twilio.calls)
+
+    # The dispatch in hand finished: its call placed, its sid stored. Nothing else was dialled.
+    assert calls_by_callback(twilio) == {in_hand: 1}
+    done = get(callbacks, in_hand)
+    assert done.status == CallbackStatus.DIALING and done.dial_sid == twilio.calls[0].sid
+    # The other 19 were given back at once: a write after the claim cleared the lease (one
+    # that merely expired would still name "polite"), and none was requested.
+    rest = [i for i in ids if i != in_hand]
+    for callback_id in rest:
+        record = get(callbacks, callback_id)
+        assert (record.status, record.lease_owner, record.lease_until) == (
+            CallbackStatus.SCHEDULED,
+            None,
+            None,
+        )
+        assert record.version == claimed[callback_id].version + 1
+        assert (record.attempts, [t.event for t in record.transitions]) == (0, ["scheduled"])
+
+    # Another worker dials each of them later, once.
+    heir = group.start("heir")
+    wait_for(
+        "the 19 given back, placed by another worker",
+        lambda: all(get(callbacks, i).dial_sid for i in rest),
+    )
+    heir.send_signal(signal.SIGTERM)
+    assert heir.wait(timeout=15) == 0
+    assert calls_by_callback(twilio) == dict.fromkeys(ids, 1)
+    assert dialled_by(get(callbacks, in_hand)) == ["polite"]
+    assert all(dialled_by(get(callbacks, i)) == ["heir"] for i in rest)
 
 
 @pytest.mark.slow
@@ -268,7 +337,7 @@ def test_four_workers_dial_a_thousand_callbacks_exactly_once(
     twilio: TwilioRestEmulator,
     workers: Callable[[str], Workers],
 ) -> None:
-    callbacks = CallbackStore(database.open())
+    callbacks = CallbackStore(database.open(), RULES)
     now = datetime.now(UTC)
     ids = {
         callbacks.schedule(
@@ -321,7 +390,7 @@ def test_worker_without_an_account_says_which_variable(tmp_path: Path) -> None:
 def test_worker_once_places_what_is_due_and_exits(
     database: Database, twilio: TwilioRestEmulator, workers: Callable[[str], Workers]
 ) -> None:
-    callbacks = CallbackStore(database.open())
+    callbacks = CallbackStore(database.open(), RULES)
     now = datetime.now(UTC)
     ids = [
         callbacks.schedule(queue="billing", number=f"+4477009003{i:02d}", due_at=now, now=now).id

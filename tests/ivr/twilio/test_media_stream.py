@@ -263,13 +263,32 @@ def test_audio_round_trip(size: int) -> None:
     assert event.audio == audio
 
 
+EVENT_TYPES = (
+    StreamConnected,
+    StreamStarted,
+    AudioReceived,
+    DtmfReceived,
+    MarkPlayed,
+    StreamStopped,
+)
+
+
 def test_fuzz_never_raises(caplog: pytest.LogCaptureFixture) -> None:
+    """Every frame decodes to an event or None; the well-formed ones to their own event."""
     rng = random.Random(1234)
-    valid = [json.dumps(m) for m in (CONNECTED, START, MEDIA, DTMF, MARK, STOP)]
+    documented = (CONNECTED, START, MEDIA, DTMF, MARK, STOP)
+    valid = [json.dumps(m) for m in documented]
     alphabet = '{}[]":,0123456789abcdefghijklmnopqrstuvwxyz-+.eE \\/\u00e9\ud800\x00'
+    outcomes: dict[int, list[object]] = {kind: [] for kind in range(5)}
     with caplog.at_level(logging.CRITICAL, logger="ivr.twilio.media_stream"):
         for _ in range(3000):
-            kind = rng.randrange(4)
+            kind = rng.randrange(5)
+            if kind == 4:  # a documented message as Twilio sends it
+                index = rng.randrange(len(valid))
+                event = decode(valid[index])
+                assert isinstance(event, EVENT_TYPES[index]), (documented[index], event)
+                outcomes[kind].append(event)
+                continue
             if kind == 0:
                 text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(60)))
             elif kind == 1:
@@ -291,4 +310,16 @@ def test_fuzz_never_raises(caplog: pytest.LogCaptureFixture) -> None:
                 key = rng.choice(list(message))
                 message[key] = rng.choice([None, 0, -1, "", [], {}, "x", True, 1e308])
                 text = json.dumps(message)
-            decode(text)  # must not raise
+            try:
+                event = decode(text)
+            except Exception as error:  # the assertion names the frame
+                raise AssertionError(f"decode raised {error!r} on {text!r}") from error
+            assert event is None or isinstance(event, EVENT_TYPES), (text, event)
+            outcomes[kind].append(event)
+    # Every kind of frame was tried; random text never decodes, damaged messages sometimes do.
+    assert all(len(decoded) > 400 for decoded in outcomes.values())
+    assert {type(event) for event in outcomes[4]} == set(EVENT_TYPES)
+    assert all(event is None for event in outcomes[1])
+    assert any(event is None for event in outcomes[2])
+    assert any(event is None for event in outcomes[3])
+    assert any(event is not None for event in outcomes[3])
