@@ -223,7 +223,7 @@ def _escalation(b: SectionBuilder, node: Node) -> EscalationPolicy:
         if read is not None:
             values[key] = read
     # Each key was read with its own type above; mypy sees one union for the whole dict.
-    return EscalationPolicy(where=mapping.where, **values)  # type: ignore[arg-type]
+    return EscalationPolicy(where=mapping.where, **values)  # type: ignore[arg-type]  # see above
 
 
 ESCALATION_KEYS = (

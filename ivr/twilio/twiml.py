@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-# twilio ships no type hints (no py.typed)
-from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped]
-from twilio.twiml.voice_response import Connect, Dial, VoiceResponse  # type: ignore[import-untyped]
+from twilio.twiml.messaging_response import (  # type: ignore[import-untyped]  # no py.typed
+    MessagingResponse,
+)
+from twilio.twiml.voice_response import (  # type: ignore[import-untyped]  # no py.typed
+    Connect,
+    Dial,
+    VoiceResponse,
+)
 
 from ivr.call.switchboard import Goodbye, ToPerson
 from ivr.callbacks.placed import LegPlan
