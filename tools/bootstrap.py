@@ -161,8 +161,9 @@ def ensure(name: str) -> Path:
     return link_path
 
 
-#: Debian packages the app needs at run time: espeak-ng speaks for pyttsx3, sox converts audio.
-SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "sox": "sox"}  # command -> package
+#: Debian packages by command: espeak-ng speaks for pyttsx3, sox converts audio, chromium runs
+#: the console's browser tests (Playwright's own browser download cannot work offline).
+SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "sox": "sox", "chromium": "chromium"}
 
 
 def ensure_system_packages() -> None:
@@ -179,7 +180,8 @@ def ensure_system_packages() -> None:
             return
     print(
         f"bootstrap: WARNING: {', '.join(missing)} missing and could not be installed here; "
-        f"install them (apt-get install {' '.join(missing)}) or speech output will not work.",
+        f"install them (apt-get install {' '.join(missing)}) "
+        "or speech (espeak-ng, sox) or the browser tests (chromium) will not work.",
         flush=True,
     )
 

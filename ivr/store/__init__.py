@@ -7,10 +7,14 @@
 Inside: :mod:`~ivr.store.database` (URL, engine, sessions, errors turned into
 ``StoreUnavailable``), :mod:`~ivr.store.schema` (the tables), :mod:`~ivr.store.migrate` and
 ``migrations/`` (their versions, with Alembic), the repositories :mod:`~ivr.store.calls` and
-:mod:`~ivr.store.callbacks`, and :mod:`~ivr.store.records`. Nothing here imports the rest of
+:mod:`~ivr.store.callbacks`, the console's :mod:`~ivr.store.accounts`,
+:mod:`~ivr.store.agents` (presence, busy agents) and :mod:`~ivr.store.notes`, and
+:mod:`~ivr.store.records`. Nothing here imports the rest of
 ``ivr``: what callbacks need from the policy comes in as :class:`AttemptRules`.
 """
 
+from ivr.store.accounts import Account, AccountError, AccountStore
+from ivr.store.agents import AgentStates, Busy, BusyKind, Presence
 from ivr.store.callbacks import AttemptRules, CallbackStore
 from ivr.store.calls import Store
 from ivr.store.database import data_dir, database_url
@@ -25,6 +29,7 @@ from ivr.store.errors import (
     TurnExists,
     UnknownSchema,
 )
+from ivr.store.notes import Note, NoteStore
 from ivr.store.records import (
     CallbackRecord,
     CallbackStatus,
@@ -36,7 +41,13 @@ from ivr.store.records import (
 )
 
 __all__ = [
+    "Account",
+    "AccountError",
+    "AccountStore",
+    "AgentStates",
     "AttemptRules",
+    "Busy",
+    "BusyKind",
     "CallRecord",
     "CallbackError",
     "CallbackExists",
@@ -49,6 +60,9 @@ __all__ = [
     "Claim",
     "EventRecord",
     "LeaseLost",
+    "Note",
+    "NoteStore",
+    "Presence",
     "SchemaOutOfDate",
     "Store",
     "StoreUnavailable",

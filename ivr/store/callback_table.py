@@ -161,6 +161,8 @@ def to_record(row: CallbackRow, steps: Sequence[CallbackTransitionRow] = ()) -> 
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        claimed_by=row.claimed_by,
+        claimed_at=row.claimed_at,
         transitions=tuple(
             CallbackTransition(s.at, CallbackStatus(s.status), s.event, dict(s.detail))
             for s in steps

@@ -53,6 +53,7 @@ from ivr.store.errors import (
 from ivr.store.records import (
     FAILED_ATTEMPT,
     FINAL,
+    OPEN,
     WAITING,
     CallbackRecord,
     CallbackStatus,
@@ -152,28 +153,102 @@ class CallbackStore(CallbackDispatch):
         return self._book(row, now, replaces=replaces, new_id=callback_id is not None)
 
     def cancel(self, callback_id: str, now: datetime, by: str = "caller") -> CallbackRecord:
-        """Cancel a waiting callback; raises :class:`CallbackStateError` once it is dialed."""
+        """Cancel a callback not placed yet; raises :class:`CallbackStateError` once it is."""
         now = aware(now, "now")
         with self._transaction("cancel", callback_id) as session:
             row = self._locked(session, callback_id)
-            self._require(row, WAITING, "cancel it")
+            self._require(row, OPEN, "cancel it")
+            self._unclaim(row)
             self._change(session, row, now, CallbackStatus.CANCELLED, "cancelled", by=by)
             return to_record(row)
 
     def move(
         self, callback_id: str, due_at: datetime, now: datetime, by: str = "caller"
     ) -> CallbackRecord:
-        """Promise a waiting callback for another time (it becomes ``scheduled`` again)."""
+        """Promise a callback not placed yet for another time (it is ``scheduled`` again)."""
         due_at, now = aware(due_at, "due_at"), aware(now, "now")
         with self._transaction("move", callback_id) as session:
             row = self._locked(session, callback_id)
-            self._require(row, WAITING, "move it")
+            self._require(row, OPEN, "move it")
+            self._unclaim(row)
             before = row.due_at
             row.due_at = row.promised_at = due_at
             self._change(
                 session, row, now, CallbackStatus.SCHEDULED, "moved", by=by, was=before.isoformat()
             )
             return to_record(row)
+
+    # -- an agent handling one by hand ----------------------------------------------------
+
+    def claim(self, callback_id: str, agent: str, now: datetime) -> CallbackRecord:
+        """``agent`` takes a waiting callback to handle it themselves; the worker leaves it.
+
+        Raises:
+            CallbackStateError: it is not waiting (placed, done, or claimed by someone else).
+        """
+        now = aware(now, "now")
+        with self._transaction("claim", callback_id) as session:
+            row = self._locked(session, callback_id)
+            self._require(row, WAITING, "claim it")
+            if (
+                row.lease_owner is not None
+                and row.lease_until is not None
+                and row.lease_until > now
+            ):
+                raise CallbackStateError(
+                    row.id, CallbackStatus(row.status), "claim it (a worker holds it)"
+                )
+            row.claimed_by, row.claimed_at = agent, now
+            self._change(session, row, now, CallbackStatus.CLAIMED, "claimed", by=agent)
+            return to_record(row)
+
+    def complete(
+        self, callback_id: str, agent: str, outcome: str, now: datetime, *, reached: bool
+    ) -> CallbackRecord:
+        """The agent who claimed it finished: ``outcome`` in their words; ``reached`` the caller.
+
+        Reaching the caller counts as connecting (and as on time, within the promise's window).
+
+        Raises:
+            CallbackStateError: it is not claimed by ``agent``.
+        """
+        now = aware(now, "now")
+        with self._transaction("complete", callback_id) as session:
+            row = self._locked(session, callback_id)
+            self._require_claimed_by(row, agent, "complete it")
+            if reached:
+                row.connected_at = now
+                row.on_time = self._rules.kept_on_time(row.promised_at, now)
+            self._change(
+                session, row, now, CallbackStatus.DONE, "completed", by=agent, outcome=outcome,
+                reached=reached,
+            )  # fmt: skip
+            return to_record(row)
+
+    def unclaim(self, callback_id: str, agent: str, now: datetime) -> CallbackRecord:
+        """The agent gives it back: waiting again, for the worker or another agent.
+
+        Raises:
+            CallbackStateError: it is not claimed by ``agent``.
+        """
+        now = aware(now, "now")
+        with self._transaction("unclaim", callback_id) as session:
+            row = self._locked(session, callback_id)
+            self._require_claimed_by(row, agent, "give it back")
+            self._unclaim(row)
+            self._change(session, row, now, CallbackStatus.SCHEDULED, "unclaimed", by=agent)
+            return to_record(row)
+
+    def _require_claimed_by(self, row: CallbackRow, agent: str, wanted: str) -> None:
+        self._require(row, frozenset({CallbackStatus.CLAIMED}), wanted)
+        if row.claimed_by != agent:
+            raise CallbackStateError(
+                row.id, CallbackStatus(row.status), f"{wanted} (claimed by {row.claimed_by})"
+            )
+
+    @staticmethod
+    def _unclaim(row: CallbackRow) -> None:
+        row.claimed_by = row.claimed_at = None
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -191,11 +266,11 @@ class CallbackStore(CallbackDispatch):
             return to_record(row, steps)
 
     def pending_for_number(self, number: str) -> builtins.list[CallbackRecord]:
-        """Callbacks to ``number`` still waiting to be dialed, soonest first."""
+        """Callbacks to ``number`` not placed yet (waiting, or claimed by an agent), by time."""
         with self._db.read("pending_for_number") as session:
             rows = session.scalars(
                 select(CallbackRow)
-                .where(CallbackRow.number == number, CallbackRow.status.in_(values(WAITING)))
+                .where(CallbackRow.number == number, CallbackRow.status.in_(values(OPEN)))
                 .order_by(CallbackRow.due_at, CallbackRow.id)
             ).all()
             return [to_record(row) for row in rows]

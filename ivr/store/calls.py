@@ -104,6 +104,7 @@ class Store:
                 started_at=started_at,
                 status="in-progress",
                 language=language,
+                stage="bot",
             )
             new = stmt.excluded
             session.execute(
@@ -113,6 +114,7 @@ class Store:
                         "caller": func.coalesce(CallRow.caller, new.caller),
                         "called": func.coalesce(CallRow.called, new.called),
                         "language": func.coalesce(CallRow.language, new.language),
+                        "stage": func.coalesce(CallRow.stage, new.stage),
                         "started_at": case(
                             (new.started_at < CallRow.started_at, new.started_at),
                             else_=CallRow.started_at,
@@ -134,6 +136,12 @@ class Store:
                 self._ensure_call(session, call_id, row.at)
                 session.add(row)
                 session.flush()
+                if turn.intent and acted_on(turn.decision):
+                    session.execute(
+                        update(CallRow)
+                        .where(CallRow.call_id == call_id, CallRow.intent.is_(None))
+                        .values(intent=turn.intent)
+                    )
         except StoreUnavailable as error:
             if isinstance(error.__cause__, IntegrityError):
                 what = f"turn {turn.index} of call {call_id}"
@@ -160,6 +168,16 @@ class Store:
                 .values(outcome=outcome, queue=queue, reason=reason)
             )
 
+    def set_stage(self, call_id: str, stage: str) -> None:
+        """Where the call is now, for the live view (``booking``: the bot books a callback)."""
+        with self.database.write("set_stage", call_id) as session:
+            self._ensure_call(session, call_id, datetime.now(UTC))
+            session.execute(
+                update(CallRow)
+                .where(CallRow.call_id == call_id, CallRow.ended_at.is_(None))
+                .values(stage=stage)
+            )
+
     def call_ended(self, call_id: str, *, ended_at: datetime, status: str) -> None:
         """Record Twilio's final status; a call never seen before is created, starting then.
 
@@ -183,6 +201,7 @@ class Store:
                 update(CallRow)
                 .where(CallRow.call_id == call_id)
                 .values(
+                    stage="ended",
                     resolved_by_bot=and_(outcome == "hangup", CallRow.reason == "completed"),
                     abandoned=and_(
                         CallRow.transferred_at.is_not(None),
@@ -202,6 +221,11 @@ class Store:
                 .where(CallRow.call_id == call_id, CallRow.transferred_at.is_(None))
                 .values(transferred_at=at)
             )
+            session.execute(
+                update(CallRow)
+                .where(CallRow.call_id == call_id, CallRow.answered_at.is_(None))
+                .values(stage="ringing")
+            )
 
     def person_answered(self, call_id: str, *, agent: str, at: datetime) -> None:
         """``agent`` answered the call (time to a person); later answers change nothing."""
@@ -212,6 +236,7 @@ class Store:
                 update(CallRow)
                 .where(CallRow.call_id == call_id, CallRow.answered_at.is_(None))
                 .values(
+                    stage="agent",
                     answered_at=at,
                     agent=agent,
                     transferred_at=func.coalesce(CallRow.transferred_at, at),
@@ -344,6 +369,8 @@ def _call_record(row: CallRow, turns: Sequence[TurnRow], events: Sequence[EventR
         agent=row.agent,
         resolved_by_bot=row.resolved_by_bot,
         abandoned=row.abandoned,
+        stage=row.stage,
+        intent=row.intent,
     )
 
 
@@ -361,3 +388,12 @@ def _turn_record(row: TurnRow) -> TurnRecord:
         actions=tuple(row.actions),
         latency_ms=dict(row.latency_ms),
     )
+
+
+#: Decisions on which the bot acted on the caller's intent (not a misunderstanding or a retry).
+ACTED_ON = ("route:", "global:", "slot:", "confirm:", "booking:")
+
+
+def acted_on(decision: str | None) -> bool:
+    """Whether a turn's decision acted on its intent: the call's intent is the first such."""
+    return decision is not None and decision.startswith(ACTED_ON)

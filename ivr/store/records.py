@@ -67,6 +67,8 @@ class CallRecord:
     agent: str | None = None  # who answered
     resolved_by_bot: bool | None = None  # None while the call runs
     abandoned: bool | None = None  # the caller hung up waiting for a person
+    stage: str | None = None  # where the call is now: bot, ringing, agent, booking, ended
+    intent: str | None = None  # the first intent the bot acted on
 
     @property
     def time_to_person_seconds(self) -> float | None:
@@ -94,13 +96,16 @@ class CallbackStatus(enum.StrEnum):
     FAILED = "failed"
     MACHINE = "machine"  # customer first: an answering machine took it (a message was left)
     RETRY = "retry"  # waiting for the next attempt
-    DONE = "done"  # the call completed after connecting
+    CLAIMED = "claimed"  # an agent handles it by hand (the worker leaves it alone)
+    DONE = "done"  # the call completed after connecting (or the agent who claimed it finished)
     GAVE_UP = "gave_up"  # every attempt failed
     CANCELLED = "cancelled"
 
 
 #: Waiting to be dialed: a worker may claim these once due; a caller may cancel or move them.
 WAITING = frozenset({CallbackStatus.SCHEDULED, CallbackStatus.RETRY})
+#: Not placed yet: waiting, or claimed by an agent. A caller or an agent may cancel or move them.
+OPEN = WAITING | {CallbackStatus.CLAIMED}
 #: How a failed attempt ended.
 FAILED_ATTEMPT = frozenset(
     {CallbackStatus.NO_ANSWER, CallbackStatus.BUSY, CallbackStatus.FAILED, CallbackStatus.MACHINE}
@@ -151,6 +156,8 @@ class CallbackRecord:
     updated_at: datetime
     version: int
     transitions: tuple[CallbackTransition, ...] = field(default=(), compare=False)
+    claimed_by: str | None = None  # the agent handling it by hand
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,9 @@ class CallRow(Base):
     agent: Mapped[str | None] = mapped_column(String)  # who answered (agent id or address)
     resolved_by_bot: Mapped[bool | None] = mapped_column(Boolean)  # set when the call ends
     abandoned: Mapped[bool | None] = mapped_column(Boolean)  # hung up waiting for a person
+    # What the console shows live: where the call is now, and what the caller came for.
+    stage: Mapped[str | None] = mapped_column(String)  # bot, ringing, agent, booking, ended
+    intent: Mapped[str | None] = mapped_column(String)  # the first intent the bot acted on
 
 
 class TurnRow(Base):
@@ -171,6 +174,8 @@ class CallbackRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
+    claimed_by: Mapped[str | None] = mapped_column(String)  # the agent handling it by hand
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class CallbackTransitionRow(Base):
@@ -185,3 +190,69 @@ class CallbackTransitionRow(Base):
     status: Mapped[str] = mapped_column(String)
     event: Mapped[str] = mapped_column(String)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class UserRow(Base):
+    """A console account: an agent (``name`` is their agent id in the flows) or a supervisor."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # agent | supervisor
+    password_hash: Mapped[str] = mapped_column(String)  # argon2id, with its own parameters
+    disabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginFailureRow(Base):
+    """A failed log-in, counted per account and per address to slow down guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index(None, "name", "at"), Index(None, "address", "at"))
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PresenceRow(Base):
+    """An agent's presence as set in the console: available, away or offline."""
+
+    __tablename__ = "agent_presence"
+
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AgentBusyRow(Base):
+    """An agent being rung or on a call: one row per agent, so a second claim on them fails.
+
+    ``until`` bounds it: a process that died without releasing the agent frees them then.
+    """
+
+    __tablename__ = "agent_busy"
+
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # ringing | on_call
+    call_id: Mapped[str | None] = mapped_column(String)  # a transfer of this call
+    callback_id: Mapped[str | None] = mapped_column(String)  # or a placed callback
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NoteRow(Base):
+    """An agent's note about a caller (by number), shown on the caller's next calls."""
+
+    __tablename__ = "caller_notes"
+    __table_args__ = (Index(None, "number", "at"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String)
+    call_id: Mapped[str | None] = mapped_column(String)
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -32,7 +32,7 @@ from ivr.store.schema import Base
 from tests.ivr.store import legacy_schemas as legacy
 from tests.ivr.store.conftest import Database, closed_port
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_the_head_is_the_newest_revision() -> None:
 def test_every_migration_from_empty_builds_the_metadata(raw: StoreDatabase) -> None:
     with raw.locked("test", migrating=True) as conn:
         assert migrate(conn, "0001") == ("0001",)
-        assert differences(conn)  # the comparison sees what 0003 adds
-        assert migrate(conn) == (HEAD,)
+        assert differences(conn)  # the comparison sees what 0003 and 0004 add
+        assert migrate(conn) == ("0003", HEAD)
         assert differences(conn) == []
 
 
@@ -129,7 +129,7 @@ def test_a_database_from_before_migrations_is_refused_then_upgraded_with_every_r
     stamped = {1: "0001", 3: "0003"}[version]
     assert f"adopted:  stamped {stamped} - " in upgraded
     applied = [line for line in upgraded.splitlines() if line.startswith("applied:")]
-    assert [line.split()[1] for line in applied] == (["0003"] if version == 1 else [])
+    assert [line.split()[1] for line in applied] == (["0003", HEAD] if version == 1 else [HEAD])
     assert f"now at:   {HEAD} - " in upgraded
 
     after = ivr_db(database, "current", "--check")
@@ -231,7 +231,7 @@ def test_a_database_ahead_of_the_code_is_refused(database: Database) -> None:
     assert "revision: 0099 (unknown to this code)" in current and "unusable: " in current
     refused = ivr_db(database, "upgrade", code=1)
     assert "ivr db upgrade: " in refused and "0099" in refused
-    database.execute("UPDATE alembic_version SET version_num = '0003'")  # nothing changed
+    database.execute(f"UPDATE alembic_version SET version_num = '{HEAD}'")  # nothing changed
     database.open().ping()
 
 
@@ -296,15 +296,15 @@ def test_revision_writes_the_next_migration_from_the_metadata(
     try:
         result = CliRunner().invoke(db, ["revision", "-m", "Notes on calls"])
         assert result.exit_code == 0, result.output
-        written = scratch_migrations / "versions" / "0004_notes_on_calls.py"
+        written = scratch_migrations / "versions" / "0005_notes_on_calls.py"
         assert f"wrote {written}" in result.output
         source = written.read_text().replace("'", '"')  # formatted by ruff if it is installed
-        assert 'down_revision: str | None = "0003"' in source
+        assert f'down_revision: str | None = "{HEAD}"' in source
         assert 'op.create_table(\n        "notes",' in source or 'op.create_table("notes"' in source
         clear_caches()
         scratch = StoreDatabase(f"sqlite:///{tmp_path}/check.db")
         with scratch.locked("test", migrating=True) as conn:
-            assert migrate(conn) == ("0001", "0003", "0004")
+            assert migrate(conn) == ("0001", "0003", HEAD, "0005")
             assert differences(conn) == []
         scratch.close()
     finally:

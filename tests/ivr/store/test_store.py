@@ -90,6 +90,7 @@ def test_round_trip_of_a_call_with_turns_and_events(store: Store) -> None:
         events=events,
         resolved_by_bot=False,
         abandoned=False,
+        stage="ended",
     )
 
 
@@ -187,6 +188,7 @@ def test_call_ended_for_an_unknown_call_creates_it(store: Store) -> None:
         language=None,
         resolved_by_bot=False,
         abandoned=False,
+        stage="ended",
     )
 
 
