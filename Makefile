@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 APP := .venv/.ready
 NLU := .venv-nlu/.ready
 
-.PHONY: run test env lint check bench bench-phone bench-callbacks bench-suite clean
+.PHONY: run test env lint check bench bench-phone bench-callbacks bench-dashboard bench-suite clean
 
 run: env ## create both environments, train the NLU model if the flows changed, start the services
 	.venv/bin/ivr run
@@ -33,6 +33,9 @@ bench-phone: env ## turn latency and capacity of the phone line -> docs/benchmar
 
 bench-callbacks: env ## callback dispatch lag and throughput, 4 workers on PostgreSQL -> docs/benchmarks.md
 	.venv/bin/python bench/callbacks.py --write docs/benchmarks.md
+
+bench-dashboard: env ## the dashboard's figures over 100,000 calls, SQLite and PostgreSQL -> docs/benchmarks.md
+	.venv/bin/python bench/dashboard.py --write docs/benchmarks.md
 
 bench-suite: env ## make test in a fresh clone, timed -> docs/benchmarks.md (SUITE=--fresh-cache: empty cache)
 	.venv/bin/python bench/suite.py $(SUITE) --write docs/benchmarks.md

@@ -17,6 +17,7 @@ from ivr.commands.nlu import nlu
 from ivr.commands.run import run_command
 from ivr.commands.serve import serve_command
 from ivr.commands.simulate import simulate_command
+from ivr.commands.users import users
 from ivr.commands.worker import worker_command
 from ivr.config import load_config
 from ivr.logs import configure_logging
@@ -46,6 +47,7 @@ cli.add_command(serve_command)
 cli.add_command(call_command)
 cli.add_command(worker_command)
 cli.add_command(db)
+cli.add_command(users)
 
 
 def main() -> None:

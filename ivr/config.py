@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,11 @@ DEFAULTS: Mapping[str, Any] = {
     "SPOOL_DIR": "",
     # IVR_MAX_REQUEST_BYTES: a larger request body is refused with 413 before it is read
     "MAX_REQUEST_BYTES": 64 * 1024,
+    # IVR_SECRET_KEY: signs the console's session cookies; development keeps one in the data
+    # folder, production keeps the console off until it is set
+    "SECRET_KEY": "",
+    # IVR_CONSOLE_SESSION_HOURS: how long a console log-in lasts
+    "CONSOLE_SESSION_HOURS": 12,
 }
 
 #: Signs requests in development when TWILIO_AUTH_TOKEN is unset (the server and `ivr call`
@@ -169,3 +175,41 @@ def api_token(config: Mapping[str, Any]) -> str | None:
         log.warning("IVR_API_TOKEN not set: the JSON API (/api/...) is disabled")
         return None
     return DEVELOPMENT_API_TOKEN
+
+
+def console_secret(config: Mapping[str, Any]) -> str | None:
+    """The key that signs the console's sessions; ``None``: the console is off.
+
+    Production takes ``IVR_SECRET_KEY`` (the console stays off without it, as the JSON API does
+    without its token). Development keeps a random key in the data folder, so logging in
+    survives a restart and every local process shares it.
+    """
+    key = str(config["SECRET_KEY"])
+    if key:
+        return key
+    if config["MODE"] == "production":
+        log.warning("IVR_SECRET_KEY not set: the console (/console) is off")
+        return None
+    return _development_secret()
+
+
+def _development_secret() -> str:
+    """The data folder's key, made once (by whichever process gets there first)."""
+    import secrets
+
+    from ivr.store import data_dir  # late: the store is not needed to read the configuration
+
+    path = data_dir() / "console-secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process is writing it: wait for its line
+            if secret := path.read_text().strip():
+                return secret
+            time.sleep(0.02)
+        raise ConfigurationError(f"{path} is empty: delete it and start again") from None
+    secret = secrets.token_urlsafe(32)
+    with os.fdopen(handle, "w") as out:
+        out.write(secret + "\n")
+    return secret

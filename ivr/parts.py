@@ -40,8 +40,10 @@ from ivr.config import ConfigurationError, check_config, env_name
 from ivr.flow_source import FlowSource
 from ivr.nlu.connection import NLUConnection
 from ivr.people.directory import AgentDirectory, DirectoryError
+from ivr.people.roster import Roster
 from ivr.people.staffing import Staffing
 from ivr.store import (
+    AgentStates,
     CallbackStore,
     SchemaOutOfDate,
     Store,
@@ -102,8 +104,17 @@ class Parts:
         return self.flows.current
 
     def staffing(self) -> Staffing:
-        """Who answers the current flow's queues."""
-        return Staffing(self.flow, self.directory)
+        """Who answers the current flow's queues, and who of them is away or busy."""
+        return Staffing(self.flow, self.directory, self.roster)
+
+    @property
+    def roster(self) -> Roster:
+        """Presence and busy agents; while the database is down, everyone counts as free."""
+        return Roster(self._agent_states, tolerant=True)
+
+    def _agent_states(self) -> AgentStates | None:
+        # Read at each use, never waiting to reconnect: routing must not hold up a call.
+        return AgentStates(self.store) if self.store is not None else None
 
     @property
     def desk(self) -> CallbackDesk:
@@ -275,7 +286,8 @@ def build_worker(config: Mapping[str, Any], flow: Flow, worker_id: str, batch: i
         batch=batch,
         dial_timeout=int(config["DIAL_TIMEOUT"]),
     )
-    staffing = Staffing(flow, _directory(config))
+    states = AgentStates(store)  # strict: the delivery guarantee rests on reservations held
+    staffing = Staffing(flow, _directory(config), Roster(lambda: states, tolerant=False))
     worker = CallbackWorker(CallbackStore(store, RULES), ringer, flow, staffing, settings)
     return WorkerRun(worker, store)
 

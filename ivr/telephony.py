@@ -122,18 +122,20 @@ class SecondLegAnswered:
 
 @dataclass(frozen=True)
 class SecondLegEnded:
-    """Ringing the second leg of ``callback_id`` ended."""
+    """Ringing the second leg of ``callback_id`` ended; ``sid``: the first leg's call id."""
 
     callback_id: str
     outcome: DialOutcome
+    sid: str | None = None
 
 
 @dataclass(frozen=True)
 class LegStatusChanged:
-    """The first leg's status changed."""
+    """The first leg's status changed; ``sid``: that call's id, when the network said."""
 
     callback_id: str
     status: CallStatus
+    sid: str | None = None
 
 
 # -- a text message -------------------------------------------------------------------------

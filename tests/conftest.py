@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.live_server",
     "tests.fixtures.ko_line",
     "tests.fixtures.postgres",
+    "tests.fixtures.browser",
 ]
 
 

@@ -301,6 +301,10 @@ class Queue:
     same_agent_days: int = 7  # a returning caller goes to their last agent within this many days
     callbacks: QueueCallbacks = QueueCallbacks()
     where: Location = NOWHERE
+    # The dashboard's service level (ivr/metrics, docs/metrics.md): answered within this many
+    # seconds of the hand-over; callers who hang up sooner than short_abandon_seconds not counted.
+    service_level_seconds: int = 25
+    short_abandon_seconds: int = 5
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,15 @@ from bot.flow.model import (
 from bot.flow.sections import SectionBuilder
 from bot.flow.yaml_lines import Map, Node, Reader, Scalar, describe, did_you_mean
 
-QUEUE_KEYS = ("label", "hours", "max_expected_wait_seconds", "same_agent_days", "callbacks")
+QUEUE_KEYS = (
+    "label",
+    "hours",
+    "max_expected_wait_seconds",
+    "same_agent_days",
+    "callbacks",
+    "service_level_seconds",
+    "short_abandon_seconds",
+)
 CALLBACK_KEYS = (
     "mode",
     "max_attempts",
@@ -148,7 +156,23 @@ class _PeopleBuilder:
         callbacks = QueueCallbacks()
         if "callbacks" in mapping.items:
             callbacks = self.callbacks(mapping.items["callbacks"], f"{prefix}callbacks: ")
-        return Queue(name, label, hours, wait, days, callbacks, where)
+        service, short = self.service_targets(mapping, prefix)
+        return Queue(name, label, hours, wait, days, callbacks, where, service, short)
+
+    def service_targets(self, mapping: Map, prefix: str) -> tuple[int, int]:
+        """``service_level_seconds`` and ``short_abandon_seconds`` (the second below the first)."""
+        service = self.count(mapping, "service_level_seconds", prefix, 25)
+        short = self.count(mapping, "short_abandon_seconds", prefix, 5, minimum=0)
+        given = mapping.items.get("short_abandon_seconds") or mapping.items.get(
+            "service_level_seconds"
+        )
+        if 0 < service <= short and given is not None:  # a 0 service level is reported above
+            self.reader.problem(
+                given.where,
+                f"{prefix}'short_abandon_seconds' ({short}) must be less than "
+                f"'service_level_seconds' ({service})",
+            )
+        return service, short
 
     def callbacks(self, node: Node, prefix: str) -> QueueCallbacks:
         """A queue's ``callbacks`` mapping."""

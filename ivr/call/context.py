@@ -36,7 +36,7 @@ class CallContext:
         caller = (
             handover.caller if handover and handover.caller else (call.caller if call else None)
         )
-        name = _caller_name(call)
+        name = caller_name(call)
         who = spell_number(caller) + (f", {name}" if name else "")
         if handover is None:
             return f"Call from {who}. No details are available."
@@ -61,7 +61,7 @@ class CallContext:
         return {
             "call_id": call.call_id,
             "caller": call.caller,
-            "caller_name": _caller_name(call),
+            "caller_name": caller_name(call),
             "called": call.called,
             "started_at": call.started_at.isoformat(),
             "ended_at": call.ended_at.isoformat() if call.ended_at else None,
@@ -118,7 +118,7 @@ class CallContext:
             return []
 
 
-def _caller_name(call: CallRecord | None) -> str | None:
+def caller_name(call: CallRecord | None) -> str | None:
     """Twilio's CNAM name, when the number has caller-name lookup on (stored at call start)."""
     for event in call.events if call else ():
         if event.kind == "caller_name" and event.data.get("name"):

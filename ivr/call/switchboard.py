@@ -4,6 +4,11 @@ Each method takes one event of :mod:`ivr.telephony` and returns a :data:`Route` 
 stream, a person, or a goodbye) that the telephony edge renders. Every route ends with a
 person, a callback booking or a deliberate goodbye, never silence; a failing database or a
 missing speech model still puts the caller through to a person.
+
+Busy means busy: an agent about to be rung is reserved for the call first (the staffing's
+:class:`~ivr.people.roster.Roster`); one another call or callback holds already is skipped for
+the next free agent. They are on the call once they answer, and free again when the dial or
+the call ends.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ from ivr.store import Store, StoreUnavailable
 from ivr.telephony import CallArrived, DialEnded, PersonAnswered, StatusChanged, StreamEnded
 
 log = logging.getLogger(__name__)
+
+#: A reservation outlasts the ring (``dial_timeout``) by this much: the apology said first.
+RING_MARGIN = timedelta(seconds=30)
+#: An agent who answered counts as busy until the call ends, or at most this long.
+ON_CALL_LIMIT = timedelta(hours=4)
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,10 @@ class Switchboard:
         if failure is not None:
             handover = Handover("transfer", failure, apologise=True, caller=event.caller)
             lines.board.put(call_id, handover)
-            step = next_step.after_stream(handover, lines.staffing(), lines.clock())
+            now = lines.clock()
+            step = self._reserved(
+                call_id, lines.staffing(), lambda s: next_step.after_stream(handover, s, now)
+            )
             return self._settle(step, call_id, None, event.caller, event.called)
         if event.caller_name:
             self._recorder(call_id).event("caller_name", {"name": event.caller_name})
@@ -116,8 +129,12 @@ class Switchboard:
         if handover is None:
             log.error("stream ended without a handover", extra={"call_id": event.call_id})
         last = self.last_agent(event.caller, event.call_id) if event.caller else None
-        lines = self.lines
-        step = next_step.after_stream(handover, lines.staffing(), lines.clock(), last)
+        lines, now = self.lines, self.lines.clock()
+        step = self._reserved(
+            event.call_id,
+            lines.staffing(),
+            lambda s: next_step.after_stream(handover, s, now, last),
+        )
         log.info("after stream", extra={"call_id": event.call_id, "next": type(step).__name__})
         language = handover.language if handover else None
         return self._settle(step, event.call_id, language, event.caller, event.called)
@@ -125,6 +142,10 @@ class Switchboard:
     def person_answered(self, event: PersonAnswered) -> Speech:
         """A person picked up a transfer: the whisper they hear before the caller joins."""
         self._recorder(event.call_id).person_answered(event.agent)
+        staffing = self.lines.staffing()
+        if staffing.roster is not None and event.agent in staffing.flow.agents:
+            now = self.lines.clock()
+            staffing.roster.on_call(event.agent, now, now + ON_CALL_LIMIT, call_id=event.call_id)
         handover = self.handover(event.call_id)
         return Speech(self.lines.context.whisper(event.call_id, handover), "en")
 
@@ -140,8 +161,13 @@ class Switchboard:
             },
         )
         handover = self.handover(event.call_id)
-        step = next_step.after_dial(
-            event.outcome, event.queue, lines.staffing(), lines.clock(), event.tried
+        staffing, now = lines.staffing(), lines.clock()
+        if staffing.roster is not None:
+            staffing.roster.release(call_id=event.call_id)  # nobody rings for it any more
+        step = self._reserved(
+            event.call_id,
+            staffing,
+            lambda s: next_step.after_dial(event.outcome, event.queue, s, now, event.tried),
         )
         language = handover.language if handover else None
         return self._settle(step, event.call_id, language, event.caller, event.called)
@@ -159,6 +185,9 @@ class Switchboard:
             )
         if event.status.final:
             lines.board.forget(event.call_id)
+            roster = lines.staffing().roster
+            if roster is not None:
+                roster.release(call_id=event.call_id)
 
     def handover(self, call_id: str) -> Handover | None:
         """The call's handover: this process's board, else the store (another process ran it)."""
@@ -190,6 +219,26 @@ class Switchboard:
             if call.agent:
                 return LastAgent(call.agent, (now - call.started_at).total_seconds() / 86400)
         return None
+
+    def _reserved(
+        self, call_id: str, staffing: Staffing, decide: Callable[[Staffing], NextStep]
+    ) -> NextStep:
+        """``decide``'s step, with the agent it rings reserved for ``call_id``.
+
+        An agent another call or callback took meanwhile is skipped and the step decided again
+        without them: the next free agent, or (nobody left) the callback offer.
+        """
+        step = decide(staffing)
+        roster = staffing.roster
+        now = self.lines.clock()
+        until = now + timedelta(seconds=self.lines.dial_timeout) + RING_MARGIN
+        while isinstance(step, DialPerson) and step.agent and roster is not None:
+            if roster.reserve(step.agent, now, until, call_id=call_id):
+                break
+            log.info("agent busy, next one", extra={"call_id": call_id, "agent": step.agent})
+            staffing = staffing.excluding({step.agent})
+            step = decide(staffing)
+        return step
 
     def _settle(
         self,

@@ -9,6 +9,10 @@ opening and an agent is rung with the whisper.
 The callback counts as *connected* when both sides are on the line, *done* when that call
 ends. Each method takes one event of :mod:`ivr.telephony` and answers with a :class:`LegPlan`
 that the Twilio edge renders; nothing here knows Twilio.
+
+Busy means busy: the agent who answers is on the callback (busy until it ends), the agent a
+customer-first callback rings is reserved first (a busy one is passed over), and the
+callback's outcome frees them (the staffing's :class:`~ivr.people.roster.Roster`).
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.flow.model import CallbackMode, Flow
 from bot.text import spell_number
-from ivr.people.staffing import Staffing
+from ivr.people.staffing import Person, Staffing
 from ivr.speech import Speech, system_prompt
 from ivr.store import CallbackRecord, CallbackStatus, CallbackStore, StoreUnavailable
 from ivr.telephony import (
@@ -49,6 +53,12 @@ SECOND_LEG_FAILURES: Mapping[DialOutcome, CallbackStatus] = {
     DialOutcome.FAILED: CallbackStatus.FAILED,
     DialOutcome.CANCELED: CallbackStatus.FAILED,
 }
+#: An agent who answered a callback is busy until it ends, or at most this long.
+ON_CALL_LIMIT = timedelta(hours=4)
+#: A customer-first callback's agent stays reserved this long past their ring.
+RING_MARGIN = timedelta(seconds=30)
+#: A callback whose attempt is still going: its agent stays reserved or on the call.
+UNDER_WAY = frozenset({CallbackStatus.DIALING, CallbackStatus.CONNECTED})
 GONE = "Sorry, this callback can no longer be connected."
 CUSTOMER_AWAY = "The customer did not answer. The callback will be tried again."
 
@@ -122,6 +132,7 @@ class PlacedCallbacks:
             return LegPlan((Speech(GONE, "en"),), hang_up=True)
         flow = self._flow()
         if record.mode != CallbackMode.CUSTOMER_FIRST:
+            self._on_call(record, self._staffing().agent_at(record.dial_to or ""))
             return LegPlan(
                 (agent_whisper(flow, record),),
                 record.number,
@@ -132,9 +143,11 @@ class PlacedCallbacks:
         if event.machine is not None:
             self._outcome(record, CallbackStatus.MACHINE, answered_by=event.machine)
             return LegPlan((machine_message(flow, record),), hang_up=True)
-        agent = self._staffing().first(record.queue, self._clock())
+        agent = self._free_agent(record)
         if agent is None:
-            self._outcome(record, CallbackStatus.FAILED, why="no_agent_on_shift")
+            staffed = self._staffing().staffed(record.queue, self._clock())
+            why = "no_agent_free" if staffed else "no_agent_on_shift"  # busy or away, or none
+            self._outcome(record, CallbackStatus.FAILED, why=why)
             return LegPlan((system_prompt(flow, "no_agent", record.language),), hang_up=True)
         return LegPlan(
             (opening(flow, record),),
@@ -155,6 +168,7 @@ class PlacedCallbacks:
             self._outcome(record, CallbackStatus.CONNECTED, leg="customer")
             return LegPlan((opening(flow, record),))
         self._outcome(record, CallbackStatus.CONNECTED, leg="agent", agent=event.agent)
+        self._on_call(record, event.agent)
         return LegPlan((agent_whisper(flow, record),))
 
     def second_leg_ended(self, event: SecondLegEnded) -> LegPlan:
@@ -163,10 +177,10 @@ class PlacedCallbacks:
         if record is None:
             return LegPlan(hang_up=True)
         if event.outcome is DialOutcome.CONNECTED:
-            self._outcome(record, CallbackStatus.DONE, second_leg=str(event.outcome))
+            self._outcome(record, CallbackStatus.DONE, event.sid, second_leg=str(event.outcome))
             return LegPlan(hang_up=True)
         failure = SECOND_LEG_FAILURES[event.outcome]
-        self._outcome(record, failure, second_leg=str(event.outcome))
+        self._outcome(record, failure, event.sid, second_leg=str(event.outcome))
         if record.mode == CallbackMode.CUSTOMER_FIRST:
             sorry = system_prompt(self._flow(), "no_agent", record.language)
         else:
@@ -178,15 +192,16 @@ class PlacedCallbacks:
         record = self._record(event.callback_id)
         if record is None:
             return
-        if event.status in LEG_FAILURES:
-            self._outcome(record, LEG_FAILURES[event.status], first_leg=str(event.status))
-        elif event.status is CallStatus.COMPLETED:
+        status, sid = event.status, event.sid
+        if status in LEG_FAILURES:
+            self._outcome(record, LEG_FAILURES[status], sid, first_leg=str(status))
+        elif status is CallStatus.COMPLETED:
             if record.status == CallbackStatus.CONNECTED:
-                self._outcome(record, CallbackStatus.DONE, first_leg=str(event.status))
+                self._outcome(record, CallbackStatus.DONE, sid, first_leg=str(status))
             elif record.status == CallbackStatus.DIALING:
                 # Answered, but the two sides were never bridged (someone hung up early).
                 self._outcome(
-                    record, CallbackStatus.FAILED, first_leg=str(event.status), why="not_bridged"
+                    record, CallbackStatus.FAILED, sid, first_leg=str(status), why="not_bridged"
                 )
 
     def _record(self, callback_id: str) -> CallbackRecord | None:
@@ -196,14 +211,46 @@ class PlacedCallbacks:
             log.error("callback not read", extra={"callback_id": callback_id, "error": str(error)})
             return None
 
-    def _outcome(self, record: CallbackRecord, status: CallbackStatus, **detail: Any) -> None:
+    def _free_agent(self, record: CallbackRecord) -> Person | None:
+        """Customer first: the first agent on shift and free, reserved for the callback."""
+        staffing, now = self._staffing(), self._clock()
+        until = now + timedelta(seconds=self._timeout) + RING_MARGIN
+        for person in staffing.candidates(record.queue, now):
+            roster = staffing.roster
+            if person.agent is None or roster is None:
+                return person
+            if roster.reserve(person.agent, now, until, callback_id=record.id):
+                return person
+        return None
+
+    def _on_call(self, record: CallbackRecord, agent: str | None) -> None:
+        """``agent`` answered the callback: busy with it until its outcome frees them."""
+        roster = self._staffing().roster
+        if roster is not None and agent and agent in self._flow().agents:
+            now = self._clock()
+            roster.on_call(agent, now, now + ON_CALL_LIMIT, callback_id=record.id)
+
+    def _outcome(
+        self,
+        record: CallbackRecord,
+        status: CallbackStatus,
+        sid: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Store what the callback led to (``sid``: the first leg's, when its webhook said)."""
         try:
-            self._callbacks().record_outcome(
-                record.id, status, self._clock(), detail, sid=record.dial_sid
+            after = self._callbacks().record_outcome(
+                record.id, status, self._clock(), detail, sid=sid or record.dial_sid
             )
         except StoreUnavailable as error:
             log.error(
                 "callback outcome not stored",
                 extra={"callback_id": record.id, "outcome": str(status), "error": str(error)},
             )
+            return  # the agent's reservation runs out by itself
         log.info("callback outcome", extra={"callback_id": record.id, "outcome": str(status)})
+        roster = self._staffing().roster
+        if roster is not None and after is not None and after.status not in UNDER_WAY:
+            # The attempt is over (done, to be retried, given up): the agent is free. An
+            # outcome the store ignored (another attempt's call) leaves them as they are.
+            roster.release(callback_id=record.id)

@@ -1,13 +1,15 @@
 """Pure routing decisions: who to ring for a queue now, and the expected wait.
 
-No clock and no IO: ``now`` is an aware datetime passed in, and answer times come from the
-caller (the store of recent transfers). Agents are tried in the order the YAML lists them.
+No clock and no IO: ``now`` is an aware datetime passed in, answer times come from the
+caller (the store of recent transfers), and so do the agents who cannot be rung now
+(``unavailable``: away or offline in the console, or busy; :mod:`ivr.people.roster` reads them).
+Agents are tried in the order the YAML lists them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 
 from bot.flow.model import Agent, Flow, Queue
@@ -34,13 +36,16 @@ def agents_to_try(
     now: datetime,
     last_agent_id: str | None,
     recent_agent_days_ago: float | None,
+    unavailable: Collection[str] = frozenset(),
 ) -> list[Agent]:
     """Who to ring for ``queue`` at ``now``, in order.
 
     A returning caller's last agent comes first when that agent still serves the queue, is on
     shift, and the last call was at most the queue's ``same_agent_days`` ago; then every other
-    agent of the queue on shift, in YAML order. Whether the queue is open is a separate
-    question (:func:`queue_is_open`); an empty list means nobody can take the call now.
+    agent of the queue on shift, in YAML order. Agents whose id is in ``unavailable`` are left
+    out (a sticky agent who is away or busy too: the queue's next agent is tried). Whether the
+    queue is open is a separate question (:func:`queue_is_open`); an empty list means nobody
+    can take the call now.
     """
     declared = flow.queues.get(queue)
     same_days = declared.same_agent_days if declared else Queue.same_agent_days
@@ -52,14 +57,29 @@ def agents_to_try(
         and 0 <= recent_agent_days_ago <= same_days
         and queue in last.queues
         and last.on_shift(now)
+        and last.id not in unavailable
         else []
     )
-    return first + [agent for agent in _on_shift(flow, queue, now) if agent not in first]
+    others = (a for a in _on_shift(flow, queue, now) if a not in first)
+    return first + [agent for agent in others if agent.id not in unavailable]
 
 
-def next_agent(flow: Flow, queue: str, now: datetime, tried: Sequence[str]) -> Agent | None:
-    """The first agent of ``queue`` on shift at ``now`` whose id is not in ``tried``, if any."""
-    return next((agent for agent in _on_shift(flow, queue, now) if agent.id not in tried), None)
+def next_agent(
+    flow: Flow,
+    queue: str,
+    now: datetime,
+    tried: Sequence[str],
+    unavailable: Collection[str] = frozenset(),
+) -> Agent | None:
+    """The first agent of ``queue`` on shift at ``now`` neither in ``tried`` nor unavailable."""
+    return next(
+        (
+            agent
+            for agent in _on_shift(flow, queue, now)
+            if agent.id not in tried and agent.id not in unavailable
+        ),
+        None,
+    )
 
 
 def expected_wait_seconds(answer_seconds: Sequence[float]) -> int:

@@ -152,7 +152,10 @@ class CallbackDispatch(CallbackTable):
                     extra={"callback_id": callback_id, "outcome": status, "state": row.status},
                 )
                 return to_record(row)
-            row.dial_sid = row.dial_sid or sid
+            if row.dial_sid is None and sid is not None:
+                # The webhook names the call our worker never stored (it died before
+                # dial_placed): keep it, so no later recovery takes this call for its own.
+                row.dial_sid, extra = sid, {**extra, "sid": sid}
             release_lease(row)
             self._apply_outcome(session, row, status, now, extra)
             return to_record(row)

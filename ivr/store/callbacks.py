@@ -291,14 +291,27 @@ class CallbackStore(CallbackDispatch):
             return [to_record(row) for row in rows]
 
     def sids_in_use(self, sids: Sequence[str]) -> set[str]:
-        """Which of these call sids are already stored against some callback."""
+        """Which of these call sids are stored against some callback, now or in an earlier attempt.
+
+        A new attempt clears the row's sid; the transitions keep every sid ever stored
+        (``dial_placed``, ``adopted``, and ``outcome`` when the status webhook brought it). Only
+        a worker that lost a request's answer asks, so the scan of the transitions is rare.
+        """
         if not sids:
             return set()
+        wanted = list(sids)
+        logged = CallbackTransitionRow.detail["sid"].as_string()
         with self._db.read("sids_in_use") as session:
-            found = session.scalars(
-                select(CallbackRow.dial_sid).where(CallbackRow.dial_sid.in_(list(sids)))
+            current = session.scalars(
+                select(CallbackRow.dial_sid).where(CallbackRow.dial_sid.in_(wanted))
             ).all()
-            return {sid for sid in found if sid is not None}
+            earlier = session.scalars(
+                select(logged).where(
+                    CallbackTransitionRow.event.in_(("dial_placed", "adopted", "outcome")),
+                    logged.in_(wanted),
+                )
+            ).all()
+            return {sid for sid in (*current, *earlier) if sid is not None}
 
     # -- plumbing -------------------------------------------------------------------------
 

@@ -259,7 +259,7 @@ class Store:
                 .where(EventRow.call_id == call_id)
                 .order_by(EventRow.at, EventRow.id)
             ).all()
-            return _call_record(row, turns, events)
+            return call_from_row(row, turns, events)
 
     def recent_calls(self, limit: int = 50) -> list[CallRecord]:
         """The ``limit`` most recently started calls, newest first, without turns or events."""
@@ -271,7 +271,7 @@ class Store:
                 .order_by(CallRow.started_at.desc(), CallRow.call_id.desc())
                 .limit(limit)
             ).all()
-            return [_call_record(row, (), ()) for row in rows]
+            return [call_from_row(row, (), ()) for row in rows]
 
     def calls_from(
         self, caller: str, *, since: datetime, exclude: str | None = None, limit: int = 20
@@ -285,7 +285,7 @@ class Store:
             rows = session.scalars(
                 query.order_by(CallRow.started_at.desc(), CallRow.call_id.desc()).limit(limit)
             ).all()
-            return [_call_record(row, (), ()) for row in rows]
+            return [call_from_row(row, (), ()) for row in rows]
 
     def answer_waits(self, queue: str, *, since: datetime, limit: int = 20) -> list[float]:
         """Seconds from ringing to answer of the latest answered calls of ``queue``."""
@@ -350,7 +350,8 @@ def _turn_row(call_id: str, turn: TurnRecord) -> TurnRow:
     )
 
 
-def _call_record(row: CallRow, turns: Sequence[TurnRow], events: Sequence[EventRow]) -> CallRecord:
+def call_from_row(row: CallRow, turns: Sequence[TurnRow], events: Sequence[EventRow]) -> CallRecord:
+    """The plain record of a call's row, with its turns and events."""
     return CallRecord(
         call_id=row.call_id,
         caller=row.caller,
@@ -362,7 +363,7 @@ def _call_record(row: CallRow, turns: Sequence[TurnRow], events: Sequence[EventR
         queue=row.queue,
         reason=row.reason,
         language=row.language,
-        turns=tuple(_turn_record(turn) for turn in turns),
+        turns=tuple(turn_from_row(turn) for turn in turns),
         events=tuple(EventRecord(at=e.at, kind=e.kind, data=dict(e.data)) for e in events),
         transferred_at=row.transferred_at,
         answered_at=row.answered_at,
@@ -374,7 +375,8 @@ def _call_record(row: CallRow, turns: Sequence[TurnRow], events: Sequence[EventR
     )
 
 
-def _turn_record(row: TurnRow) -> TurnRecord:
+def turn_from_row(row: TurnRow) -> TurnRecord:
+    """The plain record of a turn's row."""
     return TurnRecord(
         index=row.turn_index,
         at=row.at,

@@ -81,9 +81,11 @@ class CallRow(Base):
     """One phone call, keyed by Twilio's CallSid."""
 
     __tablename__ = "calls"
+    # (caller, started_at): a returning caller's history, and the dashboard's repeat calls.
+    __table_args__ = (Index(None, "caller", "started_at"),)
 
     call_id: Mapped[str] = mapped_column(String, primary_key=True)
-    caller: Mapped[str | None] = mapped_column(String, index=True)
+    caller: Mapped[str | None] = mapped_column(String)
     called: Mapped[str | None] = mapped_column(String)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -107,7 +109,8 @@ class TurnRow(Base):
     """One turn of a call; ``(call_id, turn_index)`` is unique and is the lookup index."""
 
     __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("call_id", "turn_index"),)
+    # ``at``: the dashboard's turns of a period (ivr/metrics).
+    __table_args__ = (UniqueConstraint("call_id", "turn_index"), Index(None, "at"))
 
     id: Mapped[int] = mapped_column(_Id, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.call_id", ondelete="CASCADE"))
@@ -145,7 +148,8 @@ class CallbackRow(Base):
     """
 
     __tablename__ = "callbacks"
-    __table_args__ = (Index(None, "status", "due_at"),)
+    # ``call_id``: the calls that became callbacks (the dashboard's service level).
+    __table_args__ = (Index(None, "status", "due_at"), Index(None, "call_id"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     call_id: Mapped[str | None] = mapped_column(String)  # the call that booked it

@@ -116,11 +116,13 @@ class TwilioDialer:
         return sid
 
     def find_calls(self, to: str, started_after: datetime) -> list[str]:
-        """SIDs of the calls to ``to`` created at or after ``started_after``, newest first.
+        """SIDs of the calls to ``to`` placed through the API at or after ``started_after``.
 
-        Matches on ``date_created``, which every call has from the moment Twilio accepts it
-        (a queued call has no start time yet, so the ``StartTime`` filter would miss it).
-        Twilio's dates are whole seconds, so ``started_after`` is rounded down to the second.
+        Newest first. Matches on ``date_created``, which every call has from the moment Twilio
+        accepts it (a queued call has no start time yet, so the ``StartTime`` filter would miss
+        it). Twilio's dates are whole seconds, so ``started_after`` is rounded down to the
+        second. Child calls (a ``<Dial>`` leg: a transfer ringing an agent, a callback's second
+        leg) carry their parent's sid and are left out: no ``calls.create`` made them.
 
         Raises:
             DialerError: The request failed.
@@ -136,6 +138,8 @@ class TwilioDialer:
                     continue
                 if created < since:
                     break  # newest first: everything after this is older
+                if record.parent_call_sid:
+                    continue
                 found.append(record.sid)
         return found
 

@@ -102,7 +102,11 @@ def agent_answered(query: Fields) -> SecondLegAnswered:
 
 def second_leg_ended(form: Fields, query: Fields) -> SecondLegEnded:
     """A placed callback's ``<Dial action>``: how ringing the second leg went."""
-    return SecondLegEnded(query.get("callback", ""), dial_outcome(form.get("DialCallStatus", "")))
+    return SecondLegEnded(
+        query.get("callback", ""),
+        dial_outcome(form.get("DialCallStatus", "")),
+        _opt(form, "CallSid"),
+    )
 
 
 def leg_status_changed(form: Fields, query: Fields) -> LegStatusChanged | None:
@@ -110,7 +114,7 @@ def leg_status_changed(form: Fields, query: Fields) -> LegStatusChanged | None:
     status = call_status(form.get("CallStatus", ""))
     if status is None:
         return None
-    return LegStatusChanged(query.get("callback", ""), status)
+    return LegStatusChanged(query.get("callback", ""), status, _opt(form, "CallSid"))
 
 
 def text_received(form: Fields) -> TextReceived:

@@ -3,6 +3,7 @@
     /twilio/...   everything Twilio requests (signed): :mod:`ivr.twilio.routes`
     /api/...      the JSON API (bearer token): :mod:`ivr.web.api`
     /healthz      ready when the flows are loaded and the NLU answers: :mod:`ivr.web.health`
+    /console/...  the agent console and the dashboard (a log-in): :mod:`ivr.console`
 
 A new surface is one more blueprint module with an ``init_app``, registered here.
 """
@@ -14,7 +15,8 @@ from typing import Any
 
 from flask import Flask
 
-from ivr.config import api_token, check_config, load_config
+from ivr import console
+from ivr.config import api_token, check_config, console_secret, load_config
 from ivr.parts import Parts, build_parts
 from ivr.twilio import routes as twilio_routes
 from ivr.web import api, health, limits
@@ -43,6 +45,14 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
     twilio_routes.init_app(app, public_url, auth_token)
     api.init_app(app, api_token(config))
     health.init_app(app)
+    secret = console_secret(config)
+    if secret is not None:
+        console.init_app(
+            app,
+            secret,
+            secure_cookies=config["MODE"] != "development",
+            session_hours=int(config["CONSOLE_SESSION_HOURS"]),
+        )
     return app
 
 

@@ -132,6 +132,31 @@ def test_next_agent_skips_those_tried(flow: Flow) -> None:
     assert next_agent(flow, "sales", now, []) is None  # nobody serves it
 
 
+def test_unavailable_agents_are_left_out_and_the_rest_keep_their_order(flow: Flow) -> None:
+    now = MONDAY_AFTERNOON
+    assert ids(agents_to_try(flow, "billing", now, None, None, {"ny"})) == ["london"]
+    assert ids(agents_to_try(flow, "billing", now, None, None, {"tokyo"})) == ["ny", "london"]
+    assert ids(agents_to_try(flow, "billing", now, None, None, {"ny", "london"})) == []
+    # Off shift stays off shift: being available does not put tokyo on the list.
+    assert ids(agents_to_try(flow, "billing", now, None, None, frozenset())) == ["ny", "london"]
+
+
+def test_a_returning_callers_agent_who_is_away_or_busy_is_skipped_for_the_next(
+    flow: Flow,
+) -> None:
+    now = MONDAY_AFTERNOON
+    assert ids(agents_to_try(flow, "billing", now, "london", 1.0)) == ["london", "ny"]
+    assert ids(agents_to_try(flow, "billing", now, "london", 1.0, {"london"})) == ["ny"]
+    assert ids(agents_to_try(flow, "billing", now, "london", 1.0, {"ny"})) == ["london"]
+
+
+def test_next_agent_skips_the_unavailable_too(flow: Flow) -> None:
+    now = MONDAY_AFTERNOON
+    assert next_agent(flow, "billing", now, [], {"ny"}).id == "london"  # type: ignore[union-attr]
+    assert next_agent(flow, "billing", now, ["ny"], {"london"}) is None
+    assert next_agent(flow, "billing", now, [], {"ny", "london"}) is None
+
+
 def test_queue_hours_in_the_queues_own_zone(flow: Flow) -> None:
     # Monday 20:30 UTC: 15:30 in New York (billing open), 20:30 in London (closed).
     evening = datetime(2026, 3, 2, 20, 30, tzinfo=UTC)

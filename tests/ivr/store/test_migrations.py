@@ -32,7 +32,7 @@ from ivr.store.schema import Base
 from tests.ivr.store import legacy_schemas as legacy
 from tests.ivr.store.conftest import Database, closed_port
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.fixture
@@ -69,8 +69,8 @@ def test_the_head_is_the_newest_revision() -> None:
 def test_every_migration_from_empty_builds_the_metadata(raw: StoreDatabase) -> None:
     with raw.locked("test", migrating=True) as conn:
         assert migrate(conn, "0001") == ("0001",)
-        assert differences(conn)  # the comparison sees what 0003 and 0004 add
-        assert migrate(conn) == ("0003", HEAD)
+        assert differences(conn)  # the comparison sees what 0003, 0004 and 0005 add
+        assert migrate(conn) == ("0003", "0004", HEAD)
         assert differences(conn) == []
 
 
@@ -129,7 +129,10 @@ def test_a_database_from_before_migrations_is_refused_then_upgraded_with_every_r
     stamped = {1: "0001", 3: "0003"}[version]
     assert f"adopted:  stamped {stamped} - " in upgraded
     applied = [line for line in upgraded.splitlines() if line.startswith("applied:")]
-    assert [line.split()[1] for line in applied] == (["0003", HEAD] if version == 1 else [HEAD])
+    after_0003 = ["0004", HEAD]
+    assert [line.split()[1] for line in applied] == (
+        ["0003", *after_0003] if version == 1 else after_0003
+    )
     assert f"now at:   {HEAD} - " in upgraded
 
     after = ivr_db(database, "current", "--check")
@@ -296,7 +299,7 @@ def test_revision_writes_the_next_migration_from_the_metadata(
     try:
         result = CliRunner().invoke(db, ["revision", "-m", "Notes on calls"])
         assert result.exit_code == 0, result.output
-        written = scratch_migrations / "versions" / "0005_notes_on_calls.py"
+        written = scratch_migrations / "versions" / "0006_notes_on_calls.py"
         assert f"wrote {written}" in result.output
         source = written.read_text().replace("'", '"')  # formatted by ruff if it is installed
         assert f'down_revision: str | None = "{HEAD}"' in source
@@ -304,7 +307,7 @@ def test_revision_writes_the_next_migration_from_the_metadata(
         clear_caches()
         scratch = StoreDatabase(f"sqlite:///{tmp_path}/check.db")
         with scratch.locked("test", migrating=True) as conn:
-            assert migrate(conn) == ("0001", "0003", HEAD, "0005")
+            assert migrate(conn) == ("0001", "0003", "0004", HEAD, "0006")
             assert differences(conn) == []
         scratch.close()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -85,6 +86,23 @@ def test_find_calls_sees_a_call_still_queued(rest: TwilioRestEmulator) -> None:
         record = rest._calls[sid]
         record.status, record.start_time = "queued", None
     assert dialer.find_calls(ANN, record.date_created) == [sid]
+
+
+def test_find_calls_leaves_out_dial_legs(rest: TwilioRestEmulator, dialer: TwilioDialer) -> None:
+    """A transfer's ``<Dial>`` leg to the same agent is Twilio's child call, not one we placed.
+
+    Twilio lists child calls with their ``parent_call_sid``; the emulator does not list the
+    legs its ``<Dial>`` rings, so one is put in its table as Twilio would show it.
+    """
+    ours = dialer.place_call(OutboundCall(ANN, OURS, ANSWER))
+    with rest._lock:
+        parent = rest._calls[ours]
+        leg = dataclasses.replace(
+            parent, sid="CA" + "d" * 32, direction="outbound-dial", parent_call_sid="CA" + "e" * 32
+        )
+        rest._calls[leg.sid] = leg
+    assert {c.sid for c in rest.calls} == {ours, leg.sid}
+    assert dialer.find_calls(ANN, parent.date_created) == [ours]
 
 
 def test_send_sms_from_a_number_or_a_messaging_service(

@@ -1,0 +1,153 @@
+"""The callback queue: due and upcoming callbacks, and what an agent can do with each.
+
+    GET  /console/callbacks                     the queue, soonest first
+    POST /console/callbacks/<id>/claim          take it to handle by hand (the worker leaves it)
+    POST /console/callbacks/<id>/complete       done, with an outcome (and whether reached)
+    POST /console/callbacks/<id>/unclaim        give it back
+    POST /console/callbacks/<id>/cancel         cancel it
+    POST /console/callbacks/<id>/move           a new time, in words ("tomorrow at 10am")
+
+The same store and rules as the JSON API: a callback being placed cannot be claimed, cancelled
+or moved, and of two agents claiming one, one wins (the other is told who has it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ivr.callbacks.policy import RULES
+from ivr.callbacks.texts import read_time, spoken_when
+from ivr.console.users import user
+from ivr.parts import Parts
+from ivr.store import CallbackError, CallbackRecord, CallbackStatus, CallbackStore
+from ivr.store.live import LiveReads
+from ivr.wiring import use
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("callbacks", __name__, url_prefix="/callbacks")
+
+
+@blueprint.get("")
+def queue() -> str:
+    """Callbacks not placed yet, soonest first, each with its promise in its queue's time."""
+    parts = use(Parts)
+    now, flow = parts.clock(), parts.flow
+    rows = [
+        {
+            "record": record,
+            "due": record.due_at <= now,
+            "when": spoken_when(flow, record, now),
+            "promised": record.promised_at.astimezone(flow.queue_hours(record.queue).zone),
+        }
+        for record in LiveReads(parts.call_store()).open_callbacks()
+    ]
+    return render_template("callbacks.html", rows=rows, me=user().name)
+
+
+def _act(
+    callback_id: str,
+    what: str,
+    done: str,
+    change: Callable[[CallbackStore, datetime], CallbackRecord],
+) -> Response:
+    """Apply ``change`` and say how it went; refusals (taken, placed, done) are flashed."""
+    parts = use(Parts)
+    store = CallbackStore(parts.call_store(), RULES)
+    try:
+        change(store, parts.clock())
+    except CallbackError as error:
+        log.info(
+            "console callback action refused",
+            extra={"callback_id": callback_id, "error": str(error)},
+        )
+        flash(f"Could not {what}: {_why(store.get(callback_id))}", "error")
+        return redirect(url_for("console.callbacks.queue"), code=303)
+    flash(done, "info")
+    return redirect(url_for("console.callbacks.queue"), code=303)
+
+
+def _why(record: CallbackRecord | None) -> str:
+    """Why a callback cannot be changed, in words."""
+    if record is None:
+        return "it no longer exists."
+    if record.claimed_by:
+        return f"{record.claimed_by} has claimed it."
+    if record.status in (CallbackStatus.DIALING, CallbackStatus.CONNECTED):
+        return "it is being placed right now."
+    if record.lease_owner:
+        return "a worker is placing it right now."
+    return f"it is {record.status.replace('_', ' ')}."
+
+
+@blueprint.post("/<callback_id>/claim")
+def claim(callback_id: str) -> Response:
+    """The agent takes it."""
+    return _act(
+        callback_id,
+        "claim it",
+        "Callback claimed: it is yours to handle; the worker will not place it.",
+        lambda store, now: store.claim(callback_id, user().name, now),
+    )
+
+
+@blueprint.post("/<callback_id>/complete")
+def complete(callback_id: str) -> Response:
+    """The agent who took it finished."""
+    outcome = request.form.get("outcome", "").strip()[:200] or "done"
+    reached = request.form.get("reached") == "yes"
+    return _act(
+        callback_id,
+        "complete it",
+        "Callback completed.",
+        lambda store, now: store.complete(callback_id, user().name, outcome, now, reached=reached),
+    )
+
+
+@blueprint.post("/<callback_id>/unclaim")
+def unclaim(callback_id: str) -> Response:
+    """The agent gives it back."""
+    return _act(
+        callback_id,
+        "give it back",
+        "Callback given back: the worker places it when it is due.",
+        lambda store, now: store.unclaim(callback_id, user().name, now),
+    )
+
+
+@blueprint.post("/<callback_id>/cancel")
+def cancel(callback_id: str) -> Response:
+    """Cancel it."""
+    return _act(
+        callback_id,
+        "cancel it",
+        "Callback cancelled.",
+        lambda store, now: store.cancel(callback_id, now, by=f"console:{user().name}"),
+    )
+
+
+@blueprint.post("/<callback_id>/move")
+def move(callback_id: str) -> Response:
+    """Move it to a time given in words, read like a caller's, in its queue's hours."""
+    parts = use(Parts)
+    when = request.form.get("when", "").strip()
+    record = CallbackStore(parts.call_store(), RULES).get(callback_id)
+    flow, now = parts.flow, parts.clock()
+    answer = (
+        read_time(flow, when, record.queue, flow.default_language, now) if record and when else None
+    )
+    if answer is None or answer.at is None:
+        flash(f"Could not read a future time in {when!r}: try 'tomorrow at 10am'.", "error")
+        return redirect(url_for("console.callbacks.queue"), code=303)
+    at = answer.at
+    return _act(
+        callback_id,
+        "move it",
+        "Callback moved.",
+        lambda store, now: store.move(callback_id, at, now, by=f"console:{user().name}"),
+    )
