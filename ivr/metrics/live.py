@@ -33,7 +33,12 @@ class AgentState(enum.StrEnum):
     RINGING = "ringing"
     ON_CALL = "on_call"
     AWAY = "away"
-    OFFLINE = "offline"  # said so, or never signed in to the console
+    OFFLINE = "offline"  # said so in the console
+    OFF_SHIFT = "off_shift"  # not working now (their shift in the flow)
+
+
+#: What an agent set in the console (never set: available, as routing takes it).
+SAID = {Presence.AWAY.value: AgentState.AWAY, Presence.OFFLINE.value: AgentState.OFFLINE}
 
 
 @dataclass(frozen=True)
@@ -177,19 +182,16 @@ def _agents(session: Session, now: datetime, flow: Flow) -> tuple[AgentNow, ...]
     }
     found = []
     for agent in flow.agents.values():
-        state, since, call_id = AgentState.OFFLINE, None, None
+        said = presence.get(agent.id)
+        state = SAID.get(said.status if said else "", AgentState.AVAILABLE)
+        since, call_id = (said.changed_at if said else None), None
         if agent.id in busy:
             row = busy[agent.id]
             ringing = row.kind == BusyKind.RINGING.value
             state = AgentState.RINGING if ringing else AgentState.ON_CALL
             since, call_id = row.since, row.call_id
-        elif agent.id in presence:
-            said = presence[agent.id]
-            since = said.changed_at
-            if said.status == Presence.AVAILABLE.value:
-                state = AgentState.AVAILABLE
-            elif said.status == Presence.AWAY.value:
-                state = AgentState.AWAY
+        elif state is AgentState.AVAILABLE and not agent.on_shift(now):
+            state = AgentState.OFF_SHIFT
         found.append(AgentNow(agent.id, agent.name, agent.queues, state, since, call_id))
     return tuple(found)
 

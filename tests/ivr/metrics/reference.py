@@ -318,9 +318,13 @@ class Reference:
                 )
                 continue
             p = said.get(agent.id)
-            state = {"available": AgentState.AVAILABLE, "away": AgentState.AWAY}.get(
-                p["status"] if p else "", AgentState.OFFLINE
-            )
+            status = p["status"] if p else ""
+            if status in ("away", "offline"):
+                state = AgentState.AWAY if status == "away" else AgentState.OFFLINE
+            elif agent.on_shift(self.now):
+                state = AgentState.AVAILABLE
+            else:
+                state = AgentState.OFF_SHIFT
             found.append(
                 AgentNow(
                     agent.id, agent.name, agent.queues, state, p["changed_at"] if p else None, None
