@@ -11,14 +11,16 @@ after one warm-up run: median and p95. A year of history is a line with ~275 cal
 days puts all of them in the 30-day report (~3,600 calls a day).
 
 What is timed comes from :data:`PAGES`: each entry takes the seeded :class:`Backend` and
-returns named functions to time. A page's render time is added as one more entry (say
-``console_pages``, timing the dashboard's HTML for the same periods) without touching the rest.
+returns named functions to time: the figures alone (``Metrics``), and the console's pages as a
+logged-in supervisor's browser asks for them (the whole Flask request: session, queries,
+template), through the app's WSGI interface in the same process, so no network is timed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -38,9 +40,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bot.flow import Flow
-from ivr.config import ROOT
+from ivr.config import ROOT, load_config
+from ivr.console.passwords import hash_password
 from ivr.metrics import Metrics, Period
-from ivr.store import Store
+from ivr.nlu.service import free_port
+from ivr.parts import build_parts
+from ivr.store import AccountStore, Store
+from ivr.web import create_app
 
 sys.path.insert(0, str(ROOT))  # the seed lives with the tests
 from tests.fixtures.seed_calls import TIMEZONE, Seed, plan, seed_flow
@@ -90,8 +96,57 @@ def metrics_figures(backend: Backend) -> list[Timed]:
     return timed
 
 
-#: What the bench times, page by page (the console's page renders go here too).
-PAGES: list[Callable[[Backend], list[Timed]]] = [metrics_figures]
+#: The console's pages a supervisor opens, as the browser asks for them.
+CONSOLE_PAGES = {
+    "page /dashboard, today": "/console/dashboard?range=today",
+    "page /dashboard, 7 days": "/console/dashboard?range=7d",
+    "page /dashboard, 30 days": "/console/dashboard?range=30d",
+    "page /dashboard, 30 days, queue billing": "/console/dashboard?range=30d&queue=billing",
+    "page /dashboard.csv, 30 days, every figure": "/console/dashboard.csv?table=summary&range=30d",
+    "page /wall": "/console/wall",
+    "page / (live calls)": "/console/",
+}
+
+
+def console_pages(backend: Backend) -> list[Timed]:
+    """Each of :data:`CONSOLE_PAGES` rendered by the real app over the seeded store."""
+    folder = tempfile.mkdtemp(prefix="ivr-bench-console-")
+    config = load_config(
+        {
+            "DATABASE_URL": f"sqlite:///{folder}/unused.db",  # replaced by the seeded store
+            "SPOOL_DIR": f"{folder}/spool",
+            "NLU_URL": f"http://127.0.0.1:{free_port()}",  # pages never ask the NLU
+            "ASR_WARM_RECOGNIZERS": 0,
+            "SECRET_KEY": "bench-console-secret",
+            "PUBLIC_URL": "https://ivr.example.test",
+            "TWILIO_AUTH_TOKEN": "bench-auth-token",
+        }
+    )
+    parts = build_parts(config)
+    parts.store, parts.clock = backend.store, lambda: backend.now
+    AccountStore(backend.store).add(
+        "bench", "supervisor", hash_password("bench password 1"), backend.now
+    )
+    client = create_app(config, parts).test_client()
+    form = client.get("/console/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+    assert token is not None, "no CSRF token on the log-in page"
+    answer = client.post(
+        "/console/login",
+        data={"csrf_token": token.group(1), "name": "bench", "password": "bench password 1"},
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+
+    def get(path: str) -> None:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        response.get_data()
+
+    return [Timed(name, partial(get, path)) for name, path in CONSOLE_PAGES.items()]
+
+
+#: What the bench times, page by page.
+PAGES: list[Callable[[Backend], list[Timed]]] = [metrics_figures, console_pages]
 
 
 def measure(timed: Timed, runs: int) -> tuple[float, float]:
@@ -181,7 +236,9 @@ def main() -> None:
         + f"\n\nEach function runs {args.runs} times after one warm-up, in one process on the\n"
         "same machine as the database. PostgreSQL is analysed after the load (as autovacuum\n"
         "would be); the SQLite file is not. Over 30 days of history the 30-day report holds\n"
-        "every call: the cost follows the calls in the period, not the calls stored.\n\n"
+        "every call: the cost follows the calls in the period, not the calls stored. A\n"
+        "`page` row is the whole request of a logged-in supervisor (session, queries,\n"
+        "template), through the app's WSGI interface in the same process.\n\n"
         "| history | measured | database | median ms | p95 ms |\n|---|---|---|---|---|\n"
         + "\n".join(rows)
         + "\n"

@@ -59,6 +59,7 @@ def run_command(flows_path: str | None) -> None:
         f"  worker    places due callbacks through Twilio's REST API ({worker_state})\n"
         f"  API       {local('api.list_callbacks')}"
         f" (Authorization: Bearer {config['API_TOKEN'] or DEVELOPMENT_API_TOKEN})\n"
+        f"  console   {local('console.agent.home')} ({_console_state(config)})\n"
         f"\n  Call it with the Twilio emulator (after the NLU is up):\n"
         f"    {bin_dir}/ivr call --script docs/examples/call.txt\n"
         f"\n  Talk to the bot, in another terminal:\n"
@@ -96,6 +97,31 @@ def _addresses(config: Mapping[str, Any]) -> tuple[PublicUrls, PublicUrls]:
     routes = route_map()
     local = PublicUrls(routes, f"http://127.0.0.1:{config['PORT']}")
     return local, PublicUrls(routes, str(config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL))
+
+
+def _console_state(config: Mapping[str, Any]) -> str:
+    """Whether the console can be used, and how to make its first account if none exists."""
+    from ivr.config import console_secret
+    from ivr.store import AccountStore, Store, StoreUnavailable, database_url
+
+    first = "create the first account: .venv/bin/ivr users add NAME --role supervisor"
+    if console_secret(config) is None:
+        return "off until IVR_SECRET_KEY is set"
+    try:
+        store = Store(database_url(str(config["DATABASE_URL"]) or None))
+    except StoreUnavailable:
+        return f"database unavailable; {first}"
+    try:
+        accounts = [account for account in AccountStore(store).list() if not account.disabled]
+    except StoreUnavailable:
+        return f"database unavailable; {first}"
+    finally:
+        store.close()
+    if not accounts:
+        return f"no accounts yet; {first}"
+    names = ", ".join(f"{account.name} ({account.role})" for account in accounts[:5])
+    more = f" and {len(accounts) - 5} more" if len(accounts) > 5 else ""
+    return f"accounts: {names}{more}; add one with .venv/bin/ivr users add NAME --role agent"
 
 
 def _database_ready(config: Mapping[str, Any]) -> str:

@@ -62,4 +62,5 @@ def route_map() -> Flask:
     app.register_blueprint(twilio_routes.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(console.blueprint)
     return app

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 from ivr.metrics import Live, Period, Report, Share
 from ivr.nlu.service import free_port
 from tests.console.conftest import Console, add_accounts, log_in, session_client
+from tests.fixtures.browser import SCREENSHOTS
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.seed_calls import NOW, TIMEZONE, plan
 from tests.fixtures.seed_store import write
@@ -109,6 +110,8 @@ def test_every_figure_on_the_page_equals_the_reference(
     charts = page.locator("canvas")
     expect(charts).to_have_count(4)
     assert page.evaluate("Array.from(document.querySelectorAll('canvas')).every(c => c.width > 0)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"dashboard-first-screen-{query.split('&')[0][6:]}.png"))
 
 
 def test_the_seed_is_large_enough() -> None:

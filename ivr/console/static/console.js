@@ -71,9 +71,11 @@
     }
     if (ringingFor === ringing.call_id) return;
     ringingFor = ringing.call_id;
+    const link = callLink(ringing.call_id);
+    if (new URL(link, window.location.href).pathname === window.location.pathname) return; // already open
     document.getElementById("ringing-whisper").textContent = ringing.whisper;
     const open = document.getElementById("ringing-open");
-    open.href = callLink(ringing.call_id);
+    open.href = link;
     alert.classList.add("on");
     open.focus(); // Enter opens the call page at once
   }
