@@ -109,4 +109,5 @@ def live_call_json(live: LiveCall, now: datetime) -> dict[str, object]:
         "seconds": max(0, int((now - call.started_at).total_seconds())),
         "last_words": live.last_words,
         "turns": live.turns,
+        "step": live.step,
     }

@@ -26,6 +26,7 @@ class LiveCall:
     call: CallRecord
     last_words: str | None
     turns: int
+    step: str | None = None  # the flow step of the caller's newest turn
 
 
 class LiveReads:
@@ -47,13 +48,15 @@ class LiveReads:
             ids = [row.call_id for row in rows]
             last = self._last_turns(session, ids)
             return [
-                LiveCall(call_from_row(row, (), ()), *last.get(row.call_id, (None, 0)))
+                LiveCall(call_from_row(row, (), ()), *last.get(row.call_id, (None, 0, None)))
                 for row in rows
             ]
 
     @staticmethod
-    def _last_turns(session: Session, call_ids: list[str]) -> dict[str, tuple[str | None, int]]:
-        """Per call: the newest turn's words and how many turns it has."""
+    def _last_turns(
+        session: Session, call_ids: list[str]
+    ) -> dict[str, tuple[str | None, int, str | None]]:
+        """Per call: the newest turn's words, how many turns it has, and the newest turn's step."""
         if not call_ids:
             return {}
         counts = session.execute(
@@ -62,16 +65,20 @@ class LiveReads:
             .group_by(TurnRow.call_id)
         ).all()
         newest = {call_id: index for call_id, index, _ in counts}
-        words: dict[str, str | None] = {}
+        last: dict[str, tuple[str | None, str | None]] = {}
         if newest:
-            for call_id, text in session.execute(
-                select(TurnRow.call_id, TurnRow.text).where(
+            for call_id, index, text, step in session.execute(
+                select(TurnRow.call_id, TurnRow.turn_index, TurnRow.text, TurnRow.step).where(
                     TurnRow.call_id.in_(list(newest)),
                     TurnRow.turn_index.in_(set(newest.values())),
                 )
             ):
-                words.setdefault(call_id, text)
-        return {call_id: (words.get(call_id), count) for call_id, _, count in counts}
+                if index == newest[call_id]:  # another call's newest index may be this one's older
+                    last[call_id] = (text, step)
+        return {
+            call_id: (last.get(call_id, (None, None))[0], count, last.get(call_id, (None, None))[1])
+            for call_id, _, count in counts
+        }
 
     def turns_after(self, call_id: str, after: int) -> tuple[CallRecord | None, list[TurnRecord]]:
         """The call (without turns) and its turns numbered above ``after``, in order."""

@@ -11,7 +11,7 @@ def test_the_bench_times_every_page_on_a_seeded_database() -> None:
     names = [name for name, _, _ in results]
     assert names == [
         "report(), today", "report(), 7 days", "report(), 30 days",
-        "report(), 30 days, queue billing", "live()",
+        "report(), 30 days, queue billing", "live()", *dashboard.CONSOLE_PAGES,
     ]  # fmt: skip
     assert all(0 < median <= p95 for _, median, p95 in results)
 

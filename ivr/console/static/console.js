@@ -50,6 +50,12 @@
       pill.className = "pill " + (call.stage || "");
       pill.textContent = call.stage_text;
       where.appendChild(pill);
+      if (call.step) {
+        const step = document.createElement("span");
+        step.className = "muted step";
+        step.textContent = " at " + call.step;
+        where.appendChild(step);
+      }
       row.appendChild(where);
       row.appendChild(cell(call.intent || "—"));
       row.appendChild(cell(clock(call.seconds), "num"));

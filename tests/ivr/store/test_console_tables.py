@@ -22,6 +22,7 @@ from ivr.store import (
     Store,
     TurnRecord,
 )
+from ivr.store.live import LiveReads
 from tests.ivr.store.conftest import run_threads
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -211,3 +212,21 @@ def test_a_call_records_its_stage_and_the_intent_the_bot_acted_on(store: Store) 
     store.call_ended("CA1", ended_at=NOW, status="completed")
     store.set_stage("CA1", "bot")  # too late: the call is over
     assert store.get_call("CA1").stage == "ended"  # type: ignore[union-attr]
+
+
+def test_live_reads_give_each_call_in_progress_its_own_newest_turn(store: Store) -> None:
+    said = {"CA-long": ["one", "two", "three"], "CA-short": ["hello"], "CA-quiet": []}
+    for number, (call_id, lines) in enumerate(said.items()):
+        store.call_started(call_id, caller=f"+4477009001{number:02}", called="+442079460000",
+                           started_at=NOW + timedelta(seconds=number))  # fmt: skip
+        for index, text in enumerate(lines):
+            store.add_turn(call_id, TurnRecord(index, NOW, f"step-{index}", "speech", text))
+    store.call_started("CA-over", caller="+447700900199", called="+442079460000", started_at=NOW)
+    store.call_ended("CA-over", ended_at=NOW + timedelta(minutes=1), status="completed")
+
+    live = LiveReads(store).in_progress(NOW - timedelta(hours=1))
+    assert [(c.call.call_id, c.last_words, c.turns, c.step) for c in live] == [
+        ("CA-quiet", None, 0, None),
+        ("CA-short", "hello", 1, "step-0"),  # index 0 is also CA-long's oldest: not its newest
+        ("CA-long", "three", 3, "step-2"),
+    ]
