@@ -68,6 +68,9 @@ DEFAULTS: Mapping[str, Any] = {
     "SECRET_KEY": "",
     # IVR_CONSOLE_SESSION_HOURS: how long a console log-in lasts
     "CONSOLE_SESSION_HOURS": 12,
+    # IVR_PROXY_HOPS: reverse proxies in front of the app; the caller's address for log-in
+    # throttling is then taken from X-Forwarded-For (0: the connection's address)
+    "PROXY_HOPS": 0,
 }
 
 #: Signs requests in development when TWILIO_AUTH_TOKEN is unset (the server and `ivr call`

@@ -57,6 +57,7 @@ def init_app(app: Flask, secret_key: str, *, secure_cookies: bool, session_hours
         SESSION_COOKIE_NAME="ivr_console",
         SESSION_COOKIE_PATH="/console",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours),
+        SESSION_REFRESH_EACH_REQUEST=False,  # a log-in lasts session_hours, however busy
         WTF_CSRF_CHECK_DEFAULT=False,  # only the console's requests carry a token
         WTF_CSRF_TIME_LIMIT=None,  # the session bounds it
     )

@@ -6,6 +6,9 @@
 
 After :data:`MAX_PER_ACCOUNT` failures for one account, or :data:`MAX_PER_ADDRESS` from one
 address, within :data:`WINDOW`, further attempts get 429 without the password being checked.
+Each attempt is written down *before* its password is checked (and forgotten if it was right),
+so attempts sent in parallel cannot all slip under the limit; a name with no account costs the
+same argon2 check as one with, so timing does not tell which names exist.
 Failures are rows in the database (every web process counts the same); Flask-Limiter, the
 ecosystem's limiter, keeps its counts in memory or Redis, neither of which this deployment
 has, and cannot count only *failed* attempts per account.
@@ -55,15 +58,15 @@ class Throttle:
 
 
 def throttle(accounts: AccountStore, name: str, address: str) -> Throttle:
-    """Too many recent failures for this account, or from this address?"""
+    """Too many recent failures for this account, or from this address (this attempt counted)?"""
     since = use(Parts).clock() - WINDOW
     per_account, per_address = accounts.failures_since(since, name=name, address=address)
     minutes = int(WINDOW.total_seconds() // 60)
-    if per_account >= MAX_PER_ACCOUNT:
+    if per_account > MAX_PER_ACCOUNT:
         return Throttle(
             False, f"Too many failed log-ins for this account: try again in {minutes} minutes."
         )
-    if per_address >= MAX_PER_ADDRESS:
+    if per_address > MAX_PER_ADDRESS:
         return Throttle(
             False, f"Too many failed log-ins from here: try again in {minutes} minutes."
         )
@@ -81,6 +84,7 @@ def login() -> Response | BaseResponse | tuple[str, int, dict[str, str]]:
     accounts = AccountStore(parts.call_store())
     name, address = (form.name.data or "").strip(), request.remote_addr or "unknown"
     password = form.password.data or ""
+    accounts.login_failed(name, address, parts.clock())  # until the password proves otherwise
     limit = throttle(accounts, name, address)
     if not limit.allowed:
         log.warning("console log-in throttled", extra={"account": name, "remote": address})
@@ -88,8 +92,8 @@ def login() -> Response | BaseResponse | tuple[str, int, dict[str, str]]:
         headers = {"Retry-After": str(int(WINDOW.total_seconds()))}
         return render_template("login.html", form=form), 429, headers
     account = accounts.get(name)
-    if account is None or account.disabled or not passwords.verify(account.password_hash, password):
-        accounts.login_failed(name, address, parts.clock())
+    known_hash = account.password_hash if account is not None else passwords.unknown_account()
+    if not passwords.verify(known_hash, password) or account is None or account.disabled:
         log.warning("console log-in failed", extra={"account": name, "remote": address})
         flash("That name and password do not match an account.", "error")
         return render_template("login.html", form=form), 401, {}

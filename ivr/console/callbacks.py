@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ivr.callbacks.policy import RULES
@@ -56,9 +56,14 @@ def _act(
     done: str,
     change: Callable[[CallbackStore, datetime], CallbackRecord],
 ) -> Response:
-    """Apply ``change`` and say how it went; refusals (taken, placed, done) are flashed."""
+    """Apply ``change`` and say how it went; refusals (taken, placed, done) are flashed.
+
+    Raises:
+        werkzeug.exceptions.NotFound: no callback has that id.
+    """
     parts = use(Parts)
     store = CallbackStore(parts.call_store(), RULES)
+    _known(store, callback_id)
     try:
         change(store, parts.clock())
     except CallbackError as error:
@@ -69,6 +74,26 @@ def _act(
         flash(f"Could not {what}: {_why(store.get(callback_id))}", "error")
         return redirect(url_for("console.callbacks.queue"), code=303)
     flash(done, "info")
+    return redirect(url_for("console.callbacks.queue"), code=303)
+
+
+def _known(store: CallbackStore, callback_id: str) -> CallbackRecord:
+    """The callback, or 404."""
+    record = store.get(callback_id)
+    if record is None:
+        abort(404, f"There is no callback {callback_id!r}.")
+    return record
+
+
+def _someone_elses(record: CallbackRecord) -> bool:
+    """Claimed by another agent: only they (or a supervisor) may cancel or move it."""
+    me = user()
+    return record.claimed_by not in (None, me.name) and not me.is_supervisor
+
+
+def _refuse_claimed(record: CallbackRecord, what: str) -> Response:
+    flash(f"Could not {what}: {record.claimed_by} has claimed it (ask them, or a supervisor).",
+          "error")  # fmt: skip
     return redirect(url_for("console.callbacks.queue"), code=303)
 
 
@@ -122,7 +147,11 @@ def unclaim(callback_id: str) -> Response:
 
 @blueprint.post("/<callback_id>/cancel")
 def cancel(callback_id: str) -> Response:
-    """Cancel it."""
+    """Cancel it (an agent cannot cancel a callback another agent has claimed)."""
+    parts = use(Parts)
+    record = _known(CallbackStore(parts.call_store(), RULES), callback_id)
+    if _someone_elses(record):
+        return _refuse_claimed(record, "cancel it")
     return _act(
         callback_id,
         "cancel it",
@@ -135,12 +164,12 @@ def cancel(callback_id: str) -> Response:
 def move(callback_id: str) -> Response:
     """Move it to a time given in words, read like a caller's, in its queue's hours."""
     parts = use(Parts)
-    when = request.form.get("when", "").strip()
-    record = CallbackStore(parts.call_store(), RULES).get(callback_id)
+    when = request.form.get("when", "").strip()[:200]
+    record = _known(CallbackStore(parts.call_store(), RULES), callback_id)
+    if _someone_elses(record):
+        return _refuse_claimed(record, "move it")
     flow, now = parts.flow, parts.clock()
-    answer = (
-        read_time(flow, when, record.queue, flow.default_language, now) if record and when else None
-    )
+    answer = read_time(flow, when, record.queue, flow.default_language, now) if when else None
     if answer is None or answer.at is None:
         flash(f"Could not read a future time in {when!r}: try 'tomorrow at 10am'.", "error")
         return redirect(url_for("console.callbacks.queue"), code=303)

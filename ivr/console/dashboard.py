@@ -39,6 +39,10 @@ class Choice:
     last: date
 
 
+#: The longest custom range (a year, and a leap day).
+MAX_DAYS = 366
+
+
 def choice(parts: Parts) -> Choice:
     """The period and queue from the query string (``range``, ``from``, ``to``, ``queue``).
 
@@ -53,8 +57,10 @@ def choice(parts: Parts) -> Choice:
         try:
             first = date.fromisoformat(request.args.get("from", ""))
             last = date.fromisoformat(request.args.get("to", ""))
+            if (last - first).days >= MAX_DAYS:
+                abort(400, f"a custom range is at most {MAX_DAYS} days")
             period = Period.days(first, last, zone)
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             abort(400, f"a custom range needs 'from' and 'to' dates (YYYY-MM-DD): {error}")
     else:
         period = {

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, abort, request, stream_with_context
 
 from ivr.call.switchboard import Switchboard
 from ivr.console.users import user
@@ -32,9 +32,10 @@ KEEPALIVE_SECONDS = 15.0
 STREAM_SECONDS = 300.0
 
 
-def sse(event: str, data: Any) -> str:
-    """One server-sent event."""
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+def sse(event: str, data: Any, event_id: int | None = None) -> str:
+    """One server-sent event (with an ``id`` the browser sends back when it reconnects)."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
 def stream(events: Iterator[str]) -> Response:
@@ -94,14 +95,24 @@ def _ringing(
 
 @blueprint.get("/calls/<call_id>")
 def call(call_id: str) -> Response:
-    """A call's turns after ``?after=N`` (its turn number), and its stage when it changes."""
+    """A call's turns after ``?after=N`` (its turn number), and its stage when it changes.
+
+    A reconnecting browser sends the last turn it got as ``Last-Event-ID``: it carries on from
+    there instead of getting the turns since the page was loaded again.
+    """
     parts = use(Parts)
-    after = [int(request.args.get("after", "-1") or -1)]
+    try:
+        after = [max(int(request.args.get("after") or -1),
+                     int(request.headers.get("Last-Event-ID") or -1))]  # fmt: skip
+    except ValueError:
+        abort(400, "after and Last-Event-ID are turn numbers")
+    if parts.call_store().get_call(call_id) is None:
+        abort(404, f"There is no call {call_id!r}.")
     stage: list[str | None] = [None]
 
     def snapshot() -> list[str]:
         record, turns = LiveReads(parts.call_store()).turns_after(call_id, after[0])
-        events = [sse("turn", turn_json(turn)) for turn in turns]
+        events = [sse("turn", turn_json(turn), turn.index) for turn in turns]
         if turns:
             after[0] = turns[-1].index
         if record is not None and record.stage != stage[0]:

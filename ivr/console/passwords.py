@@ -6,6 +6,8 @@ next time its owner logs in (:func:`needs_rehash`).
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -36,6 +38,12 @@ def verify(password_hash: str, password: str) -> bool:
         return _HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def unknown_account() -> str:
+    """A hash to check a password against when the name has no account (equal cost)."""
+    return _HASHER.hash("no account has this password")
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr import console
 from ivr.config import api_token, check_config, console_secret, load_config
@@ -53,6 +54,8 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
             secure_cookies=config["MODE"] != "development",
             session_hours=int(config["CONSOLE_SESSION_HOURS"]),
         )
+    if int(config["PROXY_HOPS"]) > 0:  # only the address: Twilio signs PUBLIC_URL, not the Host
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(config["PROXY_HOPS"]))  # type: ignore[method-assign]  # Flask's documented way to wrap
     return app
 
 

@@ -86,9 +86,16 @@
     open.focus(); // Enter opens the call page at once
   }
 
-  if (liveUrl) {
+  // Each open stream holds a server thread: open one only where it shows something (the
+  // board, or an agent's ringing phone); the wall screen reloads itself instead.
+  const wanted = body.dataset.role === "agent" || document.getElementById("live-calls");
+  if (liveUrl && wanted) {
     const source = new EventSource(liveUrl);
-    source.addEventListener("calls", (event) => showCalls(JSON.parse(event.data)));
+    source.addEventListener("calls", (event) => {
+      showCalls(JSON.parse(event.data));
+      const status = document.getElementById("live-status");
+      if (status) status.textContent = "Updating live";
+    });
     source.addEventListener("ringing", (event) => showRinging(JSON.parse(event.data)));
     source.addEventListener("problem", (event) => {
       const status = document.getElementById("live-status");
@@ -102,8 +109,11 @@
   if (holder && transcript) {
     const after = transcript.dataset.after || "-1";
     const source = new EventSource(holder.dataset.events + "?after=" + encodeURIComponent(after));
+    let shown = Number(after);
     source.addEventListener("turn", (event) => {
       const turn = JSON.parse(event.data);
+      if (turn.index <= shown) return; // already on the page (a reconnect sends from its last id)
+      shown = turn.index;
       const tbody = transcript.tBodies[0];
       const empty = tbody.querySelector("tr.empty");
       if (empty) empty.remove();
