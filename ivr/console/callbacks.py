@@ -50,51 +50,50 @@ def queue() -> str:
     return render_template("callbacks.html", rows=rows, me=user().name)
 
 
-def _act(
-    callback_id: str,
-    what: str,
-    done: str,
-    change: Callable[[CallbackStore, datetime], CallbackRecord],
-) -> Response:
-    """Apply ``change`` and say how it went; refusals (taken, placed, done) are flashed.
+class _Refused(Exception):
+    """An action the console refuses before asking the store, with the words to show."""
+
+
+Change = Callable[[CallbackStore, CallbackRecord, datetime], object]
+
+
+def _act(callback_id: str, what: str, done: str, change: Change) -> Response:
+    """Apply ``change`` to the callback and say how it went; every refusal is flashed.
 
     Raises:
         werkzeug.exceptions.NotFound: no callback has that id.
     """
     parts = use(Parts)
     store = CallbackStore(parts.call_store(), RULES)
-    _known(store, callback_id)
+    record = store.get(callback_id)
+    if record is None:
+        abort(404, f"There is no callback {callback_id!r}.")
     try:
-        change(store, parts.clock())
+        change(store, record, parts.clock())
+    except _Refused as refusal:
+        return _back(str(refusal), "error")
     except CallbackError as error:
         log.info(
             "console callback action refused",
             extra={"callback_id": callback_id, "error": str(error)},
         )
-        flash(f"Could not {what}: {_why(store.get(callback_id))}", "error")
-        return redirect(url_for("console.callbacks.queue"), code=303)
-    flash(done, "info")
+        return _back(f"Could not {what}: {_why(store.get(callback_id))}", "error")
+    return _back(done, "info")
+
+
+def _back(message: str, category: str) -> Response:
+    """To the queue, with ``message`` shown on it."""
+    flash(message, category)
     return redirect(url_for("console.callbacks.queue"), code=303)
 
 
-def _known(store: CallbackStore, callback_id: str) -> CallbackRecord:
-    """The callback, or 404."""
-    record = store.get(callback_id)
-    if record is None:
-        abort(404, f"There is no callback {callback_id!r}.")
-    return record
-
-
-def _someone_elses(record: CallbackRecord) -> bool:
-    """Claimed by another agent: only they (or a supervisor) may cancel or move it."""
+def _not_someone_elses(record: CallbackRecord, what: str) -> None:
+    """Claimed by another agent, only they (or a supervisor) may cancel or move it."""
     me = user()
-    return record.claimed_by not in (None, me.name) and not me.is_supervisor
-
-
-def _refuse_claimed(record: CallbackRecord, what: str) -> Response:
-    flash(f"Could not {what}: {record.claimed_by} has claimed it (ask them, or a supervisor).",
-          "error")  # fmt: skip
-    return redirect(url_for("console.callbacks.queue"), code=303)
+    if record.claimed_by not in (None, me.name) and not me.is_supervisor:
+        raise _Refused(
+            f"Could not {what}: {record.claimed_by} has claimed it (ask them, or a supervisor)."
+        )
 
 
 def _why(record: CallbackRecord | None) -> str:
@@ -117,7 +116,7 @@ def claim(callback_id: str) -> Response:
         callback_id,
         "claim it",
         "Callback claimed: it is yours to handle; the worker will not place it.",
-        lambda store, now: store.claim(callback_id, user().name, now),
+        lambda store, _, now: store.claim(callback_id, user().name, now),
     )
 
 
@@ -130,7 +129,9 @@ def complete(callback_id: str) -> Response:
         callback_id,
         "complete it",
         "Callback completed.",
-        lambda store, now: store.complete(callback_id, user().name, outcome, now, reached=reached),
+        lambda store, _, now: store.complete(
+            callback_id, user().name, outcome, now, reached=reached
+        ),
     )
 
 
@@ -141,42 +142,32 @@ def unclaim(callback_id: str) -> Response:
         callback_id,
         "give it back",
         "Callback given back: the worker places it when it is due.",
-        lambda store, now: store.unclaim(callback_id, user().name, now),
+        lambda store, _, now: store.unclaim(callback_id, user().name, now),
     )
 
 
 @blueprint.post("/<callback_id>/cancel")
 def cancel(callback_id: str) -> Response:
     """Cancel it (an agent cannot cancel a callback another agent has claimed)."""
-    parts = use(Parts)
-    record = _known(CallbackStore(parts.call_store(), RULES), callback_id)
-    if _someone_elses(record):
-        return _refuse_claimed(record, "cancel it")
-    return _act(
-        callback_id,
-        "cancel it",
-        "Callback cancelled.",
-        lambda store, now: store.cancel(callback_id, now, by=f"console:{user().name}"),
-    )
+
+    def change(store: CallbackStore, record: CallbackRecord, now: datetime) -> object:
+        _not_someone_elses(record, "cancel it")
+        return store.cancel(callback_id, now, by=f"console:{user().name}")
+
+    return _act(callback_id, "cancel it", "Callback cancelled.", change)
 
 
 @blueprint.post("/<callback_id>/move")
 def move(callback_id: str) -> Response:
     """Move it to a time given in words, read like a caller's, in its queue's hours."""
-    parts = use(Parts)
     when = request.form.get("when", "").strip()[:200]
-    record = _known(CallbackStore(parts.call_store(), RULES), callback_id)
-    if _someone_elses(record):
-        return _refuse_claimed(record, "move it")
-    flow, now = parts.flow, parts.clock()
-    answer = read_time(flow, when, record.queue, flow.default_language, now) if when else None
-    if answer is None or answer.at is None:
-        flash(f"Could not read a future time in {when!r}: try 'tomorrow at 10am'.", "error")
-        return redirect(url_for("console.callbacks.queue"), code=303)
-    at = answer.at
-    return _act(
-        callback_id,
-        "move it",
-        "Callback moved.",
-        lambda store, now: store.move(callback_id, at, now, by=f"console:{user().name}"),
-    )
+
+    def change(store: CallbackStore, record: CallbackRecord, now: datetime) -> object:
+        _not_someone_elses(record, "move it")
+        flow = use(Parts).flow
+        answer = read_time(flow, when, record.queue, flow.default_language, now) if when else None
+        if answer is None or answer.at is None:
+            raise _Refused(f"Could not read a future time in {when!r}: try 'tomorrow at 10am'.")
+        return store.move(callback_id, answer.at, now, by=f"console:{user().name}")
+
+    return _act(callback_id, "move it", "Callback moved.", change)

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, render_template, request
 
 from ivr.console.users import supervisor_only
-from ivr.metrics import Live, Metrics, Period, Report, Share, to_csv
-from ivr.metrics.live import AgentState
+from ivr.metrics import Metrics, Period, Report, Share, to_csv
+from ivr.metrics.live import LIVE_TABLES, AgentState
 from ivr.parts import Parts
 from ivr.wiring import use
 
@@ -118,11 +118,12 @@ def csv() -> Response:
     parts = use(Parts)
     chosen = choice(parts)
     name = request.args.get("table", "summary")
-    tables = report(parts, chosen).tables()
-    if name in ("agents_now", "queues_now"):
+    if name in LIVE_TABLES:  # the line now: the period's report is not needed
         tables = Metrics(parts.call_store()).live(parts.clock(), parts.flow).tables()
+    else:
+        tables = report(parts, chosen).tables()
     if name not in tables:
-        abort(400, f"table must be one of {', '.join([*tables, 'agents_now', 'queues_now'])}")
+        abort(400, f"table must be one of {', '.join([*tables, *LIVE_TABLES])}")
     filename = (
         f"ivr-{name}-{chosen.first}-{chosen.last}{'-' + chosen.queue if chosen.queue else ''}.csv"
     )
@@ -138,14 +139,13 @@ def csv() -> Response:
 def wall() -> str:
     """The line now, for a wall screen: it reloads itself every few seconds."""
     parts = use(Parts)
-    now = parts.clock()
-    live: Live = Metrics(parts.call_store()).live(now, parts.flow)
-    today = Metrics(parts.call_store()).report(
-        Period.today(now, line_zone(parts)), flow=parts.flow, now=now
-    )
+    now, metrics = parts.clock(), Metrics(parts.call_store())
+    live = metrics.live(now, parts.flow)
+    today = metrics.report(Period.today(now, line_zone(parts)), flow=parts.flow, now=now)
     return render_template("wall.html", live=live, today=today, states=AgentState, now=now)
 
 
+@blueprint.app_template_filter("percent")
 def percent(share: Share | None) -> str:
     """``87 %``, or a dash when there is nothing to count."""
     if share is None or share.value is None:
@@ -153,6 +153,7 @@ def percent(share: Share | None) -> str:
     return f"{share.value * 100:.0f} %"
 
 
+@blueprint.app_template_filter("seconds")
 def seconds(value: float | None) -> str:
     """``42 s`` or ``3 min 5 s``; a dash for none."""
     if value is None:
@@ -167,10 +168,6 @@ def charts(figures: Report) -> dict[str, object]:
         "time_to_person": {
             "labels": [b.label for b in figures.time_to_person_after_handover.buckets],
             "after_handover": [b.count for b in figures.time_to_person_after_handover.buckets],
-        },
-        "time_from_start": {
-            "labels": [b.label for b in figures.time_to_person.buckets],
-            "from_start": [b.count for b in figures.time_to_person.buckets],
         },
         "intents": {
             "labels": [i.intent or "(none)" for i in figures.intents],
@@ -188,16 +185,6 @@ def charts(figures: Report) -> dict[str, object]:
             ],
         },
     }
-
-
-@blueprint.app_template_filter("percent")
-def _percent_filter(share: Share | None) -> str:
-    return percent(share)
-
-
-@blueprint.app_template_filter("seconds")
-def _seconds_filter(value: float | None) -> str:
-    return seconds(value)
 
 
 @blueprint.app_template_filter("clock")

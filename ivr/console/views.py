@@ -17,13 +17,11 @@ from ivr.call.context import RECENT_DAYS, caller_name
 from ivr.call.handover import Handover
 from ivr.call.switchboard import Switchboard
 from ivr.callbacks.policy import RULES
+from ivr.metrics.live import LIVE_HORIZON
 from ivr.parts import Parts
 from ivr.store import CallbackRecord, CallbackStore, CallRecord, Note, NoteStore, Store
 from ivr.store.live import LiveCall, LiveReads
 
-#: Calls shown as live: started within this long and not ended (a lost status callback must
-#: not leave a call on the board for ever).
-LIVE_WINDOW = timedelta(hours=4)
 #: Earlier calls shown with their transcripts on a call page.
 EARLIER_SHOWN = 5
 
@@ -92,8 +90,8 @@ def _pending(store: Store, number: str | None) -> list[CallbackRecord]:
 
 
 def live_calls(parts: Parts) -> list[LiveCall]:
-    """Calls in progress now, newest first."""
-    return LiveReads(parts.call_store()).in_progress(parts.clock() - LIVE_WINDOW)
+    """Calls in progress now, newest first (those the dashboard counts as live)."""
+    return LiveReads(parts.call_store()).in_progress(parts.clock() - LIVE_HORIZON)
 
 
 def live_call_json(live: LiveCall, now: datetime) -> dict[str, object]:

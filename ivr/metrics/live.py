@@ -20,6 +20,8 @@ from ivr.store.schema import AgentBusyRow, CallbackRow, CallRow, PresenceRow
 LIVE_HORIZON = timedelta(hours=4)
 #: "Callbacks due soon" looks this far ahead.
 DUE_SOON = timedelta(hours=1)
+#: The names of :meth:`Live.tables`, for the CSV export.
+LIVE_TABLES = ("agents_now", "queues_now")
 QUEUES_NOW = (
     "queue", "waiting", "oldest_wait_seconds", "with_agent", "agents_available",
     "callbacks_due_soon",
@@ -95,16 +97,17 @@ class Live:
         return sum(agent.state is state for agent in self.agents)
 
     def tables(self) -> dict[str, Table]:
-        """The agents and the queues now, for CSV."""
+        """The agents and the queues now, for CSV (named as :data:`LIVE_TABLES`)."""
+        agents_now, queues_now = LIVE_TABLES
         return {
-            "agents_now": (
+            agents_now: (
                 ("agent", "name", "queues", "state", "since", "call_id"),
                 [
                     (a.agent, a.name, " ".join(a.queues), a.state.value, a.since, a.call_id)
                     for a in self.agents
                 ],
             ),
-            "queues_now": (
+            queues_now: (
                 QUEUES_NOW,
                 [
                     (

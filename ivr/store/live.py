@@ -75,10 +75,11 @@ class LiveReads:
             ):
                 if index == newest[call_id]:  # another call's newest index may be this one's older
                     last[call_id] = (text, step)
-        return {
-            call_id: (last.get(call_id, (None, None))[0], count, last.get(call_id, (None, None))[1])
-            for call_id, _, count in counts
-        }
+        found: dict[str, tuple[str | None, int, str | None]] = {}
+        for call_id, _, count in counts:
+            text, step = last.get(call_id, (None, None))
+            found[call_id] = (text, count, step)
+        return found
 
     def turns_after(self, call_id: str, after: int) -> tuple[CallRecord | None, list[TurnRecord]]:
         """The call (without turns) and its turns numbered above ``after``, in order."""

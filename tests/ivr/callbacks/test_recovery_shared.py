@@ -11,7 +11,6 @@ web app's webhooks run.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from ivr.telephony import (
 )
 from ivr.twilio.dialer import TwilioDialer
 from ivr.twilio.ringer import TwilioRinger
+from tests.fixtures.workers import a_transfer_rings
 from tests.ivr.callbacks.test_worker import ALICE, CAROL, PUBLIC, Clock, people_flow
 
 S = CallbackStatus
@@ -92,22 +92,6 @@ class Team:
             if call.url
         )
 
-    def transfer_leg_to(self, address: str) -> str:
-        """A transfer's ``<Dial>`` ringing ``address``, as Twilio lists it: a child call."""
-        with self.twilio._lock:  # the emulator does not list the legs its <Dial> rings
-            parent = next(iter(self.twilio._calls.values()))
-            leg = dataclasses.replace(
-                parent,
-                sid="CA" + "d" * 32,
-                to=address,
-                url=None,
-                direction="outbound-dial",
-                parent_call_sid="CA" + "e" * 32,
-                date_created=datetime.now(UTC),
-            )
-            self.twilio._calls[leg.sid] = leg
-        return leg.sid
-
     def rang_out(self, callback_id: str) -> None:
         """The callback's call was not answered (the status webhook): retry, agent free."""
         record = self.get(callback_id)
@@ -148,7 +132,7 @@ def test_recovery_takes_only_the_call_its_own_request_made(team: Team, at_twilio
     earlier = team.get(p).dial_sid
     team.rang_out(p)
     assert team.get(p).status == S.RETRY and team.states.busy(team.clock.now) == {}
-    team.transfer_leg_to(CAROL)  # meanwhile a transfer rings carol
+    a_transfer_rings(team.twilio, CAROL)  # meanwhile a transfer rings carol
 
     # A's request to carol is lost: A holds carol, and is left for a worker to recover.
     a = team.book(CUSTOMERS[1])

@@ -10,7 +10,6 @@ while both agents are held, and is not rung at all.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import signal
 from collections import Counter
@@ -33,7 +32,7 @@ from ivr.telephony import CallStatus, LegStatusChanged, SecondLegAnswered
 from ivr.twilio.dialer import TwilioDialer
 from ivr.twilio.ringer import TwilioRinger
 from tests.fixtures.waiting import wait_for
-from tests.fixtures.workers import ALWAYS_OPEN_FLOWS, PUBLIC
+from tests.fixtures.workers import ALWAYS_OPEN_FLOWS, PUBLIC, a_transfer_rings
 from tests.ivr.callbacks.test_worker_processes import (
     Gate,
     Workers,
@@ -105,22 +104,6 @@ def calls_by_callback(twilio: TwilioRestEmulator) -> Counter[str]:
     ]
     assert len(created) == len([c for c in twilio.calls if c.parent_call_sid is None])
     return Counter(callback_of(r.get("Url")) for r in created)
-
-
-def a_transfer_rings(twilio: TwilioRestEmulator, address: str) -> None:
-    """A transfer's ``<Dial>`` leg to ``address``, listed as Twilio lists a child call."""
-    with twilio._lock:  # the emulator does not list the legs its <Dial> rings
-        parent = next(iter(twilio._calls.values()))
-        leg = dataclasses.replace(
-            parent,
-            sid="CA" + "d" * 32,
-            to=address,
-            url=None,
-            direction="outbound-dial",
-            parent_call_sid="CA" + "e" * 32,
-            date_created=datetime.now(UTC),
-        )
-        twilio._calls[leg.sid] = leg
 
 
 @pytest.mark.slow
