@@ -30,6 +30,7 @@ from ivr.call.context import CallContext
 from ivr.call.handover import HandoverBoard
 from ivr.call.live import CallOpener, CallSettings
 from ivr.call.switchboard import Lines, Switchboard
+from ivr.call.watch import LiveCalls
 from ivr.callbacks.desk import CallbackDesk
 from ivr.callbacks.placed import PlacedCallbacks
 from ivr.callbacks.policy import RULES
@@ -82,9 +83,13 @@ class Parts:
     understanding: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(UNDERSTANDING_THREADS, "understand")
     )
+    calls: LiveCalls = field(init=False)  # this process's calls: their clocks and watchers
     _stop: threading.Event = field(default_factory=threading.Event)
     _store_lock: threading.Lock = field(default_factory=threading.Lock)
     _desk: CallbackDesk | None = None  # made on first use (it may start a Twilio client)
+
+    def __post_init__(self) -> None:
+        self.calls = LiveCalls(lambda: self.clock())  # read at each use: tests swap the clock
 
     def call_store(self) -> Store:
         """The store for a new call; reconnects if the database was down before.
@@ -147,7 +152,7 @@ class Parts:
                 board=self.board,
                 desk=self.desk,
                 context=self.context,
-                clock=lambda: self.clock(),
+                calls=self.calls,
                 can_listen=lambda: self.recognizers is not None,
                 dial_timeout=int(self.config["DIAL_TIMEOUT"]),
             )
@@ -165,7 +170,7 @@ class Parts:
             store=lambda: self.store,
             board=self.board,
             desk=self.desk,
-            clock=lambda: self.clock(),
+            calls=self.calls,
             understanding=self.understanding,
             settings=CallSettings(
                 silence_ms=int(config["TURN_SILENCE_MS"]),
@@ -180,6 +185,7 @@ class Parts:
         provide(
             app,
             self,
+            self.calls,
             self.switchboard,
             self.opener,
             PlacedCallbacks(

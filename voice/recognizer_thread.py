@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -21,11 +22,18 @@ class RecognizerThread:
     """Runs ``inner`` on a thread of its own; the same interface as any :class:`Recognizer`.
 
     A failure while decoding queued audio is raised by the next call that waits for an answer
-    (``flush``, ``final``, ``reset``); only the recogniser's thread touches it.
+    (``flush``, ``final``, ``reset``); only the recogniser's thread touches it. ``on_partial``,
+    if given, is told the turn's words so far whenever they change (on the recogniser's thread).
     """
 
-    def __init__(self, inner: Recognizer, name: str = "recognizer") -> None:
+    def __init__(
+        self,
+        inner: Recognizer,
+        name: str = "recognizer",
+        on_partial: Callable[[str], None] | None = None,
+    ) -> None:
         self.inner = inner
+        self._on_partial = on_partial
         self.sample_rate = inner.sample_rate
         self._jobs: queue.Queue[tuple[str, bytes, Future[Any] | None] | None] = queue.Queue()
         self._failure: BaseException | None = None
@@ -77,6 +85,8 @@ class RecognizerThread:
             try:
                 if operation == "accept":
                     result = self.inner.accept(pcm)
+                    if result is not None and self._on_partial is not None:
+                        self._on_partial(result.text)
                 else:
                     result = getattr(self.inner, operation)()
             except BaseException as failure:

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.dialogue import Dialogue
 from bot.engine import Engine
@@ -25,6 +24,7 @@ from ivr.call.handover import HandoverBoard
 from ivr.call.pipeline import CallPipeline, Outbox
 from ivr.call.recorder import CallRecorder
 from ivr.call.understanding import PauseUnderstanding
+from ivr.call.watch import LiveCalls
 from ivr.callbacks.desk import CallbackDesk
 from ivr.store import Store, StoreUnavailable
 from voice.asr import VoskRecognizerPool
@@ -88,12 +88,16 @@ class LiveCall:
         pipeline: CallPipeline,
         recognizer: RecognizerThread | None,
         release: Callable[[RecognizerThread], None],
+        calls: LiveCalls | None = None,
     ) -> None:
         self.call_id = pipeline.call_id
         self._pipeline = pipeline
         self._recognizer = recognizer
         self._release = release
+        self._calls = calls
         self._worker = CallWorker(pipeline.call_id)
+        if calls is not None:
+            calls.running(self.call_id, self)
 
     def start(self, parameters: Mapping[str, str]) -> None:
         """The stream is up: greet the caller (or book the callback it was opened for)."""
@@ -114,6 +118,11 @@ class LiveCall:
         pipeline = self._pipeline
         self._worker.submit("dtmf", lambda: pipeline.dtmf(digit))
 
+    def typed(self, text: str) -> None:
+        """The caller typed ``text`` instead of saying it (the browser phone)."""
+        pipeline = self._pipeline
+        self._worker.submit("typed", lambda: pipeline.typed(text))
+
     def marked(self, name: str) -> None:
         """The audio before mark ``name`` has played (or was cleared)."""
         pipeline = self._pipeline
@@ -128,6 +137,8 @@ class LiveCall:
         if not self._pipeline.closed:
             self._worker.submit("stop", self._pipeline.stopped)  # the transport dropped under us
         self._worker.finish()
+        if self._calls is not None:
+            self._calls.ended(self.call_id, self)
         if self._recognizer is not None:
             self._recognizer.close()
             self._release(self._recognizer)
@@ -165,7 +176,7 @@ class CallOpener:
     store: Callable[[], Store | None]  # the connected store, if any (a call never waits for it)
     board: HandoverBoard
     desk: CallbackDesk
-    clock: Callable[[], datetime]
+    calls: LiveCalls  # each call's clock, its watchers and its typed input
     understanding: Executor  # threads that understand a pause's words, shared by all calls
     settings: CallSettings = CallSettings()
 
@@ -173,7 +184,17 @@ class CallOpener:
         """A call whose stream just started; ``outbox`` takes what the caller should hear."""
         pool = self.recognizers()
         acquired = pool.acquire() if pool is not None else None
-        recognizer = RecognizerThread(acquired, name=f"asr-{call_id[-8:]}") if acquired else None
+        publish = self.calls.publisher(call_id)
+        recognizer = (
+            RecognizerThread(
+                acquired,
+                name=f"asr-{call_id[-8:]}",
+                on_partial=lambda words: publish("partial", {"text": words}),
+            )
+            if acquired
+            else None
+        )
+        clock = self.calls.clock(call_id)
         pipeline = CallPipeline(
             dialogue=Dialogue(Engine(self.flow()), self.nlu, call_id),
             voice=self.voice,
@@ -182,21 +203,23 @@ class CallOpener:
             recorder=CallRecorder(
                 self.store(),
                 call_id,
-                self.clock,
+                clock,
                 first_turn=self._turns_so_far(call_id, parameters),
+                publish=publish,
             ),
             board=self.board,
-            clock=self.clock,
+            clock=clock,
             understanding=PauseUnderstanding(self.understanding),
             confident_silence_ms=self.settings.confident_silence_ms,
             callbacks=self.desk,
+            typing=self.calls.typing(call_id),
         )
 
         def release(_: RecognizerThread) -> None:
             if pool is not None and acquired is not None:
                 pool.release(acquired)
 
-        return LiveCall(pipeline, recognizer, release)
+        return LiveCall(pipeline, recognizer, release, self.calls)
 
     def _listener(self, recognizer: RecognizerThread | None) -> Listener | None:
         if recognizer is None:

@@ -95,6 +95,7 @@ class ActionPerformer:
     def _say(self, say: Say, timing: TurnTiming | None, since: float) -> None:
         audio = self.voice.get(say)
         sent_from = timing.lap("tts", since) if timing else 0.0
+        self.recorder.said(say.text, say.prompt_id or "")
         self.outbox.play(audio)
         self.outbox.mark(self.playback.sent(say.prompt_id))
         if timing:

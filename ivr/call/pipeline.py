@@ -63,6 +63,7 @@ class CallPipeline:
             are already understood with confidence (the NLU is asked during the pause); 0
             always waits for the listener's full silence.
         callbacks: Books and cancels callbacks.
+        typing: The caller types instead of speaking (the browser phone): no listener needed.
     """
 
     def __init__(
@@ -77,8 +78,10 @@ class CallPipeline:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         confident_silence_ms: int = 300,
         callbacks: CallbackDesk | None = None,
+        typing: bool = False,
     ) -> None:
         self.call_id = dialogue.call_id
+        self.typing = typing
         self.dialogue = dialogue
         self.outbox = outbox
         self.listener = listener
@@ -123,6 +126,10 @@ class CallPipeline:
         """The caller pressed a key."""
         self._guarded(lambda: self._dtmf(digit))
 
+    def typed(self, text: str) -> None:
+        """A line typed instead of spoken (the browser phone): the caller's next turn."""
+        self._guarded(lambda: self._typed(text))
+
     def marked(self, name: str) -> None:
         """The line echoed a mark: the audio before it has played (or was cleared)."""
         self._guarded(lambda: self._marked(name))
@@ -154,7 +161,7 @@ class CallPipeline:
             pending=desk.pending(caller) if desk and offer is None else None,
             offer=offer,
         )
-        if self.listener is None:
+        if self.listener is None and not self.typing:
             self._fail("asr_unavailable")
             return
         self._perform(reply, TurnTiming(), kind=None)
@@ -221,6 +228,17 @@ class CallPipeline:
         if reply.nlu_ms is not None:
             timing.stages["nlu"] = round(reply.nlu_ms, 2)
         self._perform(reply, timing, kind="speech", asr_confidence=heard.confidence)
+
+    def _typed(self, text: str) -> None:
+        if self.closed or self.handover is not None or not text.strip():
+            return
+        self._interrupt("typing", self._stream_ms)
+        self.recorder.event("typed", {"text": text})
+        reply = self.dialogue.hear(text.strip(), self.clock(), asr_confidence=1.0)
+        timing = TurnTiming()
+        if reply.nlu_ms is not None:
+            timing.stages["nlu"] = round(reply.nlu_ms, 2)
+        self._perform(reply, timing, kind="typed", asr_confidence=1.0)
 
     def _dtmf(self, digit: str) -> None:
         if self.closed or self.handover is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,11 +18,16 @@ from ivr.store import EventRecord, Store, StoreUnavailable, TurnRecord
 
 log = logging.getLogger(__name__)
 
+#: Tells a call's watchers that something of ``kind`` happened.
+Publish = Callable[[str, Mapping[str, Any]], None]
+
 
 class CallRecorder:
     """The store, as one call sees it. ``store`` may be ``None`` (recording is off).
 
     ``clock`` stamps events (the call's clock, so a test's fixed time shows in the record).
+    ``publish`` also tells the call's watchers (:class:`~ivr.call.watch.LiveCalls`) about each
+    turn and event as it happens, and about what the bot says, which is not stored.
     """
 
     def __init__(
@@ -31,23 +36,31 @@ class CallRecorder:
         call_id: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         first_turn: int = 0,
+        publish: Publish | None = None,
     ) -> None:
         self.store = store
         self.call_id = call_id
         self.clock = clock
         self.failures = 0
+        self.publish: Publish = publish or (lambda kind, data: None)
         self._turns = first_turn  # a later stream of the same call numbers on
 
     def turn(self, record: TurnRecord) -> None:
         """Store one caller turn (its ``index`` is assigned here, in order)."""
         record = replace(record, index=self._turns)
         self._turns += 1
+        self.publish("turn", {**asdict(record), "at": record.at.isoformat()})
         self._write("turn", lambda store: store.add_turn(self.call_id, record))
 
     def event(self, kind: str, data: Mapping[str, Any] | None = None) -> None:
         """Store something that happened on the call, now."""
         event = EventRecord(self.clock(), kind, dict(data or {}))
+        self.publish("event", {"kind": kind, "data": event.data, "at": event.at.isoformat()})
         self._write(kind, lambda store: store.add_event(self.call_id, event))
+
+    def said(self, text: str, prompt: str) -> None:
+        """The bot started saying ``text`` (prompt ``prompt``): for watchers only."""
+        self.publish("said", {"text": text, "prompt": prompt})
 
     def outcome(self, kind: str, queue: str | None, reason: str | None) -> None:
         """Store how the bot's part of the call ended."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.flow.model import Flow
 from ivr.call import next_step
@@ -24,6 +24,7 @@ from ivr.call.context import CallContext
 from ivr.call.handover import Handover, HandoverBoard
 from ivr.call.next_step import DialPerson, EndCall, NextStep, OfferCallback
 from ivr.call.recorder import CallRecorder
+from ivr.call.watch import LiveCalls
 from ivr.callbacks.desk import CallbackDesk
 from ivr.people.staffing import LastAgent, Staffing
 from ivr.speech import Speech, system_prompt
@@ -82,7 +83,7 @@ class Lines:
     board: HandoverBoard
     desk: CallbackDesk
     context: CallContext
-    clock: Callable[[], datetime]
+    calls: LiveCalls  # the time as each call sees it, and who watches it
     can_listen: Callable[[], bool]  # a speech model is loaded
     dial_timeout: int
 
@@ -99,7 +100,10 @@ class Switchboard:
         failure = None
         try:
             lines.store().call_started(
-                call_id, caller=event.caller, called=event.called, started_at=lines.clock()
+                call_id,
+                caller=event.caller,
+                called=event.called,
+                started_at=lines.calls.now(call_id),
             )
         except StoreUnavailable as error:
             failure = "database_unavailable"
@@ -107,13 +111,13 @@ class Switchboard:
                 "database unavailable at call start",
                 extra={"call_id": call_id, "error": str(error)},
             )
-        if not lines.can_listen():
+        if not lines.can_listen() and not lines.calls.typing(call_id):
             failure = failure or "asr_unavailable"
             log.error("no speech model: apology and a person", extra={"call_id": call_id})
         if failure is not None:
             handover = Handover("transfer", failure, apologise=True, caller=event.caller)
             lines.board.put(call_id, handover)
-            now = lines.clock()
+            now = lines.calls.now(call_id)
             step = self._reserved(
                 call_id, lines.staffing(), lambda s: next_step.after_stream(handover, s, now)
             )
@@ -129,7 +133,7 @@ class Switchboard:
         if handover is None:
             log.error("stream ended without a handover", extra={"call_id": event.call_id})
         last = self.last_agent(event.caller, event.call_id) if event.caller else None
-        lines, now = self.lines, self.lines.clock()
+        lines, now = self.lines, self.lines.calls.now(event.call_id)
         step = self._reserved(
             event.call_id,
             lines.staffing(),
@@ -144,7 +148,7 @@ class Switchboard:
         self._recorder(event.call_id).person_answered(event.agent)
         staffing = self.lines.staffing()
         if staffing.roster is not None and event.agent in staffing.flow.agents:
-            now = self.lines.clock()
+            now = self.lines.calls.now(event.call_id)
             staffing.roster.on_call(event.agent, now, now + ON_CALL_LIMIT, call_id=event.call_id)
         handover = self.handover(event.call_id)
         return Speech(self.lines.context.whisper(event.call_id, handover), "en")
@@ -161,7 +165,7 @@ class Switchboard:
             },
         )
         handover = self.handover(event.call_id)
-        staffing, now = lines.staffing(), lines.clock()
+        staffing, now = lines.staffing(), lines.calls.now(event.call_id)
         if staffing.roster is not None:
             staffing.roster.release(call_id=event.call_id)  # nobody rings for it any more
         step = self._reserved(
@@ -177,7 +181,7 @@ class Switchboard:
         lines = self.lines
         try:
             lines.store().call_ended(
-                event.call_id, ended_at=lines.clock(), status=str(event.status)
+                event.call_id, ended_at=lines.calls.now(event.call_id), status=str(event.status)
             )
         except StoreUnavailable as error:
             log.warning(
@@ -185,6 +189,7 @@ class Switchboard:
             )
         if event.status.final:
             lines.board.forget(event.call_id)
+            lines.calls.forget(event.call_id)
             roster = lines.staffing().roster
             if roster is not None:
                 roster.release(call_id=event.call_id)
@@ -208,7 +213,7 @@ class Switchboard:
         days = max((q.same_agent_days for q in flow.queues.values()), default=0)
         if days <= 0:
             return None
-        now = self.lines.clock()
+        now = self.lines.calls.now(call_id)
         try:
             earlier = self.lines.store().calls_from(
                 caller, since=now - timedelta(days=days), exclude=call_id
@@ -230,7 +235,7 @@ class Switchboard:
         """
         step = decide(staffing)
         roster = staffing.roster
-        now = self.lines.clock()
+        now = self.lines.calls.now(call_id)
         until = now + timedelta(seconds=self.lines.dial_timeout) + RING_MARGIN
         while isinstance(step, DialPerson) and step.agent and roster is not None:
             if roster.reserve(step.agent, now, until, call_id=call_id):
@@ -277,7 +282,13 @@ class Switchboard:
         raise TypeError(f"not a next step: {step!r}")
 
     def _recorder(self, call_id: str) -> CallRecorder:
-        return CallRecorder(self.lines.known_store(), call_id, self.lines.clock)
+        calls = self.lines.calls
+        return CallRecorder(
+            self.lines.known_store(),
+            call_id,
+            calls.clock(call_id),
+            publish=calls.publisher(call_id),
+        )
 
 
 def _offer(

@@ -24,7 +24,7 @@ class TurnRecord:
     index: int
     at: datetime
     step: str | None
-    kind: str  # "speech" | "dtmf" | "silence" | "start" | "end"
+    kind: str  # "speech" | "typed" | "dtmf" | "silence" | "start" | "end"
     text: str | None = None  # transcript or digits
     asr_confidence: float | None = None
     intent: str | None = None
