@@ -1,7 +1,9 @@
 """The flow every new call starts on, reloaded when admins edit the files.
 
-A changed flow that does not pass the check is refused: its problems go to the log and the
-last good flow keeps serving. Calls already running keep the flow they started on.
+A changed flow that does not pass the check is refused: its problems go to the log, stay in
+:attr:`FlowSource.refused` (for the browser phone's and the console's banner) until a good
+edit replaces them, and the last good flow keeps serving. Calls already running keep the flow
+they started on.
 """
 
 from __future__ import annotations
@@ -40,6 +42,13 @@ class FlowSource:
             raise FlowError(problems)
         self._flow = flow
         self._good_digest = self._seen_digest = digest
+        self._refused: tuple[str, ...] = ()
+
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """The problems (``file:line: message``) of the latest edit, if it was refused."""
+        with self._lock:
+            return self._refused
 
     @property
     def current(self) -> Flow:
@@ -67,12 +76,15 @@ class FlowSource:
                 return False
             self._stamp = stamp
             digest = self._digest()
-            # Touched but unchanged (or the same broken content again): nothing to do or log.
-            if digest in (self._good_digest, self._seen_digest):
+            if digest == self._good_digest:  # back to the flow that serves: nothing is refused
+                self._seen_digest, self._refused = digest, ()
+                return False
+            if digest == self._seen_digest:  # the same broken content again: nothing new
                 return False
             self._seen_digest = digest
             flow, problems = check_flow(self.path)
             if flow is None:
+                self._refused = tuple(str(p) for p in problems)
                 lines = "\n".join(str(p) for p in problems)
                 log.error(
                     "flow at %s refused (%d problems), keeping the last good flow:\n%s",
@@ -82,7 +94,7 @@ class FlowSource:
                     extra={"problems": [str(p) for p in problems]},
                 )
                 return False
-            self._flow, self._good_digest = flow, digest
+            self._flow, self._good_digest, self._refused = flow, digest, ()
             listeners = list(self._listeners)
         log.info("flow at %s reloaded: %d steps", self.path, len(flow.steps))
         # Outside the lock, so a listener may read `current` or subscribe.

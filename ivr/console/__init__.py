@@ -23,6 +23,8 @@ from werkzeug.exceptions import HTTPException
 
 from ivr.console import agent, auth, callbacks, calls, dashboard, events
 from ivr.console.users import login_manager
+from ivr.parts import Parts
+from ivr.wiring import use
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +49,26 @@ CONTENT_SECURITY_POLICY = (
 PUBLIC_ENDPOINTS = frozenset({"console.auth.login", "console.static"})
 
 
-def init_app(app: Flask, secret_key: str, *, secure_cookies: bool, session_hours: int) -> None:
-    """Serve the console on ``app``; ``secret_key`` signs its session cookies."""
+def init_app(
+    app: Flask,
+    secret_key: str,
+    *,
+    secure_cookies: bool,
+    session_hours: int,
+    cookie_path: str = "/console",
+) -> None:
+    """Serve the console on ``app``; ``secret_key`` signs its session cookies.
+
+    ``cookie_path``: where the log-in is sent; wider than the console when another page
+    needs it (the browser phone in production).
+    """
     app.config.update(
         SECRET_KEY=secret_key,
         SESSION_COOKIE_SECURE=secure_cookies,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="ivr_console",
-        SESSION_COOKIE_PATH="/console",
+        SESSION_COOKIE_PATH=cookie_path,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours),
         SESSION_REFRESH_EACH_REQUEST=False,  # a log-in lasts session_hours, however busy
         WTF_CSRF_CHECK_DEFAULT=False,  # only the console's requests carry a token
@@ -75,6 +88,12 @@ def guard() -> Response | None:
         return None
     response: Response = login_manager.unauthorized()
     return response
+
+
+@blueprint.context_processor
+def flow_problems() -> dict[str, tuple[str, ...]]:
+    """The problems of a refused flow edit, for the banner every page shows until it is fixed."""
+    return {"refused_flow": use(Parts).flows.refused}
 
 
 @blueprint.after_request

@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from bot.flow.model import Flow
+from bot.nlu.compile import compile_nlu_project
 from bot.nlu.rasa import RasaNLU
 from bot.nlu.result import NLUResult, NLUUnavailable
 
 log = logging.getLogger(__name__)
+
+ModelState = Literal["ready", "retraining", "starting", "unavailable"]
 
 
 class NLUConnection:
@@ -64,6 +67,23 @@ class NLUConnection:
         if self._client is None:
             raise NLUUnavailable(self._failed or "the NLU server is still starting")
         return self._client.parse(text)
+
+    def model_state(self, flow: Flow) -> ModelState:
+        """Whether the server answers with the model trained on ``flow``'s examples.
+
+        ``retraining``: it answers with an older model (the NLU process retrains after an
+        edit and swaps the new one in); ``starting``: no server yet; ``unavailable``: none.
+        """
+        if self._client is None:
+            return "unavailable" if self._failed else "starting"
+        try:
+            model_file = str(self._client.status().get("model_file") or "")
+        except NLUUnavailable:
+            return "unavailable"
+        if not model_file:
+            return "starting"
+        wanted = compile_nlu_project(flow).model_name
+        return "ready" if model_file.endswith(wanted) else "retraining"
 
     def is_ready(self) -> bool:
         """Whether the server answers and has a model."""

@@ -127,3 +127,22 @@ def test_concurrent_refreshes_swap_once(flow_dir: Path) -> None:
         thread.join()
     assert sorted(results) == [False] * 7 + [True]
     assert source.current.name == "Concurrent"
+
+
+def test_a_refused_edit_stays_refused_until_the_files_are_good_again(flow_dir: Path) -> None:
+    source = FlowSource(flow_dir)
+    main = flow_dir / "main.yaml"
+    assert source.refused == ()
+    rewrite(main, "next: main_menu", "next: main_menuu")
+    assert source.refresh() is False
+    [problem] = source.refused
+    assert problem.startswith(f"{main}:") and "'main_menuu'" in problem  # file:line: message
+    assert source.refresh() is False and source.refused == (problem,)  # until fixed
+    rewrite(main, "next: main_menuu", "next: main_menu")  # back to the flow that serves
+    assert source.refresh() is False
+    assert source.refused == ()
+    rewrite(main, "name: Tiny test line", "name: Renamed line")
+    rewrite(main, "next: main_menu", "next: main_menuu")  # a new broken edit: refused again
+    assert source.refresh() is False and source.refused
+    rewrite(main, "next: main_menuu", "next: main_menu")  # a new good edit clears it too
+    assert source.refresh() is True and source.refused == ()
