@@ -71,6 +71,9 @@ DEFAULTS: Mapping[str, Any] = {
     # IVR_PROXY_HOPS: reverse proxies in front of the app; the caller's address for log-in
     # throttling is then taken from X-Forwarded-For (0: the connection's address)
     "PROXY_HOPS": 0,
+    # IVR_SIMULATOR: the browser phone at /simulator: auto (on in development, off in
+    # production) | on (production: behind a supervisor's console log-in) | off
+    "SIMULATOR": "auto",
 }
 
 #: Signs requests in development when TWILIO_AUTH_TOKEN is unset (the server and `ivr call`
@@ -194,6 +197,23 @@ def console_secret(config: Mapping[str, Any]) -> str | None:
         log.warning("IVR_SECRET_KEY not set: the console (/console) is off")
         return None
     return _development_secret()
+
+
+def simulator_on(config: Mapping[str, Any]) -> bool:
+    """Whether this process serves the browser phone (``IVR_SIMULATOR``).
+
+    Raises:
+        ConfigurationError: a value other than auto, on or off; on in production without
+            the console's ``IVR_SECRET_KEY`` (its log-in guards the phone there).
+    """
+    setting, production = str(config["SIMULATOR"]).lower(), config["MODE"] == "production"
+    if setting not in ("auto", "on", "off"):
+        raise ConfigurationError(f"IVR_SIMULATOR must be auto, on or off, not {setting!r}")
+    if setting == "on" and production and not config["SECRET_KEY"]:
+        raise ConfigurationError(
+            "IVR_SIMULATOR=on in production needs IVR_SECRET_KEY: the console's log-in guards it"
+        )
+    return setting == "on" or (setting == "auto" and not production)
 
 
 def _development_secret() -> str:

@@ -34,3 +34,10 @@ def use(kind: type[T]) -> T:
     if not isinstance(part, kind):
         raise LookupError(f"no {kind.__name__} was provided to the app")
     return part
+
+
+def maybe_use(kind: type[T]) -> T | None:
+    """The part of type ``kind`` if the current app was given one (an optional surface)."""
+    registry: dict[type, object] = current_app.extensions.get(EXTENSION, {})
+    part = registry.get(kind)
+    return part if isinstance(part, kind) else None

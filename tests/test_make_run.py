@@ -134,6 +134,7 @@ def test_ivr_run_prints_where_things_are_serves_and_stops_every_process(tmp_path
         assert f"{web}/api/callbacks" in banner
         assert f"console   {web}/console/ (no accounts yet; create the first account: " in banner
         assert "ivr users add NAME --role supervisor" in banner
+        assert f"browser   {web}/simulator (call the line from this browser; speech: " in banner
 
         answer = wait_for("/healthz", lambda: health(f"{web}/healthz"), timeout=180)
         assert answer is not None and answer["flows"] == "ok"

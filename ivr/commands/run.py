@@ -60,6 +60,7 @@ def run_command(flows_path: str | None) -> None:
         f"  API       {local('api.list_callbacks')}"
         f" (Authorization: Bearer {config['API_TOKEN'] or DEVELOPMENT_API_TOKEN})\n"
         f"  console   {local('console.agent.home')} ({_console_state(config)})\n"
+        f"{_browser_phone(config, local)}"
         f"\n  Call it with the Twilio emulator (after the NLU is up):\n"
         f"    {bin_dir}/ivr call --script docs/examples/call.txt\n"
         f"\n  Talk to the bot, in another terminal:\n"
@@ -97,6 +98,26 @@ def _addresses(config: Mapping[str, Any]) -> tuple[PublicUrls, PublicUrls]:
     routes = route_map()
     local = PublicUrls(routes, f"http://127.0.0.1:{config['PORT']}")
     return local, PublicUrls(routes, str(config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL))
+
+
+def _browser_phone(config: Mapping[str, Any], local: PublicUrls) -> str:
+    """The browser phone's banner line: where it is and whether it can hear (or nothing)."""
+    from ivr.config import simulator_on
+    from voice import asr
+
+    if not simulator_on(config):
+        return ""
+    model = asr.resolve_model_path(
+        str(config["VOSK_MODEL"]) or None, lang=str(config["VOSK_LANG"] or "en-us")
+    )
+    if model is None:
+        speech = (
+            "no speech model, so type instead; `ivr models download en-us` (needs the internet)"
+        )
+    else:  # a packaged model is always called "model": name its package
+        speech = f"speech: {model.parent.name if model.name == 'model' else model.name}"
+    page = local("simulator.pages.page")
+    return f"  browser   {page} (call the line from this browser; {speech})\n"
 
 
 def _console_state(config: Mapping[str, Any]) -> str:

@@ -4,7 +4,9 @@
 the Media Streams socket, the placed-callback webhooks and the SMS webhook. The check runs in
 the blueprint's ``before_request`` because flask-sock completes the WebSocket handshake before
 a route's own code runs: this is the only place a bad handshake can still get a 403. A console
-session or the API's token means nothing here; only Twilio's signature opens these routes.
+session or the API's token means nothing here; only Twilio's signature opens these routes, and
+the Media Streams socket also opens to a browser-phone pass (:mod:`ivr.stream_tokens`) when
+this process runs the browser phone: the same route, the same protocol, the same pipeline.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, g, request
 
+from ivr.stream_tokens import PASS_PARAMETER, StreamPasses
 from ivr.twilio import forms, placed, sms, stream, voice
 from ivr.twilio.signature import SIGNATURE_HEADER, TwilioSignature, public_url
 from ivr.twilio.urls import PublicUrls
-from ivr.wiring import provide, use
+from ivr.wiring import maybe_use, provide, use
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,8 @@ def check_signature() -> Response | None:
     """Answer 403 to any request whose signature does not match."""
     account = use(TwilioAccount)
     is_stream = request.endpoint == voice.STREAM
+    if is_stream and _browser_phone_pass():
+        return None
     url = public_url(account.public_url, request.full_path, "wss" if is_stream else None)
     params = request.form if request.method == "POST" and not is_stream else None
     if account.signature.is_valid(url, params, request.headers.get(SIGNATURE_HEADER)):
@@ -62,3 +67,14 @@ def check_signature() -> Response | None:
         },
     )
     return Response("invalid Twilio signature\n", status=403, mimetype="text/plain")
+
+
+def _browser_phone_pass() -> bool:
+    """Whether the socket is opened with a valid browser-phone pass (bound to its call)."""
+    passes = maybe_use(StreamPasses)
+    token = request.args.get(PASS_PARAMETER)
+    call_id = passes.admit(token) if passes is not None and token else None
+    if call_id is None:
+        return False
+    g.stream_call_id = call_id  # the stream's start must name this call
+    return True

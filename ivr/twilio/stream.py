@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, g
 from flask_sock import Sock  # type: ignore[import-untyped]  # flask-sock ships no type hints
 from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]  # no hints either
 
@@ -81,11 +81,15 @@ class StreamOutbox:
 @_sock.route("/media", bp=blueprint)  # type: ignore[untyped-decorator]  # flask-sock: no hints
 def media(ws: Any) -> None:
     """One Media Streams connection."""
-    serve_stream(ws, use(CallOpener))
+    serve_stream(ws, use(CallOpener), g.get("stream_call_id"))
 
 
-def serve_stream(ws: Any, opener: CallOpener) -> None:
-    """Run one Media Streams connection until it stops or the bot hands the call over."""
+def serve_stream(ws: Any, opener: CallOpener, only_call: str | None = None) -> None:
+    """Run one Media Streams connection until it stops or the bot hands the call over.
+
+    ``only_call``: the socket was opened for this call (a browser-phone pass); a start
+    naming another call is refused and the socket closed.
+    """
     call: LiveCall | None = None
     outbox: StreamOutbox | None = None
     try:
@@ -102,6 +106,12 @@ def serve_stream(ws: Any, opener: CallOpener) -> None:
             if event is None:
                 continue  # decode() logged what was wrong; the call goes on
             if isinstance(event, StreamStarted):
+                if only_call is not None and event.call_id != only_call:
+                    log.warning(
+                        "stream start for another call than its pass refused",
+                        extra={"call_id": event.call_id, "pass_call_id": only_call},
+                    )
+                    break
                 if call is not None:
                     log.warning("second start message ignored", extra={"call_id": event.call_id})
                     continue

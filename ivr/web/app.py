@@ -4,6 +4,7 @@
     /api/...      the JSON API (bearer token): :mod:`ivr.web.api`
     /healthz      ready when the flows are loaded and the NLU answers: :mod:`ivr.web.health`
     /console/...  the agent console and the dashboard (a log-in): :mod:`ivr.console`
+    /simulator    the browser phone (development, or IVR_SIMULATOR=on): :mod:`ivr.browser_phone`
 
 A new surface is one more blueprint module with an ``init_app``, registered here.
 """
@@ -11,13 +12,21 @@ A new surface is one more blueprint module with an ``init_app``, registered here
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr import console
-from ivr.config import api_token, check_config, console_secret, load_config
+from ivr.config import (
+    ConfigurationError,
+    api_token,
+    check_config,
+    console_secret,
+    load_config,
+    simulator_on,
+)
 from ivr.parts import Parts, build_parts
 from ivr.twilio import routes as twilio_routes
 from ivr.web import api, health, limits
@@ -36,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
     """
     config = dict(config) if config is not None else load_config()
     public_url, auth_token = check_config(config)
+    phone = simulator_on(config)  # before anything starts: a bad setting starts nothing
     parts = parts or build_parts(config)
     parts.start_background()
 
@@ -47,13 +57,17 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
     api.init_app(app, api_token(config))
     health.init_app(app)
     secret = console_secret(config)
+    production = config["MODE"] == "production"
     if secret is not None:
         console.init_app(
             app,
             secret,
-            secure_cookies=config["MODE"] != "development",
+            secure_cookies=production,
             session_hours=int(config["CONSOLE_SESSION_HOURS"]),
+            cookie_path="/" if phone and production else "/console",  # the log-in guards both
         )
+    if phone and secret is not None:
+        _browser_phone().init_app(app, secret, needs_log_in=production)
     if int(config["PROXY_HOPS"]) > 0:  # only the address: Twilio signs PUBLIC_URL, not the Host
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(config["PROXY_HOPS"]))  # type: ignore[method-assign]  # Flask's documented way to wrap
     return app
@@ -66,4 +80,21 @@ def route_map() -> Flask:
     app.register_blueprint(api.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(console.blueprint)
+    app.register_blueprint(_browser_phone().blueprint)
     return app
+
+
+def _browser_phone() -> ModuleType:
+    """The browser phone's package; it runs Twilio's side on the emulator, a development tool.
+
+    Raises:
+        ConfigurationError: the emulator is not installed.
+    """
+    try:
+        from ivr import browser_phone
+    except ImportError as error:
+        raise ConfigurationError(
+            f"the browser phone (IVR_SIMULATOR) needs the Twilio emulator: {error}; "
+            "install it with `pip install -e emulator/` (`make env` does), or set IVR_SIMULATOR=off"
+        ) from None
+    return browser_phone
