@@ -1,10 +1,11 @@
-"""``ivr simulate``: talk to the bot in the terminal (or run a script of turns)."""
+"""``ivr simulate``: talk to the bot in the terminal (or run a script of turns, or a WAV)."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 import click
@@ -29,6 +30,13 @@ from ivr.simulator import ScriptError, Simulator
     default=None,
     help="Play the turns in FILE (one per line) instead of asking.",
 )
+@click.option(
+    "--audio",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Be the caller with this WAV (16-bit PCM) on the real phone path: the app on a local "
+    "port, the Twilio emulator, Vosk.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per turn.")
 @click.option("--verbose", "-v", is_flag=True, help="Show intent, confidence and decision.")
 @click.option(
@@ -39,6 +47,7 @@ from ivr.simulator import ScriptError, Simulator
 def simulate_command(
     flows_path: str | None,
     script: TextIO | None,
+    audio: Path | None,
     as_json: bool,
     verbose: bool,
     caller: str,
@@ -48,11 +57,21 @@ def simulate_command(
     """Chat with the bot against the real engine and the real NLU.
 
     Type what the caller says; [keypad 0], [silence] and [hangup] act instead of speaking.
+    With --audio, a WAV file calls the app instead, and the call's timeline is printed.
     """
+    if script is not None and audio is not None:
+        raise click.UsageError("give --script or --audio, not both")
     config = load_config()
     quiet_turn_logs()
-    flow = load_flow_or_exit(flows_path or config["FLOWS"], "simulate")
+    flows = flows_path or config["FLOWS"]
+    flow = load_flow_or_exit(flows, "simulate")
     fixed_now = parse_now(now, flow)
+    if audio is not None:
+        from ivr.commands.simulate_audio import AudioCall, simulate_audio
+
+        call = AudioCall(audio, str(flows), caller, fixed_now, verbose, as_json, keep_server)
+        simulate_audio(config, flow, call)
+        return
 
     def clock() -> datetime:
         return fixed_now or datetime.now(flow.business_hours.zone)
