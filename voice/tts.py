@@ -225,10 +225,11 @@ class Pyttsx3Synthesizer:
                 lambda path: self._write_wav(text, voice, path), text, language
             )
         except SynthesisFailed as failure:
-            if failure.args[0] != NO_AUDIO:
+            if not str(failure.args[0]).startswith((NO_AUDIO, UNREADABLE)):
                 raise
         # pyttsx3's espeak driver sometimes returns from runAndWait having written an empty
-        # WAV (about one call in four here); the same library on the command line does not.
+        # WAV (about one call in four here), or a file with no header at all (a caller was
+        # put through to a person for it); the same library on the command line does not.
         log.warning("pyttsx3 produced no audio; retrying with espeak-ng", extra={"voice": voice})
         return _synthesize_to_wav(
             lambda path: self._fallback.write_wav(text, voice, path, self._timeout),
@@ -290,6 +291,7 @@ def _start_engine() -> Any:
 
 
 NO_AUDIO = "the engine produced no audio"
+UNREADABLE = "unreadable WAV from the engine"
 
 
 def _require_words(text: str, language: str) -> None:
@@ -322,7 +324,7 @@ def _read_wav(path: str) -> tuple[NDArray[np.float64], int]:
             channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
             raw = wav.readframes(wav.getnframes())
     except (OSError, EOFError, wave.Error) as exc:
-        raise SynthesisFailed(f"unreadable WAV from the engine: {exc}") from exc
+        raise SynthesisFailed(f"{UNREADABLE}: {exc}") from exc
     if width != 2:
         raise SynthesisFailed(f"expected 16-bit WAV, got {8 * width}-bit")
     samples = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0

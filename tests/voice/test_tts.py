@@ -144,6 +144,33 @@ def test_a_wedged_engine_falls_back_to_the_command_line(
                 thread.join(5)
 
 
+class EmptyFileEngine:
+    """pyttsx3 as it sometimes behaves: ``runAndWait`` returns, the file has no WAV in it."""
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.path = ""
+
+    def setProperty(self, name: str, value: object) -> None:  # pyttsx3's name
+        pass
+
+    def save_to_file(self, text: str, path: str) -> None:
+        self.path = path
+
+    def runAndWait(self) -> None:  # pyttsx3's name
+        Path(self.path).write_bytes(self.content)
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF", b"RIFF\x24\x00\x00\x00WAVEfmt "])
+def test_an_engine_that_writes_no_wav_is_retried_on_the_command_line(
+    synthesizer: Pyttsx3Synthesizer, monkeypatch: pytest.MonkeyPatch, content: bytes
+) -> None:
+    monkeypatch.setattr(tts._Engine, "engine", EmptyFileEngine(content))
+    monkeypatch.setattr(tts._Engine, "wedged", False)
+    audio = synthesizer.synthesize(SENTENCE, "en")
+    assert voiced_share(audio) > 0.3
+
+
 # --- the prompt cache ------------------------------------------------------------------------
 
 
