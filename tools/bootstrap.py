@@ -161,14 +161,20 @@ def ensure(name: str) -> Path:
     return link_path
 
 
-#: Debian packages by command: espeak-ng speaks for pyttsx3, sox converts audio, chromium runs
-#: the console's browser tests (Playwright's own browser download cannot work offline).
-SYSTEM_PACKAGES = {"espeak-ng": "espeak-ng", "sox": "sox", "chromium": "chromium"}
+#: Debian packages by the command (or file) they bring: espeak-ng speaks for pyttsx3, sox
+#: converts audio, chromium runs the browser tests (Playwright's own browser download cannot
+#: work offline), and a Korean font lets it show the Korean test line in screenshots.
+SYSTEM_PACKAGES = {
+    "espeak-ng": "espeak-ng",
+    "sox": "sox",
+    "chromium": "chromium",
+    "/usr/share/fonts/truetype/nanum": "fonts-nanum",
+}
 
 
 def ensure_system_packages() -> None:
     """Install missing Debian packages when we can (root with apt-get); otherwise say which."""
-    missing = sorted({pkg for cmd, pkg in SYSTEM_PACKAGES.items() if not shutil.which(cmd)})
+    missing = sorted({pkg for probe, pkg in SYSTEM_PACKAGES.items() if not _installed(probe)})
     if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
@@ -184,6 +190,11 @@ def ensure_system_packages() -> None:
         "or speech (espeak-ng, sox) or the browser tests (chromium) will not work.",
         flush=True,
     )
+
+
+def _installed(probe: str) -> bool:
+    """Whether a package's command is on the PATH (or, for a path, its file exists)."""
+    return Path(probe).exists() if probe.startswith("/") else shutil.which(probe) is not None
 
 
 def main(argv: list[str]) -> None:

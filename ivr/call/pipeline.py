@@ -220,6 +220,7 @@ class CallPipeline:
             return
         timing.stages["end_of_turn"] = heard.end_of_turn_ms
         timing.stages["asr"] = round(heard.asr_ms, 2)
+        self.recorder.heard(heard.text, "speech")
         understood = self.understanding.take(heard.text)
         reply = self.dialogue.hear(
             heard.text, self.clock(), asr_confidence=heard.confidence, understood=understood
@@ -233,7 +234,7 @@ class CallPipeline:
         if self.closed or self.handover is not None or not text.strip():
             return
         self._interrupt("typing", self._stream_ms)
-        self.recorder.event("typed", {"text": text})
+        self.recorder.heard(text.strip(), "typed")
         reply = self.dialogue.hear(text.strip(), self.clock(), asr_confidence=1.0)
         timing = TurnTiming()
         if reply.nlu_ms is not None:
@@ -289,6 +290,7 @@ class CallPipeline:
     ) -> None:
         """Play the reply through the performer, then listen or hand over as it says."""
         performed = self.performer.perform(reply, self.dialogue.session, self._parties, timing)
+        self.recorder.at_step(self.dialogue.session.step_id)
         self._apply(performed)
         self.last_timing = timing
         if kind is not None:

@@ -58,6 +58,14 @@ class CallRecorder:
         self.publish("event", {"kind": kind, "data": event.data, "at": event.at.isoformat()})
         self._write(kind, lambda store: store.add_event(self.call_id, event))
 
+    def heard(self, text: str, kind: str) -> None:
+        """The caller's words (``speech`` or ``typed``), before the bot acts: watchers only."""
+        self.publish("heard", {"text": text, "kind": kind})
+
+    def at_step(self, step: str | None) -> None:
+        """The call is now at ``step`` (after the bot's reply): watchers only."""
+        self.publish("step", {"step": step})
+
     def said(self, text: str, prompt: str) -> None:
         """The bot started saying ``text`` (prompt ``prompt``): for watchers only."""
         self.publish("said", {"text": text, "prompt": prompt})

@@ -17,6 +17,7 @@ from playwright.sync_api import Page
 from ivr.nlu.service import free_port
 from tests.browser_phone.conftest import counter, open_phone, place_call, wait_for
 from tests.console.conftest import Console, add_accounts, session_client
+from tests.fixtures.browser import SCREENSHOTS
 from tests.fixtures.ko_line import KO_LINE
 from tests.fixtures.live_server import LiveServer
 
@@ -57,6 +58,8 @@ def test_a_prompt_edit_is_heard_on_the_next_call_and_a_broken_edit_is_refused_on
     banner = phone.locator("#flow-refused")
     wait_for(phone, banner.is_visible, seconds=15)
     assert "main.yaml:" in banner.inner_text() and "nowhere" in banner.inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(SCREENSHOTS / "browser-phone-flow-refused.png"))
     assert first_words(phone) == EDITED  # the last good flow still answers
 
     add_accounts(server)
@@ -91,3 +94,26 @@ def test_without_a_speech_model_the_page_says_so_and_a_typed_call_still_works(
     phone.keyboard.press("Enter")
     wait_for(phone, lambda: phone.locator("#transcript .entry.turn-typed").count() == 1)
     assert phone.locator("#transcript .entry.turn-typed .text").inner_text() == "상담원 연결"
+
+
+def test_the_caller_number_and_the_clock_offset_reach_the_call(
+    live_server: Callable[..., LiveServer], page: Page
+) -> None:
+    server = live_server(NLU_URL=f"http://127.0.0.1:{free_port()}")  # the demo line, London
+    assert server.services.prompts_ready.wait(90)
+    phone = open_phone(page.context, server, text_only=True)
+    phone.fill("#caller", "+420 601 234 567")
+    phone.fill("#clock-offset", "12")  # Monday 10:00 becomes 22:00: the line is closed
+    call_id = place_call(phone)
+    assert "the line's clock: 2026-11-23 22:00" in phone.locator("#call-id").inner_text()
+    wait_for(phone, lambda: counter(phone, "marks-played") >= 1)
+    phone.click("#keypad button[data-key='0']")
+    closed = server.services.flow.system_prompts["outside_hours"].text["en"]
+    bot_lines = phone.locator("#transcript .entry.bot .text")
+    wait_for(phone, lambda: closed in bot_lines.all_inner_texts())
+    phone.click("#hangup")
+    wait_for(phone, lambda: phone.locator("body").get_attribute("data-ended") is not None)
+    store = server.services.store
+    call = store.get_call(call_id) if store is not None else None
+    assert call is not None and call.caller == "+420601234567"
+    assert call.started_at.hour == 22  # stored at the call's own time

@@ -9,7 +9,7 @@ import { LineStream, PhoneAudio } from "./stream.js";
 const body = document.body;
 const $ = (id) => document.getElementById(id);
 
-const call = { id: null, audio: null, stream: null, events: null, log: [], over: true };
+const call = { id: null, audio: null, stream: null, events: null, log: [], over: true, pending: null };
 window.browserPhone = call; // for a developer's console (and the tests)
 
 async function post(url, payload) {
@@ -67,13 +67,26 @@ function timings(latency) {
 const show = {
   said: (d) => line("bot", "Bot", d.text),
   partial: (d) => { $("partial").textContent = d.text ? `Hearing: ${d.text}…` : ""; },
-  turn: (d) => {
+  heard: (d) => {
+    // The caller's words as soon as they are settled; the turn's details follow.
     $("partial").textContent = "";
-    $("step").textContent = d.step || "–";
+    call.pending = line(`caller turn-${d.kind}`, d.kind === "typed" ? "You (typed)" : "You", d.text);
+  },
+  step: (d) => { $("step").textContent = d.step || "–"; },
+  turn: (d) => {
     const intent = d.intent ? `${d.intent} ${(d.confidence ?? 0).toFixed(2)}` : "no intent";
-    const who = d.kind === "typed" ? "You (typed)" : d.kind === "dtmf" ? "You (keys)" : d.kind === "silence" ? "Silence" : "You";
-    const item = line(`caller turn-${d.kind}`, who, d.text || "…",
-      [intent, d.decision && `decision: ${d.decision}`, timings(d.latency_ms || {})].filter(Boolean).join(" · "));
+    const details = [intent, d.decision && `decision: ${d.decision}`, timings(d.latency_ms || {})]
+      .filter(Boolean).join(" · ");
+    let item = call.pending;
+    call.pending = null;
+    if (!item) {
+      const who = d.kind === "dtmf" ? "You (keys)" : d.kind === "silence" ? "Silence" : "You";
+      item = line(`caller turn-${d.kind}`, who, d.text || "…");
+    }
+    const more = document.createElement("span");
+    more.className = "details";
+    more.textContent = details;
+    item.append(more);
     item.dataset.intent = d.intent || "";
   },
   event: (d) => {
@@ -92,7 +105,8 @@ const show = {
   webhook: (d) => line("network webhook", "Twilio", `${d.purpose} → ${d.path}`, `${d.status ?? "no answer"} in ${d.ms} ms`),
   network_said: (d) => line("network said", "Twilio says", d.text),
   dialling: (d) => { setState(`Ringing ${d.numbers.join(", ")}…`); line("network dial", "Twilio", `Dialling ${d.numbers.join(", ")}`); },
-  dialled: (d) => line("network dialled", "Agent", `${d.number}: ${d.outcome}${d.bridged ? ", connected to you" : ""}`,
+  dialled: (d) => line("network dialled", "Agent",
+    `${d.number}: ${d.outcome || "the caller hung up first"}${d.bridged ? ", connected to you" : ""}`,
     d.whisper.length ? `whisper: ${d.whisper.join(" ")}` : ""),
   stream: (d) => openStream(d),
   call_ended: (d) => endCall(d),
@@ -186,7 +200,12 @@ async function sendTyped(event) {
 function press(key) {
   if (!call.stream) return;
   call.stream.press(key);
-  line("caller key", "You pressed", key);
+  const last = $("transcript").lastElementChild;
+  if (last && last.dataset.kind === "caller key") {
+    last.querySelector(".text").textContent += ` ${key}`; // one line for a run of keys
+  } else {
+    line("caller key", "You pressed", key);
+  }
 }
 
 function download(blob, name) {
