@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 APP := .venv/.ready
 NLU := .venv-nlu/.ready
 
-.PHONY: run test env lint check bench bench-phone bench-callbacks bench-dashboard bench-suite clean
+.PHONY: run test env lint check bench bench-phone bench-browser-phone bench-callbacks bench-dashboard bench-suite clean
 
 run: env ## create both environments, train the NLU model if the flows changed, start the services
 	.venv/bin/ivr run
@@ -30,6 +30,9 @@ bench: env ## NLU training, load and parse latency; writes docs/benchmarks.md
 bench-phone: env ## turn latency and capacity of the phone line -> docs/benchmarks.md
 	.venv/bin/python bench/turn_latency.py --write docs/benchmarks.md
 	.venv/bin/python bench/capacity.py --write docs/benchmarks.md
+
+bench-browser-phone: env ## a call from Chromium: call -> greeting, key -> reply -> docs/benchmarks.md
+	.venv/bin/python bench/browser_phone.py --write docs/benchmarks.md
 
 bench-callbacks: env ## callback dispatch lag and throughput, 4 workers on PostgreSQL -> docs/benchmarks.md
 	.venv/bin/python bench/callbacks.py --write docs/benchmarks.md

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask_login import current_user
 
 from ivr.browser_phone import pages
@@ -48,13 +48,16 @@ CONTENT_SECURITY_POLICY = (
 
 def init_app(app: Flask, secret_key: str, *, needs_log_in: bool) -> None:
     """Serve the browser phone on ``app``; ``secret_key`` signs its stream passes."""
-    from ivr.browser_phone.network import BrowserCalls  # the emulator: only when it is on
+    from ivr.browser_phone.network import BrowserCalls
     from ivr.parts import Parts
 
     parts = app.extensions["ivr.parts"][Parts]
     passes = StreamPasses(secret_key)
-    provide(app, passes, BrowserCalls(passes, parts.calls.publisher), pages.Waiting())
+    calls = BrowserCalls(passes, parts.calls.publisher, lambda c: parts.calls.find(c) is not None)
+    provide(app, passes, calls, pages.Waiting())
     app.config["SIMULATOR_NEEDS_LOG_IN"] = needs_log_in
+    public = urlsplit(str(parts.config["PUBLIC_URL"])).netloc
+    app.config["SIMULATOR_ORIGINS"] = {public} if public else set()  # behind a proxy
     app.register_blueprint(blueprint)
 
 
@@ -66,13 +69,12 @@ def guard() -> tuple[dict[str, str], int] | None:
     a script from elsewhere is named by its origin): the console's CSRF token lives in a
     session cookie the phone's pages do not get in development.
     """
-    from flask import current_app
-
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         if request.mimetype != "application/json":
             return {"error": "send JSON (Content-Type: application/json)"}, 415
         origin = request.headers.get("Origin")
-        if origin and urlsplit(origin).netloc != request.host:
+        ours = {request.host, *current_app.config["SIMULATOR_ORIGINS"]}
+        if origin and urlsplit(origin).netloc not in ours:
             return {"error": f"refused: a request from {origin[:80]}"}, 403
     if not current_app.config["SIMULATOR_NEEDS_LOG_IN"] or request.endpoint == "simulator.static":
         return None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import url_for
 from twilio_emulator import twiml
 from twilio_emulator.agent import AgentBehaviour
 from twilio_emulator.call_session import Call, CallOver, StatusCallback
@@ -29,6 +30,7 @@ from twilio_emulator.result import WebhookExchange
 from twilio_emulator.sids import new_sid
 from twilio_emulator.webhooks import Webhooks
 
+from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL
 from ivr.stream_tokens import StreamPasses
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,10 @@ MAX_CALL_SECONDS = 1800
 AGENT_TALK_SECONDS = 3.0
 #: How long an agent's phone rings before it is answered (or not).
 AGENT_RING_SECONDS = 1.0
+#: A page that has not opened its stream by now never will (its pass has expired).
+OPEN_SECONDS = 65.0
+#: A stream gone this long without the page saying so: the page went away (a closed tab).
+GONE_SECONDS = 3.0
 
 Publish = Callable[[str, Mapping[str, Any]], None]
 
@@ -65,6 +71,22 @@ class _Network:
     say_words_per_second: float = 2.5
 
 
+def to_this_server(
+    host_url: str, config: Mapping[str, Any], caller: str, called: str, agents: str
+) -> PlaceCall:
+    """A call to this very server (at ``host_url``), signed as Twilio would sign it."""
+    return PlaceCall(
+        server_url=host_url.rstrip("/"),
+        public_url=str(config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL),
+        auth_token=str(config["TWILIO_AUTH_TOKEN"] or DEVELOPMENT_AUTH_TOKEN),
+        caller=caller,
+        called=called,
+        voice_path=url_for("twilio.voice.incoming_call"),
+        status_path=url_for("twilio.voice.call_status"),
+        agents=agents,
+    )
+
+
 class BrowserNetwork(Call):
     """The emulator's call, except that a stream is the page's: published, then waited for."""
 
@@ -75,6 +97,7 @@ class BrowserNetwork(Call):
         publish: Publish,
         passes: StreamPasses,
         call_sid: str,
+        streaming: Callable[[str], bool] = lambda call_id: True,
     ) -> None:
         agent = AgentBehaviour(place.agents, AGENT_TALK_SECONDS, AGENT_RING_SECONDS)
         super().__init__(
@@ -90,6 +113,7 @@ class BrowserNetwork(Call):
         )
         self.publish = publish
         self.passes = passes
+        self.streaming = streaming  # whether the call's stream is up in this process
         self.stream_over = threading.Event()
 
     @property
@@ -111,13 +135,28 @@ class BrowserNetwork(Call):
                 "pass": self.passes.issue(self.call_id),
             },
         )
-        while not self.stream_over.wait(0.2):
-            self.sleep(0)  # raises CallOver at a hang-up or the deadline
+        self._wait_for_the_stream()
         if self.hung_up.is_set():
             raise CallOver
         if verb.action:
             return self.fetch_or_end("connect-action", verb.action, verb.method, {})
         return None
+
+    def _wait_for_the_stream(self) -> None:
+        """Until the page says its stream ended, or it plainly went away (a closed tab)."""
+        opened_by = self.clock() + OPEN_SECONDS
+        seen, gone_since = False, None
+        while not self.stream_over.wait(0.2):
+            self.sleep(0)  # raises CallOver at a hang-up or the deadline
+            now = self.clock()
+            if self.streaming(self.call_id):
+                seen, gone_since = True, None
+            elif not seen and now > opened_by:
+                self.hang_up()  # the page never opened it
+            elif seen:
+                gone_since = gone_since or now
+                if now - gone_since > GONE_SECONDS:
+                    self.hang_up()  # the socket closed and the page said nothing: it is gone
 
     def say(self, text: str, kind: str, voice: str | None = None, lang: str | None = None) -> None:
         """``<Say>`` (or Twilio's own announcement): shown on the page as the network's voice."""
@@ -162,9 +201,15 @@ class BrowserNetwork(Call):
 class BrowserCalls:
     """The browser-phone calls this process runs, each on a thread of its own."""
 
-    def __init__(self, passes: StreamPasses, publisher: Callable[[str], Publish]) -> None:
+    def __init__(
+        self,
+        passes: StreamPasses,
+        publisher: Callable[[str], Publish],
+        streaming: Callable[[str], bool] = lambda call_id: True,
+    ) -> None:
         self._passes = passes
         self._publisher = publisher
+        self._streaming = streaming
         self._calls: dict[str, BrowserNetwork] = {}
         self._lock = threading.Lock()
 
@@ -172,7 +217,8 @@ class BrowserCalls:
         """Start a call to this server; its SID (``on_start`` runs first, with the SID)."""
         hooks = Webhooks(place.server_url, place.public_url, place.auth_token)
         call_sid = new_sid("CA")
-        call = BrowserNetwork(place, hooks, self._publisher(call_sid), self._passes, call_sid)
+        publish = self._publisher(call_sid)
+        call = BrowserNetwork(place, hooks, publish, self._passes, call_sid, self._streaming)
         with self._lock:
             self._calls[call_sid] = call
         if on_start is not None:
@@ -182,6 +228,10 @@ class BrowserCalls:
             target=self._run, args=(call, hooks, voice_url), name=f"phone-{call_sid[-8:]}"
         ).start()
         return call_sid
+
+    def owns(self, call_sid: str) -> bool:
+        """Whether ``call_sid`` is a browser-phone call of this process (not a real caller)."""
+        return self._find(call_sid) is not None
 
     def stream_ended(self, call_sid: str) -> bool:
         """The page's socket closed; ``False`` for an unknown call."""

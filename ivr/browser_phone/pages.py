@@ -20,9 +20,8 @@ from flask import (
     url_for,
 )
 
-from ivr.browser_phone.network import BrowserCalls, PlaceCall
+from ivr.browser_phone.network import BrowserCalls, to_this_server
 from ivr.call.watch import Feed, LiveCalls
-from ivr.config import DEVELOPMENT_AUTH_TOKEN, DEVELOPMENT_PUBLIC_URL
 from ivr.parts import Parts
 from ivr.stream_tokens import PASS_PARAMETER
 from ivr.wiring import use
@@ -111,7 +110,9 @@ def place() -> tuple[dict[str, Any], int]:
             calls.type_only(call_id)
         waiting.keep(call_id, calls.watch(call_id))
 
-    call_id = use(BrowserCalls).place(_placing(caller, called, agents), before_it_rings)
+    config = use(Parts).config
+    placing = to_this_server(request.host_url, config, caller, called, agents)
+    call_id = use(BrowserCalls).place(placing, before_it_rings)
     events = url_for("simulator.pages.events", call_id=call_id)
     return {"call_id": call_id, "events": events, "clock": calls.now(call_id).isoformat()}, 201
 
@@ -135,8 +136,8 @@ def typed(call_id: str) -> tuple[dict[str, Any], int]:
     text = str(_json_body().get("text") or "").strip()
     if not text or len(text) > 500:
         abort(400, "type between 1 and 500 characters")
-    call = use(LiveCalls).find(call_id)
-    if call is None:
+    call = use(LiveCalls).find(call_id) if use(BrowserCalls).owns(call_id) else None
+    if call is None:  # only the browser phone's own calls take typed lines
         abort(409, "the bot is not listening on this call (no stream is open)")
     call.typed(text)
     return {"typed": text}, 202
@@ -183,21 +184,6 @@ def _stream(feed: Feed) -> Iterator[str]:
             yield f"event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
     finally:
         feed.close()
-
-
-def _placing(caller: str, called: str, agents: str) -> PlaceCall:
-    """The call to place: to this very server, signed as Twilio would sign it."""
-    config = use(Parts).config
-    return PlaceCall(
-        server_url=request.host_url.rstrip("/"),
-        public_url=str(config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL),
-        auth_token=str(config["TWILIO_AUTH_TOKEN"] or DEVELOPMENT_AUTH_TOKEN),
-        caller=caller,
-        called=called,
-        voice_path=url_for("twilio.voice.incoming_call"),
-        status_path=url_for("twilio.voice.call_status"),
-        agents=agents,
-    )
 
 
 def _json_body() -> Mapping[str, Any]:

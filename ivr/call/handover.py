@@ -15,6 +15,8 @@ from types import MappingProxyType
 from typing import Literal
 
 from bot.engine.actions import Action, Hangup, ScheduleCallback, Transfer
+from voice.listener import RecognitionFailed
+from voice.tts import SynthesisFailed
 
 Kind = Literal["transfer", "callback", "hangup"]
 
@@ -141,3 +143,12 @@ class HandoverBoard:
         """Drop ``call_id`` (the call ended)."""
         with self._lock:
             self._items.pop(call_id, None)
+
+
+def failure_reason(failure: Exception) -> str:
+    """Why the bot gave up, for the record and the agent: which part failed."""
+    if isinstance(failure, SynthesisFailed):
+        return "tts_failed"
+    if isinstance(failure, RecognitionFailed):
+        return "asr_failed"
+    return "internal_error"

@@ -96,8 +96,6 @@ class LiveCall:
         self._release = release
         self._calls = calls
         self._worker = CallWorker(pipeline.call_id)
-        if calls is not None:
-            calls.running(self.call_id, self)
 
     def start(self, parameters: Mapping[str, str]) -> None:
         """The stream is up: greet the caller (or book the callback it was opened for)."""
@@ -107,6 +105,8 @@ class LiveCall:
         offer = callback_offer(parameters)
         pipeline = self._pipeline
         self._worker.submit("start", lambda: pipeline.started(caller, called, language, offer))
+        if self._calls is not None:  # typed lines are taken from now on, after the start
+            self._calls.running(self.call_id, self)
 
     def audio(self, ulaw: bytes, received_at: float) -> None:
         """Caller audio (μ-law 8 kHz) received at ``received_at`` (``perf_counter``)."""
@@ -136,9 +136,9 @@ class LiveCall:
         """Finish what is queued (stopping the call if nothing did) and free the recogniser."""
         if not self._pipeline.closed:
             self._worker.submit("stop", self._pipeline.stopped)  # the transport dropped under us
-        self._worker.finish()
-        if self._calls is not None:
+        if self._calls is not None:  # no typed line is taken that could not be heard
             self._calls.ended(self.call_id, self)
+        self._worker.finish()
         if self._recognizer is not None:
             self._recognizer.close()
             self._release(self._recognizer)

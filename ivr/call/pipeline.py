@@ -24,7 +24,7 @@ from bot.dialogue import Dialogue, Reply
 from bot.engine.actions import Listen
 from bot.engine.events import CallbackOffer
 from bot.flow.model import SlotType
-from ivr.call.handover import Handover, HandoverBoard
+from ivr.call.handover import Handover, HandoverBoard, failure_reason
 from ivr.call.keypad import Keypad
 from ivr.call.outbox import Outbox
 from ivr.call.performer import ActionPerformer, CallParties, Performed
@@ -33,9 +33,8 @@ from ivr.call.recorder import CallRecorder, turn_record
 from ivr.call.timing import LagMeter, TurnTiming
 from ivr.call.understanding import PauseUnderstanding
 from ivr.callbacks.desk import CallbackDesk
-from voice.listener import Heard, Listener, Paused, RecognitionFailed
+from voice.listener import Heard, Listener, Paused
 from voice.prompt_cache import PromptCache
-from voice.tts import SynthesisFailed
 from voice.turns import BargeIn, SpeechStarted, TurnDiscarded
 
 __all__ = ["CallPipeline", "Outbox"]
@@ -333,15 +332,8 @@ class CallPipeline:
         self.board.put(self.call_id, handover)
         self.recorder.outcome(handover.kind, handover.queue, handover.reason)
         self.recorder.event("handover", handover.as_data())
-        log.info(
-            "handover",
-            extra={
-                "call_id": self.call_id,
-                "kind": handover.kind,
-                "queue": handover.queue,
-                "reason": handover.reason,
-            },
-        )
+        fields = {"kind": handover.kind, "queue": handover.queue, "reason": handover.reason}
+        log.info("handover", extra={"call_id": self.call_id, **fields})
 
     def _interrupt(self, by: str, at_ms: int) -> None:
         """The caller spoke or pressed a key over the bot: stop the prompt now."""
@@ -405,12 +397,3 @@ class CallPipeline:
             )
         )
         self._close()
-
-
-def failure_reason(failure: Exception) -> str:
-    """A short reason for the record and the agent: which part failed."""
-    if isinstance(failure, SynthesisFailed):
-        return "tts_failed"
-    if isinstance(failure, RecognitionFailed):
-        return "asr_failed"
-    return "internal_error"

@@ -11,6 +11,7 @@ A new surface is one more blueprint module with an ``init_app``, registered here
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
@@ -46,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
     config = dict(config) if config is not None else load_config()
     public_url, auth_token = check_config(config)
     phone = simulator_on(config)  # before anything starts: a bad setting starts nothing
+    browser_phone = _browser_phone() if phone else None
     parts = parts or build_parts(config)
     parts.start_background()
 
@@ -66,8 +68,8 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
             session_hours=int(config["CONSOLE_SESSION_HOURS"]),
             cookie_path="/" if phone and production else "/console",  # the log-in guards both
         )
-    if phone and secret is not None:
-        _browser_phone().init_app(app, secret, needs_log_in=production)
+    if browser_phone is not None and secret is not None:
+        browser_phone.init_app(app, secret, needs_log_in=production)
     if int(config["PROXY_HOPS"]) > 0:  # only the address: Twilio signs PUBLIC_URL, not the Host
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(config["PROXY_HOPS"]))  # type: ignore[method-assign]  # Flask's documented way to wrap
     return app
@@ -80,7 +82,8 @@ def route_map() -> Flask:
     app.register_blueprint(api.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(console.blueprint)
-    app.register_blueprint(_browser_phone().blueprint)
+    with contextlib.suppress(ConfigurationError):  # no emulator installed: no browser phone
+        app.register_blueprint(_browser_phone().blueprint)
     return app
 
 

@@ -74,8 +74,9 @@ def test_a_caller_talks_over_the_greeting_into_the_microphone_and_is_heard_and_p
     wait_for(page, lambda: counter(page, "clears") >= 1)
     expect(page.locator("#transcript .entry.marker.barge_in").first).to_be_visible()
 
-    # Vosk heard the words and Rasa routed them; the page shows the turn and its timings.
+    # Vosk heard the words (partial words while they were spoken) and Rasa routed them.
     wait_for(page, lambda: any(turn["text"].strip() for turn in caller_turns(page)))
+    assert counter(page, "partials") >= 1
     turn = caller_turns(page)[0]
     assert turn["intent"] == KO_EXPECTED["outage"], turn
     assert "recognition" in turn["details"] and "NLU" in turn["details"]

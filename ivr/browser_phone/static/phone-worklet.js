@@ -8,7 +8,6 @@
 
 const FRAME_BYTES = 160;
 const LINE_RATE = 8000;
-const DITHER = 2e-4; // about -80 dBFS: inaudible
 
 function muLawEncode(sample) {
   // G.711 mu-law of one sample in [-1, 1] (the classic bias-and-segment encoder).
@@ -30,8 +29,6 @@ class CallerCapture extends AudioWorkletProcessor {
     this.position = 0;                  // where the next line sample falls in the input
     this.frame = new Uint8Array(FRAME_BYTES);
     this.filled = 0;
-    this.muted = false;
-    this.port.onmessage = (event) => { if (event.data.type === "mute") this.muted = event.data.muted; };
   }
 
   process(inputs) {
@@ -39,10 +36,12 @@ class CallerCapture extends AudioWorkletProcessor {
     if (!input) return true;
     // Average the input samples each line sample stands for (a box filter against aliasing).
     while (this.position + this.step <= input.length) {
-      const start = Math.floor(this.position), end = Math.floor(this.position + this.step);
+      // The window may start in the previous block (position < 0): use what this one has.
+      const start = Math.max(0, Math.floor(this.position));
+      const end = Math.max(start + 1, Math.floor(this.position + this.step));
       let sum = 0;
       for (let i = start; i < end; i++) sum += input[i];
-      const sample = this.muted ? 0 : sum / Math.max(1, end - start);
+      const sample = sum / (end - start);
       this.frame[this.filled++] = muLawEncode(sample);
       if (this.filled === FRAME_BYTES) {
         this.port.postMessage(this.frame);
@@ -90,9 +89,7 @@ class BotPlayback extends AudioWorkletProcessor {
       item.offset += count;
       if (item.offset >= item.samples.length) this.queue.shift();
     }
-    // Not digital silence: Chromium pauses the rendering of a context whose output stays
-    // silent, which would stop the line's clock (media frames) and the mark echoes with it.
-    for (let i = written; i < output.length; i++) output[i] = (Math.random() - 0.5) * DITHER;
+    output.fill(0, written);
     for (let channel = 1; channel < outputs[0].length; channel++) outputs[0][channel].set(output);
     const playing = written > 0;
     if (playing !== this.playing) {

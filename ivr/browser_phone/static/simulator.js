@@ -17,6 +17,7 @@ async function post(url, payload) {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(payload || {}),
+    keepalive: true, // a hang-up as the tab closes still arrives
   });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
@@ -66,7 +67,10 @@ function timings(latency) {
 
 const show = {
   said: (d) => line("bot", "Bot", d.text),
-  partial: (d) => { $("partial").textContent = d.text ? `Hearing: ${d.text}…` : ""; },
+  partial: (d) => {
+    $("partial").textContent = d.text ? `Hearing: ${d.text}…` : "";
+    body.dataset.partials = String(Number(body.dataset.partials || 0) + 1);
+  },
   heard: (d) => {
     // The caller's words as soon as they are settled; the turn's details follow.
     $("partial").textContent = "";
@@ -127,7 +131,7 @@ function openStream(d) {
     // Counters a test (or a curious developer) can read: audio received, marks played, clears.
     if (event === "media") count("audioChunks");
     if (event === "played") count("marksPlayed");
-    if (event === "cleared") count("clears");
+    if (event === "clear") count("clears"); // the line told the page to stop talking
     if (event === "speaking" || event === "quiet") setState(event === "speaking" ? "The bot is speaking." : "Listening.");
   };
   stream.onclose = () => {
@@ -146,10 +150,12 @@ async function startCall(event) {
   call.log = [];
   ["clears", "streams", "audioChunks", "marksPlayed"].forEach((name) => { body.dataset[name] = "0"; });
   const microphone = !$("text-only").checked;
+  $("call").disabled = true; // one call at a time, however often it is clicked
   if (call.audio) { call.audio.close(); call.audio = null; }
   try {
     setState(microphone ? "Asking for the microphone…" : "Calling (text only)…");
-    call.audio = await PhoneAudio.start(body.dataset.workletUrl, { microphone });
+    const echoCancellation = !$("headphones").checked;
+    call.audio = await PhoneAudio.start(body.dataset.workletUrl, { microphone, echoCancellation });
     const placed = await post(body.dataset.callsUrl, {
       caller: $("caller").value, called: $("called").value, agents: $("agents").value,
       clock_offset_hours: $("clock-offset").value, text_only: !microphone,
@@ -160,10 +166,16 @@ async function startCall(event) {
     $("call-id").textContent = `${call.id} · the line's clock: ${placed.clock.slice(0, 16).replace("T", " ")}`;
     call.events = new EventSource(placed.events);
     Object.keys(show).forEach((kind) => call.events.addEventListener(kind, (e) => onEvent(kind, JSON.parse(e.data))));
+    call.events.onerror = () => {
+      if (call.events.readyState !== EventSource.CLOSED || call.over) return;
+      hangUp(); // the call can no longer be followed: end it rather than look live
+      endCall({ status: "lost", errors: ["the connection to the server dropped"] });
+    };
     setState("Ringing the line…");
     setLive(true);
   } catch (error) {
     setState(`Could not call: ${error.message}`);
+    $("call").disabled = false;
     if (call.audio) { call.audio.close(); call.audio = null; }
   }
 }

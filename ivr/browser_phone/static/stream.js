@@ -30,23 +30,32 @@ function fromBase64(text) {
 
 // The call's audio device: capture and playback worklets, and a recording of both sides.
 export class PhoneAudio {
-  static async start(workletUrl, { microphone }) {
+  static async start(workletUrl, { microphone, echoCancellation }) {
+    // Echo cancellation keeps the bot's own voice from the speakers out of the microphone
+    // (it would interrupt the bot as if the caller spoke); with headphones it only alters
+    // what the line hears.
+    const media = microphone
+      ? await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation, noiseSuppression: false, autoGainControl: false },
+      })
+      : null;
+    // The line's own rate when the browser can take the microphone at it (Chromium can);
+    // otherwise the device's rate, and the worklets convert (Firefox).
     let context;
-    try { context = new AudioContext({ sampleRate: 8000 }); } catch { context = new AudioContext(); }
+    try {
+      context = new AudioContext({ sampleRate: 8000 });
+      if (media) context.createMediaStreamSource(media).disconnect();
+    } catch {
+      if (context) context.close();
+      context = new AudioContext();
+    }
     await context.audioWorklet.addModule(workletUrl);
-    let media = null, source;
-    if (microphone) {
-      media = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
-      });
+    let source;
+    if (media) {
       source = context.createMediaStreamSource(media);
     } else {
-      // A hum far below hearing and below the line's voice detection keeps the line's clock
-      // running: Chromium may stop rendering a context whose input and output are both silent.
-      const hum = new OscillatorNode(context, { frequency: 50 });
-      source = new GainNode(context, { gain: 1e-4 });
-      hum.connect(source);
-      hum.start();
+      source = new ConstantSourceNode(context, { offset: 0 }); // silence keeps the line's clock
+      source.start();
     }
     return new PhoneAudio(context, source, media);
   }
@@ -60,6 +69,7 @@ export class PhoneAudio {
     this.playback.connect(context.destination);
     this.callerTrack = [];  // mu-law bytes, 20 ms at a time
     this.botTrack = [];     // per caller frame: the bot's bytes that started in it
+    this.cuts = new Set();  // caller frames at which the bot's queued audio was dropped
     this.onframe = null;
     this.capture.port.onmessage = (event) => {
       this.callerTrack.push(event.data);
@@ -74,6 +84,11 @@ export class PhoneAudio {
     this.playback.port.postMessage({ type: "audio", samples: this.resample(samples) });
     const at = Math.max(0, this.botTrack.length - 1);
     this.botTrack[at] = this.botTrack[at] ? concat(this.botTrack[at], bytes) : bytes;
+  }
+
+  // The bot's audio still queued was dropped (barge-in): the recording drops it too.
+  cleared() {
+    this.cuts.add(this.callerTrack.length);
   }
 
   resample(samples) {
@@ -94,6 +109,10 @@ export class PhoneAudio {
     this.callerTrack.forEach((frame, f) => frame.forEach((b, i) => { left[f * 160 + i] = muLawDecode(b) * 32767; }));
     let cursor = 0;
     this.botTrack.forEach((bytes, f) => {
+      if (this.cuts.has(f) && cursor > f * 160) {
+        right.fill(0, f * 160, cursor);
+        cursor = f * 160;
+      }
       if (!bytes) return;
       cursor = Math.max(cursor, f * 160);
       bytes.forEach((b) => { if (cursor < right.length) right[cursor++] = muLawDecode(b) * 32767; });
@@ -156,6 +175,8 @@ export class LineStream {
     this.ws.onmessage = (message) => this.receive(JSON.parse(message.data));
     this.ws.onclose = () => {
       this.audio.onframe = null;
+      // Audio still queued belongs to this stream: drop it (its marks die with the socket).
+      this.audio.playback.port.postMessage({ type: "clear" });
       if (this.onclose) this.onclose();
     };
     this.audio.playback.port.onmessage = (event) => this.playbackEvent(event.data);
@@ -206,6 +227,7 @@ export class LineStream {
       this.echo(data.mark);
       if (this.onmessage) this.onmessage("played", data);
     } else if (data.type === "cleared") {
+      this.audio.cleared();
       data.marks.forEach((name) => this.echo(name));
       if (this.onmessage) this.onmessage("cleared", data);
     } else if (this.onmessage) this.onmessage(data.type, data);
