@@ -48,7 +48,7 @@ def read_wav_ulaw(path: str | Path) -> bytes:
     except OSError as exc:
         raise AudioFileError(f"{path}: {exc.strerror or exc}") from None
     try:
-        fmt, channels, rate, bits, raw = _chunks(data)
+        fmt, channels, rate, bits, raw = wav_layout(data)
         samples = _samples(fmt, bits, raw)
     except (ValueError, struct.error) as exc:
         raise AudioFileError(f"{path}: {exc}") from None
@@ -57,8 +57,13 @@ def read_wav_ulaw(path: str | Path) -> bytes:
     return encode_ulaw(_to_8k(samples, rate))
 
 
-def _chunks(data: bytes) -> tuple[int, int, int, int, bytes]:
-    """Format tag, channels, rate, bits per sample and sample data of a RIFF/WAVE file."""
+def wav_layout(data: bytes) -> tuple[int, int, int, int, bytes]:
+    """Format tag, channels, rate, bits per sample and sample data of a RIFF/WAVE file.
+
+    Raises:
+        ValueError: not a WAV file, or one without its ``fmt `` or ``data`` chunk.
+        struct.error: a ``fmt `` chunk too short to read.
+    """
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise ValueError("not a WAV file (no RIFF/WAVE header)")
     position, fmt, payload = 12, None, None

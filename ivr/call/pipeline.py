@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.dialogue import Dialogue, Reply
+from bot.dialogue import Dialogue, Reply, Understood
 from bot.engine.actions import Listen
 from bot.engine.events import CallbackOffer
 from bot.flow.model import SlotType
@@ -219,26 +219,30 @@ class CallPipeline:
             return
         timing.stages["end_of_turn"] = heard.end_of_turn_ms
         timing.stages["asr"] = round(heard.asr_ms, 2)
-        self.recorder.heard(heard.text, "speech")
         understood = self.understanding.take(heard.text)
-        reply = self.dialogue.hear(
-            heard.text, self.clock(), asr_confidence=heard.confidence, understood=understood
-        )
         timing.stages["nlu_in_pause"] = float(understood is not None)
-        if reply.nlu_ms is not None:
-            timing.stages["nlu"] = round(reply.nlu_ms, 2)
-        self._perform(reply, timing, kind="speech", asr_confidence=heard.confidence)
+        self._answer(heard.text, "speech", heard.confidence, timing, understood)
 
     def _typed(self, text: str) -> None:
         if self.closed or self.handover is not None or not text.strip():
             return
         self._interrupt("typing", self._stream_ms)
-        self.recorder.heard(text.strip(), "typed")
-        reply = self.dialogue.hear(text.strip(), self.clock(), asr_confidence=1.0)
-        timing = TurnTiming()
+        self._answer(text.strip(), "typed", 1.0, TurnTiming())
+
+    def _answer(
+        self,
+        words: str,
+        kind: str,
+        confidence: float,
+        timing: TurnTiming,
+        understood: Understood | None = None,
+    ) -> None:
+        """The caller's words (spoken or typed) to the dialogue, and its reply to the caller."""
+        self.recorder.heard(words, kind)
+        reply = self.dialogue.hear(words, self.clock(), confidence, understood)
         if reply.nlu_ms is not None:
             timing.stages["nlu"] = round(reply.nlu_ms, 2)
-        self._perform(reply, timing, kind="typed", asr_confidence=1.0)
+        self._perform(reply, timing, kind=kind, asr_confidence=confidence)
 
     def _dtmf(self, digit: str) -> None:
         if self.closed or self.handover is not None:

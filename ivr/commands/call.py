@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,20 @@ def _script_steps(script_path: str) -> list[Step]:
 
 
 # --- shared with `ivr simulate --audio`, which reaches the emulator only through here ---------
+
+
+def wav_layout(data: bytes) -> tuple[int, int, int, int, bytes]:
+    """The emulator's reading of a WAV file: format tag, channels, rate, bits, samples.
+
+    Raises:
+        ValueError: not a WAV file, or a broken one (the message says which).
+    """
+    from twilio_emulator.audio import wav_layout as layout
+
+    try:
+        return layout(data)
+    except struct.error as error:
+        raise ValueError(f"a broken WAV file ({error})") from None
 
 
 def require_emulator(command: str = "call", usage: str = "ivr call") -> None:

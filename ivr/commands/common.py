@@ -12,7 +12,7 @@ import click
 
 from bot.flow import Flow, FlowError, load_flow
 from bot.nlu.rasa import RasaNLU
-from ivr.nlu.service import ensure_nlu_server, free_port
+from ivr.nlu.service import NLUServerHandle, ensure_nlu_server, free_port
 from ivr.nlu.training import NLUError
 
 flows_option = click.option(
@@ -44,13 +44,24 @@ def nlu_client(
     keep_server: bool = False,
 ) -> Iterator[RasaNLU]:
     """A client of a server for ``flow``: reused, or started (and stopped) by us."""
+    with (
+        nlu_server(config, flow, command, keep_server=keep_server) as handle,
+        handle.client(timeout=timeout or float(config["NLU_TIMEOUT"])) as client,
+    ):
+        yield client
+
+
+@contextmanager
+def nlu_server(
+    config: Mapping[str, Any], flow: Flow, command: str, *, keep_server: bool = False
+) -> Iterator[NLUServerHandle]:
+    """A Rasa server for ``flow``: reused, or started by us and stopped after (unless kept)."""
     try:
         handle = ensure_nlu_server(config, flow)
     except NLUError as error:
         raise SystemExit(f"{command}: {error}") from None
     try:
-        with handle.client(timeout=timeout or float(config["NLU_TIMEOUT"])) as client:
-            yield client
+        yield handle
     finally:
         if keep_server and handle.owned:
             click.echo(f"{command}: NLU server left running at {handle.url}", err=True)

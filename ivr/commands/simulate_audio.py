@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import struct
 import sys
 import tempfile
 import threading
@@ -24,13 +23,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from bot.flow import Flow
-from ivr.commands.call import Line, Note, audio_steps, place_call, require_emulator, show_result
+from ivr.commands.call import (
+    Line,
+    Note,
+    audio_steps,
+    place_call,
+    require_emulator,
+    show_result,
+    wav_layout,
+)
+from ivr.commands.common import nlu_server
 from ivr.config import DEVELOPMENT_PUBLIC_URL
-from ivr.nlu.service import NLUServerHandle, ensure_nlu_server
-from ivr.nlu.training import NLUError
+from ivr.nlu.service import NLUServerHandle
 from voice import asr
 
 if TYPE_CHECKING:  # the app itself is imported when it is served: bad input fails fast
@@ -43,7 +48,7 @@ log = logging.getLogger(__name__)
 WAV_FORMAT = "16-bit PCM WAV, mono or stereo, any sample rate"
 #: How long to wait for the prompts and the speech model to warm up before dialling.
 READY_SECONDS = 120.0
-_PCM, _EXTENSIBLE = 1, 0xFFFE
+_PCM = 1
 _ENCODINGS = {3: "IEEE float", 6: "A-law", 7: "μ-law"}
 
 
@@ -62,13 +67,13 @@ class AudioCall:
 
 def simulate_audio(config: Mapping[str, Any], flow: Flow, call: AudioCall) -> None:
     """Play ``call.wav`` as the caller to the real app and print the call's timeline."""
+    require_emulator("simulate", "ivr simulate --audio")  # it reads the WAV too
     check_wav(call.wav)
-    require_emulator("simulate", "ivr simulate --audio")
     steps = audio_steps(call.wav, "simulate", greeting_first=True)
     model = speech_model(config)
     _quiet_server_logs()
     with (
-        nlu_server(config, flow, call.keep_server) as nlu,
+        nlu_server(config, flow, "simulate", keep_server=call.keep_server) as nlu,
         tempfile.TemporaryDirectory(prefix="ivr-simulate-") as folder,
         redirect_stdout(sys.stderr),  # stdout is the timeline's (pyttsx3 prints there)
     ):
@@ -118,33 +123,17 @@ def check_wav(path: Path) -> None:
 
 def wav_problem(data: bytes) -> str | None:
     """What keeps ``data`` from being a :data:`WAV_FORMAT` file, or ``None``."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        return "not a WAV file (no RIFF/WAVE header)"
-    chunks = _chunks(data)
-    fmt = chunks.get(b"fmt ", b"")
-    if len(fmt) < 16 or b"data" not in chunks:
-        return "a broken WAV file (no 'fmt ' or 'data' chunk)"
-    tag, channels, _, _, _, bits = struct.unpack_from("<HHIIHH", fmt)
-    if tag == _EXTENSIBLE and len(fmt) >= 26:
-        tag = struct.unpack_from("<H", fmt, 24)[0]  # the sub-format GUID starts with the tag
+    try:
+        tag, channels, _, bits, samples = wav_layout(data)
+    except ValueError as error:
+        return str(error)
     if tag != _PCM:
         return f"{_ENCODINGS.get(tag, f'format {tag:#x}')} audio, not PCM"
     if bits != 16:
         return f"{bits}-bit PCM"
     if channels not in (1, 2):
         return f"{channels} channels"
-    return None if chunks[b"data"] else "no audio in it"
-
-
-def _chunks(data: bytes) -> dict[bytes, bytes]:
-    """The first chunk of each kind in a RIFF/WAVE file, by id."""
-    found: dict[bytes, bytes] = {}
-    position = 12
-    while position + 8 <= len(data):
-        size = struct.unpack_from("<I", data, position + 4)[0]
-        found.setdefault(data[position : position + 4], data[position + 8 : position + 8 + size])
-        position += 8 + size + (size & 1)  # chunks are word-aligned
-    return found
+    return None if samples else "no audio in it"
 
 
 def speech_model(config: Mapping[str, Any]) -> Path:
@@ -164,24 +153,6 @@ def speech_model(config: Mapping[str, Any]) -> Path:
         raise SystemExit(f"simulate: --audio needs a speech model, and {what}: {how}")
     log.info("listening with the Vosk model %s", path)
     return path
-
-
-@contextmanager
-def nlu_server(
-    config: Mapping[str, Any], flow: Flow, keep_server: bool
-) -> Iterator[NLUServerHandle]:
-    """A Rasa server for ``flow`` (reused, or started and stopped by us), for the app to use."""
-    try:
-        handle = ensure_nlu_server(config, flow)
-    except NLUError as error:
-        raise SystemExit(f"simulate: {error}") from None
-    try:
-        yield handle
-    finally:
-        if keep_server and handle.owned:
-            click.echo(f"simulate: NLU server left running at {handle.url}", err=True)
-        else:
-            handle.stop()
 
 
 @contextmanager

@@ -35,6 +35,7 @@ class NLUConnection:
         self._handle: Any = None
         self._failed: str | None = None
         self._ready = threading.Event()
+        self._model_of: tuple[Flow, str] | None = None  # the last flow asked about, its model
         if config["NLU_URL"]:
             self._client = RasaNLU(
                 str(config["NLU_URL"]), str(config["NLU_TOKEN"]), float(config["NLU_TIMEOUT"])
@@ -82,8 +83,14 @@ class NLUConnection:
             return "unavailable"
         if not model_file:
             return "starting"
-        wanted = compile_nlu_project(flow).model_name
-        return "ready" if model_file.endswith(wanted) else "retraining"
+        return "ready" if model_file.endswith(self._model_name(flow)) else "retraining"
+
+    def _model_name(self, flow: Flow) -> str:
+        """The model ``flow``'s examples train, compiled once per flow (pages ask every 2 s)."""
+        known = self._model_of
+        if known is None or known[0] is not flow:
+            known = self._model_of = (flow, compile_nlu_project(flow).model_name)
+        return known[1]
 
     def is_ready(self) -> bool:
         """Whether the server answers and has a model."""

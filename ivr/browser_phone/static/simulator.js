@@ -35,15 +35,17 @@ function line(kind, who, text, details) {
   words.className = "text";
   words.textContent = text;
   item.append(label, words);
-  if (details) {
-    const more = document.createElement("span");
-    more.className = "details";
-    more.textContent = details;
-    item.append(more);
-  }
+  if (details) addDetails(item, details);
   $("transcript").append(item);
   item.scrollIntoView({ block: "nearest" });
   return item;
+}
+
+function addDetails(item, text) {
+  const more = document.createElement("span");
+  more.className = "details";
+  more.textContent = text;
+  item.append(more);
 }
 
 function setState(text) { $("call-state").textContent = text; }
@@ -87,10 +89,7 @@ const show = {
       const who = d.kind === "dtmf" ? "You (keys)" : d.kind === "silence" ? "Silence" : "You";
       item = line(`caller turn-${d.kind}`, who, d.text || "…");
     }
-    const more = document.createElement("span");
-    more.className = "details";
-    more.textContent = details;
-    item.append(more);
+    addDetails(item, details);
     item.dataset.intent = d.intent || "";
   },
   event: (d) => {
