@@ -33,9 +33,10 @@ Decisions, so that the read-back is predictable:
   windows or on a ``closed_on`` date) or in the queue's quiet hours, it moves to the next moment
   the line is open and not quiet (an opening time or the end of quiet hours).
 
-English is complete. Czech, Polish and Latvian words for days, parts of the day, hours, "in an
-hour" and "as soon as possible" are first translated into the English ones (a small table), so
-the same rules apply; dateparser covers some of the rest.
+English is complete. Czech, Polish and Latvian answers are first translated into English
+(:mod:`bot.callback_time.foreign`: days, dates, parts of the day, hours as each language says
+them, durations, "as soon as possible"), so the same rules apply; dateparser covers some of
+the rest. :func:`spoken_time` says a moment back in words, :func:`written_time` in figures.
 """
 
 from bot.callback_time.hours import (
@@ -48,7 +49,7 @@ from bot.callback_time.hours import (
     snap_into_hours,
 )
 from bot.callback_time.resolve import Kind, TimeAnswer, resolve_callback_time
-from bot.callback_time.spoken import spoken_number, spoken_time
+from bot.callback_time.spoken import spoken_number, spoken_time, written_time
 
 __all__ = [
     "HORIZON",
@@ -63,4 +64,5 @@ __all__ = [
     "snap_into_hours",
     "spoken_number",
     "spoken_time",
+    "written_time",
 ]

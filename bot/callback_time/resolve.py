@@ -54,8 +54,13 @@ def _hour24(hour: int, meridiem: str | None, part: str | None) -> int | None:
 
 def _days(said: Said, today: date) -> set[date | None]:
     found: set[date | None] = set(said.dates)
-    weekday = next((value for kind, value in said.days if kind in ("weekday", "this")), None)
-    for kind, value in said.days:
+    days = said.days
+    if said.dates and all(day is not None for day in said.dates):
+        # "on Monday 28 December" (as the bot says it back): the weekday names that date
+        weekdays = {day.weekday() for day in said.dates if day is not None}
+        days = [(k, v) for k, v in days if k not in ("weekday", "this") or {v} != weekdays]
+    weekday = next((value for kind, value in days if kind in ("weekday", "this")), None)
+    for kind, value in days:
         if kind == "offset":
             found.add(today + timedelta(days=value))
         elif kind == "weekday" and not any(k == "next week" for k, _ in said.days):

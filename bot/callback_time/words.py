@@ -1,4 +1,4 @@
-"""Reading a spoken answer: word tables (en, and cs/pl/lv translated into en) and the reader."""
+"""Reading a spoken answer: English word tables and the reader (cs/pl/lv via :mod:`.foreign`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
-from bot.callback_time.hours import (
-    hour_before_closing,
-    opening_time,
-)
+from bot.callback_time.foreign import translate
+from bot.callback_time.hours import hour_before_closing, opening_time
 from bot.flow.model import BusinessHours
-from bot.text import fold
+from bot.text import NUMBER_WORDS, fold
 
 _Span = Callable[[date, BusinessHours], tuple[time, time]]
 PARTS: Mapping[str, _Span] = {
@@ -27,22 +25,16 @@ PART_MERIDIEM = {"morning": "am", "afternoon": "pm", "evening": "pm"}
 
 # Reading the answer: words into what was said.
 
-_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}  # fmt: skip
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_NUMBERS = {word: value for word, value in NUMBER_WORDS["en"].items() if 1 <= value <= 19}
+_TENS = {word: value for word, value in NUMBER_WORDS["en"].items() if value in (20, 30, 40, 50)}
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13,
     "fourteenth": 14, "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
     "nineteenth": 19, "twentieth": 20, "thirtieth": 30,
 }  # fmt: skip
-_WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
-    "sunday": 6,
-}  # fmt: skip
+_WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
+             "saturday": 5, "sunday": 6}  # fmt: skip
 _MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
     "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
@@ -76,61 +68,6 @@ _BEFORE = {"before", "by", "until", "till"}
 _PAST_TO = {"past": 1, "after": 1, "to": -1, "till": -1, "before": -1, "of": -1}
 _TOKEN = re.compile(r"\d{1,2}[:.]\d{2}(?!\d)|\d+(?:st|nd|rd|th)\b|\d+(?:[/-]\d+)+|\d+|[a-z]+")
 
-# Czech, Polish and Latvian (folded, no diacritics) into the English the reader knows.
-_FOREIGN_WORDS: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "cs": (
-        (r"co nejdriv(?:e)?|hned|ihned|ted", "asap"), (r"pozitri", "day after tomorrow"),
-        (r"zitra", "tomorrow"), (r"dnes(?:ka)?", "today"), (r"vcera", "yesterday"),
-        (r"pondeli", "monday"), (r"utery", "tuesday"), (r"stred[au]", "wednesday"),
-        (r"ctvrtek", "thursday"), (r"patek", "friday"), (r"sobot[au]", "saturday"),
-        (r"nedel[ei]", "sunday"), (r"rano|dopoledne", "morning"), (r"odpoledne", "afternoon"),
-        (r"vecer", "evening"), (r"v poledne|poledne", "noon"), (r"pristi tyden", "next week"),
-        (r"pul hodiny", "half an hour"), (r"za", "in"), (r"hodinu", "an hour"),
-        (r"hodiny|hodin", "hours"), (r"minutu", "a minute"), (r"minuty|minut", "minutes"),
-        (r"ve?", "at"), (r"po", "after"), (r"pred", "before"),
-        (r"jednu|jedna|jeden", "one"), (r"dve|dva", "two"), (r"tri", "three"),
-        (r"ctyri", "four"), (r"pet", "five"), (r"sest", "six"), (r"sedm", "seven"),
-        (r"osm", "eight"), (r"devet", "nine"), (r"deset", "ten"), (r"jedenact", "eleven"),
-        (r"dvanact", "twelve"),
-    ),
-    "pl": (
-        (r"jak najszybciej|od razu|natychmiast|teraz", "asap"),
-        (r"pojutrze", "day after tomorrow"), (r"jutro", "tomorrow"), (r"dzis(?:iaj)?", "today"),
-        (r"wczoraj", "yesterday"), (r"poniedzialek", "monday"), (r"wtorek", "tuesday"),
-        (r"srod[aey]", "wednesday"), (r"czwartek", "thursday"), (r"piatek", "friday"),
-        (r"sobot[aey]", "saturday"), (r"niedziel[aey]", "sunday"), (r"rano", "morning"),
-        (r"przed poludniem", "before noon"), (r"po poludniu|popoludniu", "afternoon"),
-        (r"wieczorem|wieczor", "evening"), (r"w poludnie|poludnie", "noon"),
-        (r"w przyszlym tygodniu|przyszly tydzien", "next week"),
-        (r"pol godziny", "half an hour"), (r"za", "in"), (r"godzine", "an hour"),
-        (r"godziny|godzin", "hours"), (r"minute", "a minute"), (r"minuty|minut", "minutes"),
-        (r"o", "at"), (r"po", "after"), (r"przed", "before"),
-        (r"pierwszej", "one"), (r"drugiej|dwie|dwa", "two"), (r"trzeciej|trzy", "three"),
-        (r"czwartej|cztery", "four"), (r"piatej|piec", "five"), (r"szostej", "six"),
-        (r"siodmej", "seven"), (r"osmej", "eight"), (r"dziewiatej", "nine"),
-        (r"dziesiatej", "ten"), (r"jedenastej", "eleven"), (r"dwunastej", "twelve"),
-    ),
-    "lv": (
-        (r"pec iespejas atrak|cik atri vien iespejams|tulit|tagad|nekavejoties|uzreiz", "asap"),
-        (r"parit", "day after tomorrow"), (r"rit", "tomorrow"), (r"sodien", "today"),
-        (r"vakar", "yesterday"), (r"pirmdien", "monday"), (r"otrdien", "tuesday"),
-        (r"tresdien", "wednesday"), (r"ceturtdien", "thursday"), (r"piektdien", "friday"),
-        (r"sestdien", "saturday"), (r"svetdien", "sunday"), (r"no rita|rita", "morning"),
-        (r"pecpusdiena", "afternoon"), (r"vakara", "evening"), (r"pusdienlaika", "lunchtime"),
-        (r"nakamaja nedela|nakamnedel", "next week"), (r"pusstundas", "half an hour"),
-        (r"stundas", "an hour"), (r"stundam|stundu", "hours"), (r"minutem|minutes", "minutes"),
-        (r"pec", "in"), (r"plkst", "at"), (r"vienos|viens|vienu", "one"),
-        (r"divos|divi|divam", "two"), (r"trijos|tris|trim", "three"),
-        (r"cetros|cetri|cetram", "four"), (r"piecos|pieci|piecam", "five"), (r"sesos", "six"),
-        (r"septinos", "seven"), (r"astonos", "eight"), (r"devinos", "nine"),
-        (r"desmitos", "ten"), (r"vienpadsmitos", "eleven"), (r"divpadsmitos", "twelve"),
-    ),
-}  # fmt: skip
-_FOREIGN = {
-    language: [(re.compile(rf"\b(?:{pattern})\b"), english) for pattern, english in table]
-    for language, table in _FOREIGN_WORDS.items()
-}
-
 
 def tokens(text: str, language: str) -> list[str]:
     """``text`` folded into English-rule tokens ("Zítra ve 3" -> ``["tomorrow", "at", "3"]``)."""
@@ -138,9 +75,7 @@ def tokens(text: str, language: str) -> list[str]:
     folded = re.sub(r"\b([ap])\.\s?m\b\.?", r"\1m", folded)
     folded = re.sub(r"\bo\s?'?\s?clock\b", "oclock", folded)
     folded = re.sub(r"\b(?:12|twelve) (noon|midday)\b", r"\1", folded)
-    for pattern, english in _FOREIGN.get(language, ()):
-        folded = pattern.sub(english, folded)
-    return _TOKEN.findall(folded)
+    return _TOKEN.findall(translate(folded, language))
 
 
 @dataclass

@@ -7,9 +7,8 @@ country is given the country of the line they rang (or of their own number).
 
 from __future__ import annotations
 
-from bot.engine.slots import extract_digits
+from bot.engine.slots import extract_digits, words
 from bot.flow.people import PHONE
-from bot.text import fold
 
 MIN_DIGITS = 7
 MAX_DIGITS = 15
@@ -22,7 +21,11 @@ _TRUNK_ZERO = frozenset(
 )  # fmt: skip
 # Countries whose national numbers have no trunk prefix (a leading digit is part of it).
 _NO_TRUNK = frozenset({"1", "34", "45", "47", "420", "421", "48", "371", "372", "370", "352"})
-_PLUS_WORDS = frozenset({"plus"})
+# How many digits a national number has there: a Polish number may itself start with 48 (Radom,
+# "48 123 45 67"), so nine digits are national even when they start with the country code.
+_NATIONAL_DIGITS = {"1": 10, "34": 9, "45": 8, "47": 8, "420": 9, "421": 9, "48": 9, "371": 8}
+# "Plus" before a country code: Czech and Polish "plus", Latvian "pluss".
+_PLUS_WORDS = frozenset({"plus", "pluss"})
 
 
 def caller_number(caller: str | None) -> str | None:
@@ -62,18 +65,22 @@ def dialable(digits: str, international: bool, home: str | None) -> str | None:
         # with the home code are taken as international without the "+".
         if digits.startswith("0") and home in _TRUNK_ZERO:
             digits = home + digits[1:]
-        elif not digits.startswith(home):
+        elif not digits.startswith(home) or len(digits) == _NATIONAL_DIGITS.get(home):
             digits = home + digits
     number = "+" + digits
     return number if PHONE.match(number) else None
 
 
 def spoken_phone_number(text: str, language: str, home: str | None) -> str | None:
-    """The number in what the caller said ("oh seven seven double oh…", "plus four four…")."""
+    """The number in what the caller said ("oh seven seven double oh…", "plus four four…").
+
+    Digits may be said one by one or in groups in the call's language ("plus čtyři sta
+    dvacet, šest set dva…", "plus czterdzieści osiem…"); "plus" makes the number international.
+    """
     found = extract_digits(text, language)
     if found is None:
         return None
-    international = text.strip().startswith("+") or bool(_PLUS_WORDS & set(fold(text).split()))
+    international = text.strip().startswith("+") or bool(_PLUS_WORDS & set(words(text)))
     return dialable(found, international, home)
 
 

@@ -17,6 +17,7 @@ from bot.callback_time import (
     snap_into_hours,
     spoken_number,
     spoken_time,
+    written_time,
 )
 from bot.flow.hours import parse_days, parse_windows
 from bot.flow.model import BusinessHours, OpeningInterval
@@ -379,6 +380,16 @@ TUESDAY_10 = datetime(2026, 3, 10, 10, 0, tzinfo=LONDON)
         (datetime(2026, 3, 17, 9, 0), "en", "on Tuesday 17 March at 9 am"),  # a week ahead
         (datetime(2026, 12, 28, 10, 0), "en", "on Monday 28 December at 10 am"),
         (datetime(2026, 3, 11, 15, 0), "xx", "tomorrow at 3 pm"),  # unknown language: English
+    ],
+)
+def test_spoken_time(at: datetime, language: str, said: str) -> None:
+    assert spoken_time(at.replace(tzinfo=LONDON), TUESDAY_10, language) == said
+    assert written_time(at.replace(tzinfo=LONDON), TUESDAY_10, language) == said  # the same
+
+
+@pytest.mark.parametrize(
+    ("at", "language", "written"),
+    [
         (datetime(2026, 3, 11, 15, 30), "cs", "zítra v 15:30"),
         (datetime(2026, 3, 16, 9, 0), "pl", "w poniedziałek o 9:00"),
         (datetime(2026, 3, 10, 14, 0), "lv", "šodien plkst. 14:00"),
@@ -387,8 +398,8 @@ TUESDAY_10 = datetime(2026, 3, 10, 10, 0, tzinfo=LONDON)
         (datetime(2026, 12, 28, 10, 0), "lv", "pirmdien 28. decembrī plkst. 10:00"),
     ],
 )
-def test_spoken_time(at: datetime, language: str, said: str) -> None:
-    assert spoken_time(at.replace(tzinfo=LONDON), TUESDAY_10, language) == said
+def test_written_time_in_figures(at: datetime, language: str, written: str) -> None:
+    assert written_time(at.replace(tzinfo=LONDON), TUESDAY_10, language) == written
 
 
 def test_spoken_time_counts_days_in_the_zone_of_the_time() -> None:
