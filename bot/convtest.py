@@ -29,6 +29,7 @@ from bot.engine.actions import (
 )
 from bot.flow.errors import display_path
 from bot.flow.model import Location
+from bot.language import choose_language
 from bot.nlu.result import NLU
 
 #: The word a test uses for each kind of action.
@@ -42,7 +43,7 @@ ACTION_KINDS: Mapping[type, str] = {
 }
 EXPECT_KEYS = {"intent", "step", "bot_says", "action", "queue", "reason", "slots", "status"}
 TURN_KEYS = {"caller", "keypad", "silence", "nlu", "expect"}
-TEST_KEYS = {"name", "from", "now", "nlu", "language", "turns"}
+TEST_KEYS = {"name", "from", "to", "now", "nlu", "language", "turns"}
 
 
 class ConversationTestError(Exception):
@@ -69,6 +70,7 @@ class ConversationTest:
     where: Location
     turns: tuple[TestTurn, ...]
     caller_number: str | None = None
+    called_number: str | None = None
     now: datetime | None = None
     language: str | None = None
     nlu_down: bool = False
@@ -156,11 +158,22 @@ def _parse_test(raw: Any, node: yaml.Node, at: Callable[[yaml.Node], Location]) 
         name=str(raw["name"]),
         where=where,
         turns=turns,
-        caller_number=raw.get("from"),
+        caller_number=_number(raw, "from", where),
+        called_number=_number(raw, "to", where),
         now=now,
         language=raw.get("language"),
         nlu_down=raw.get("nlu") == "down",
     )
+
+
+def _number(raw: dict[str, Any], key: str, where: Location) -> str | None:
+    """A phone number of the test; unquoted, YAML would read ``+420…`` as a number."""
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConversationTestError(
+            f"{where}: '{key}' must be a quoted phone number, like \"+447700900123\""
+        )
+    return value
 
 
 def _parse_turn(raw: Any, where: Location, index: int) -> TestTurn:
@@ -224,7 +237,10 @@ def run_test(test: ConversationTest, engine: Engine, nlu: NLU, nlu_down: NLU) ->
     dialogue = Dialogue(engine, nlu_down if test.nlu_down else nlu, call_id=f"test:{test.name}")
     failures: list[str] = []
     transcript: list[str] = []
-    reply = dialogue.start(now, caller=test.caller_number, language=test.language)
+    # As on the phone: the number called and the caller's country choose, unless the test says.
+    chosen = choose_language(engine.flow, called=test.called_number, caller=test.caller_number)
+    language = test.language or chosen.language
+    reply = dialogue.start(now, test.caller_number, test.called_number, language)
     _record(transcript, None, reply)
     turns = list(test.turns)
     if turns and not (turns[0].caller or turns[0].keypad or turns[0].silence):

@@ -11,7 +11,7 @@ from bot.engine.actions import Action, Say
 from bot.engine.prompts import render
 from bot.engine.session import Session
 from bot.flow.model import SYSTEM_PROMPT_FALLBACKS, Flow, Prompt
-from bot.nlu.result import FALLBACK_INTENT, NLUResult
+from bot.nlu.result import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, NLUResult
 
 _EPSILON = 1e-9
 
@@ -58,9 +58,9 @@ def top_intent(nlu: NLUResult) -> tuple[str | None, float]:
 
 
 def ranked_intents(nlu: NLUResult) -> list[str]:
-    """Intent names best first, without ``nlu_fallback``."""
-    names = [s.name for s in nlu.ranking if s.name != FALLBACK_INTENT]
-    if not names and nlu.intent:
+    """Intent names best first, without ``nlu_fallback`` and ``out_of_scope``."""
+    names = [s.name for s in nlu.ranking if s.name not in (FALLBACK_INTENT, OUT_OF_SCOPE_INTENT)]
+    if not names and nlu.intent and nlu.intent != OUT_OF_SCOPE_INTENT:
         names = [nlu.intent]
     return names
 
@@ -68,13 +68,15 @@ def ranked_intents(nlu: NLUResult) -> list[str]:
 def is_confident(nlu: NLUResult, flow: Flow) -> bool:
     """The flow's own test: confidence over the threshold and a clear lead over the runner-up.
 
-    Rasa's ``fallback`` flag is deliberately ignored; the flow's numbers decide.
+    Rasa's ``fallback`` flag is deliberately ignored; the flow's numbers decide. A request the
+    flow marks ``out_of_scope`` is never confident: it gets the clarifying question and a person.
     """
     name, confidence = top_intent(nlu)
     policy = flow.escalation
     # The tolerance keeps the limits inclusive despite float error (0.6 - 0.5 < 0.1).
     return (
         name is not None
+        and name != OUT_OF_SCOPE_INTENT
         and confidence >= policy.confidence_threshold - _EPSILON
         and nlu.margin >= policy.margin - _EPSILON
     )

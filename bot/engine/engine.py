@@ -23,6 +23,7 @@ from bot.engine.events import (
     SpeechRecognized,
 )
 from bot.engine.handover import technical_problem, to_person
+from bot.engine.language import ask_in_new_language, heard_switch
 from bot.engine.session import Session, Status, Turn, TurnKind
 from bot.engine.slots import valid_digits
 from bot.engine.speech import handle_speech, misunderstood
@@ -142,6 +143,13 @@ def _dispatch(ctx: Ctx, session: Session, event: Event) -> StepResult:
     """Route a caller event to its handler at the current step."""
     if isinstance(event, DigitsPressed) and event.digits == PERSON_DIGIT:
         return StepResult(*to_person(ctx, session, "asked_for_person"), "digit:person")
+    if isinstance(event, SpeechRecognized):
+        switch = heard_switch(ctx, session, event)
+        if switch is not None:
+            session = replace(session, language=switch.language)
+            asked = ask_in_new_language(ctx, session) if switch.asked else None
+            if asked is not None:
+                return asked
     if session.booking is not None:
         return handle_booking(ctx, session, event)
     step = listening_step(ctx, session)

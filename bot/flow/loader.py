@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.flow.errors import FlowError, FlowProblem, display_path
 from bot.flow.hours import read_business_hours
+from bot.flow.language_choice import read_language_choice
 from bot.flow.model import (
     SYSTEM_PROMPTS,
     AfterSilence,
@@ -24,6 +25,7 @@ from bot.flow.model import (
     Flow,
     GlobalAction,
     GlobalIntent,
+    LanguageChoice,
     Location,
     Prompt,
 )
@@ -42,6 +44,7 @@ SINGLE = (
     "escalation",
     "business_hours",
     "callbacks",
+    "language_choice",
 )
 NAMED = {
     "prompts": "prompt",
@@ -293,6 +296,7 @@ def _build(files: list[Path], reader: Reader, sources: Sources) -> Flow | None:
     business_hours = read_business_hours(hours, reader) if hours else BusinessHours()
     callbacks = _callbacks(b, single["callbacks"]) if "callbacks" in single else CallbackPolicy()
     queues, agents = build_people(b, business_hours, callbacks)
+    choice = single.get("language_choice")
     return Flow(
         version=1,
         name=text("name"),
@@ -317,6 +321,9 @@ def _build(files: list[Path], reader: Reader, sources: Sources) -> Flow | None:
         files=shown,
         queues=queues,
         agents=agents,
+        language_choice=read_language_choice(reader, choice, languages)
+        if choice
+        else LanguageChoice(),
     )
 
 

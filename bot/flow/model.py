@@ -313,6 +313,8 @@ class Agent:
 
     ``address`` is a phone number (``+441632960001``), a SIP address (``sip:alice@pbx``) or a
     Twilio Client id (``client:alice``). An empty ``shift`` means whenever their queues are open.
+    ``languages`` are those they take calls in, the first the one their whispers are said in;
+    empty (none written in the YAML) means the flow's ``default_language``.
     """
 
     id: str
@@ -321,6 +323,7 @@ class Agent:
     queues: tuple[str, ...]
     shift: BusinessHours = BusinessHours()
     where: Location = NOWHERE
+    languages: tuple[str, ...] = ()
 
     def on_shift(self, now: datetime) -> bool:
         """Whether the agent works at ``now`` (an aware datetime)."""
@@ -389,6 +392,24 @@ SYSTEM_PROMPT_FALLBACKS: Mapping[str, str] = {
 }
 
 
+#: The signals that can choose a call's language (see :mod:`bot.flow.language_choice`).
+CALLED_NUMBER = "called_number"
+CALLER_COUNTRY = "caller_country"
+RETURNING_CALLER = "returning_caller"
+SIGNALS = (CALLED_NUMBER, CALLER_COUNTRY, RETURNING_CALLER)
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    """The signals that choose a call's language, in the order they are tried."""
+
+    order: tuple[str, ...] = SIGNALS
+    numbers: Mapping[str, str] = field(default_factory=dict)
+    countries: Mapping[str, str] = field(default_factory=dict)
+    switch_by_speech: bool = True
+    where: Location = NOWHERE
+
+
 @dataclass(frozen=True)
 class Flow:
     """A whole call flow, as loaded from one folder of YAML files."""
@@ -410,6 +431,7 @@ class Flow:
     files: tuple[str, ...] = ()
     queues: Mapping[str, Queue] = field(default_factory=dict)  # empty: no people.yaml
     agents: Mapping[str, Agent] = field(default_factory=dict)
+    language_choice: LanguageChoice = field(default_factory=LanguageChoice)
 
     def queue_hours(self, queue: str | None) -> BusinessHours:
         """The hours of ``queue``, else the flow's business hours."""

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.flow.model import Flow, annotated_entities
+from bot.text import nlu_text
 
 #: The Rasa release the project is written for; part of the fingerprint, so an upgrade retrains.
 RASA_VERSION = "3.6.21"
@@ -92,9 +93,9 @@ def fingerprint(files: Mapping[str, str]) -> str:
 
 
 def _examples(by_language: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
-    # All languages go into one model. Whitespace is normalised (a line break inside an
-    # example would break the YAML block); duplicates and order do not change what is learnt.
-    cleaned = {" ".join(text.split()) for lines in by_language.values() for text in lines}
+    # All languages go into one model, folded as the client folds what it parses (one line
+    # break inside an example would break the YAML block); duplicates and order change nothing.
+    cleaned = {nlu_text(text) for lines in by_language.values() for text in lines}
     return tuple(sorted(text for text in cleaned if text))
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 from bot.nlu.result import FALLBACK_INTENT, Entity, IntentScore, NLUResult, NLUUnavailable
+from bot.text import nlu_text
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ class RasaNLU:
     def parse(self, text: str) -> NLUResult:
         """Understand ``text``; raise :class:`NLUUnavailable` on any failure of the service."""
         started = time.perf_counter()
-        body = self._request("POST", "/model/parse", json={"text": text}, level=logging.WARNING)
+        folded = {"text": nlu_text(text)}  # as the model was trained (bot.nlu.compile)
+        body = self._request("POST", "/model/parse", json=folded, level=logging.WARNING)
         latency_ms = (time.perf_counter() - started) * 1000
         try:
             result = result_from_rasa(text, body, latency_ms)

@@ -7,6 +7,9 @@ from typing import Protocol
 
 #: Rasa's FallbackClassifier puts this at the top of the ranking when it is unsure.
 FALLBACK_INTENT = "nlu_fallback"
+#: The flow's intent for requests the line does not handle (weather, sport, ...): learnt like
+#: any other so off-topic callers score low elsewhere, but never routed with confidence.
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 
 
 @dataclass(frozen=True)
