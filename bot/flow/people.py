@@ -43,7 +43,7 @@ CALLBACK_KEYS = (
     "caller_id",
 )
 ADDRESS_KEYS = ("phone", "sip", "client")
-AGENT_KEYS = ("name", *ADDRESS_KEYS, "queues", "shift")
+AGENT_KEYS = ("name", *ADDRESS_KEYS, "queues", "shift", "languages")
 
 #: E.164: a '+', a country code that does not start with 0, 8 to 15 digits in all.
 PHONE = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -284,9 +284,30 @@ class _PeopleBuilder:
         shift = BusinessHours(self.hours.timezone)
         if "shift" in mapping.items:
             shift = self.hours_at(mapping.items["shift"], f"{prefix}'shift'")
+        languages = self.agent_languages(mapping, prefix)
         if address is None:
             return None
-        return Agent(agent_id, name, address, queues, shift, where), mapping.items[kinds[0]]
+        agent = Agent(agent_id, name, address, queues, shift, where, languages)
+        return agent, mapping.items[kinds[0]]
+
+    def agent_languages(self, mapping: Map, prefix: str) -> tuple[str, ...]:
+        """``languages: [cs, en]``, each one of the flow's; ``()`` if none (the flow's default)."""
+        node = mapping.items.get("languages")
+        items = self.reader.sequence(node, f"{prefix}'languages'") if node else None
+        if node is None or items is None:
+            return ()
+        if not items.items:
+            message = f"{prefix}'languages' is empty; list those they speak, like [en]"
+            self.reader.problem(node.where, message)
+        languages: list[str] = []
+        for item in items.items:
+            language = self.reader.text(item, f"{prefix}a language")
+            if language in languages:
+                self.reader.problem(item.where, f"{prefix}language '{language}' is listed twice")
+            elif language is not None:
+                self.b.listed(language, item.where, f"{prefix}'languages'")
+                languages.append(language)
+        return tuple(languages)
 
     def agent_queues(
         self, agent_id: str, mapping: Map, prefix: str, where: Location

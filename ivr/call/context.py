@@ -1,8 +1,9 @@
 """What an agent gets with a call: a spoken whisper and the whole context as JSON.
 
-The whisper is a few seconds of English before the bridge (who, what they want, why the bot
-handed over, how often they called lately). The JSON, served at ``/api/calls/<id>/context`` for
-the agent console, has the transcript with confidences, the slots and the caller's earlier calls.
+The whisper is a few seconds before the bridge (who, what they want, why the bot handed over,
+how often they called lately), in the agent's language (:mod:`ivr.people.whispers`). The JSON,
+served at ``/api/calls/<id>/context`` for the agent console, has the transcript with
+confidences, the slots and the caller's earlier calls.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.engine.handover import HANDOVER_REASONS
-from bot.text import spell_number
+from bot.flow.model import Flow
 from ivr.call.handover import Handover
+from ivr.people import whispers
 from ivr.store import CallRecord, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -30,27 +31,39 @@ class CallContext:
         self._store = store
         self._clock = clock
 
-    def whisper(self, call_id: str, handover: Handover | None) -> str:
-        """The sentence the agent hears before being bridged."""
+    def whisper(
+        self,
+        call_id: str,
+        handover: Handover | None,
+        *,
+        language: str = "en",
+        flow: Flow | None = None,
+    ) -> str:
+        """The sentences the agent hears before being bridged, in ``language`` (the agent's).
+
+        ``flow`` names the caller's intent in that language (English has the bot's summary).
+        A language with no wording in :mod:`ivr.people.whispers` gets English.
+        """
+        language = whispers.spoken_in(language)
         call = self._call(call_id)
         caller = (
             handover.caller if handover and handover.caller else (call.caller if call else None)
         )
         name = caller_name(call)
-        who = spell_number(caller) + (f", {name}" if name else "")
+        who = whispers.spelled(language, caller or "") + (f", {name}" if name else "")
         if handover is None:
-            return f"Call from {who}. No details are available."
-        summary = handover.context.get("summary") or (
-            f"Handed over because {HANDOVER_REASONS.get(handover.reason, handover.reason)}."
-        )
+            return whispers.call_whisper(language, who=who, summary=None, label=None, why=None)
+        intent = handover.context.get("intent") or ""
+        labels = flow.intents[intent].label if flow and intent in flow.intents else {}
         earlier = len(self._earlier(caller, call_id)) if caller else 0
-        history = (
-            f" They called {earlier} time{'s' if earlier != 1 else ''} before "
-            f"in the last {RECENT_DAYS} days."
-            if earlier
-            else ""
+        return whispers.call_whisper(
+            language,
+            who=who,
+            summary=handover.context.get("summary"),
+            label=flow.in_language(labels, language) if flow and labels else None,
+            why=handover.reason,
+            history=whispers.called_before(language, earlier, RECENT_DAYS),
         )
-        return f"Call from {who}. {summary}{history}"
 
     def as_json(self, call_id: str, handover: Handover | None) -> dict[str, Any] | None:
         """The whole context, JSON-ready; ``None`` for a call the store does not know."""

@@ -228,13 +228,21 @@ class CallbackDesk:
         self._closed.set()
 
     def book_earliest(
-        self, call_id: str, caller: str | None, queue: str | None, reason: str
+        self,
+        call_id: str,
+        caller: str | None,
+        queue: str | None,
+        reason: str,
+        language: str | None = None,
     ) -> CallbackRecord | None:
-        """Book the earliest time for a caller the bot could not talk to (its voice failed)."""
+        """Book the earliest time for a caller the bot could not talk to (its voice failed).
+
+        ``language`` is the call's: the callback is placed in it, by an agent who speaks it.
+        """
         flow = self._flow()
         action = ScheduleCallback(reason, queue or flow.escalation.person_queue)
         return self.book(
-            action, call_id=call_id, caller=caller, called=None, language=None, promised=True
+            action, call_id=call_id, caller=caller, called=None, language=language, promised=True
         )
 
     def cancel(self, callback_id: str, *, by: str) -> CallbackRecord | None:

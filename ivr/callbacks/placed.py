@@ -13,6 +13,10 @@ that the Twilio edge renders; nothing here knows Twilio.
 Busy means busy: the agent who answers is on the callback (busy until it ends), the agent a
 customer-first callback rings is reserved first (a busy one is passed over), and the
 callback's outcome frees them (the staffing's :class:`~ivr.people.roster.Roster`).
+
+Languages: the customer hears the callback's language (the caller's, stored with the booking),
+the agent their own (the first they list); only agents who speak the callback's language are
+rung for it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.flow.model import CallbackMode, Flow
-from bot.text import spell_number
+from ivr.people import whispers
 from ivr.people.staffing import Person, Staffing
 from ivr.speech import Speech, system_prompt
 from ivr.store import CallbackRecord, CallbackStatus, CallbackStore, StoreUnavailable
@@ -60,7 +64,6 @@ RING_MARGIN = timedelta(seconds=30)
 #: A callback whose attempt is still going: its agent stays reserved or on the call.
 UNDER_WAY = frozenset({CallbackStatus.DIALING, CallbackStatus.CONNECTED})
 GONE = "Sorry, this callback can no longer be connected."
-CUSTOMER_AWAY = "The customer did not answer. The callback will be tried again."
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,12 @@ class LegPlan:
     timeout: int = 20
 
 
-def about(flow: Flow, record: CallbackRecord) -> str:
-    """What the callback is about, in the callback's language ("your bill")."""
+def about(flow: Flow, record: CallbackRecord, language: str | None = None) -> str:
+    """What the callback is about ("your bill"), in ``language``, else the callback's."""
+    language = language or record.language
     queue = flow.queues.get(record.queue)
-    return flow.in_language(queue.label if queue else {}, record.language) or "your call"
+    label = flow.in_language(queue.label if queue else {}, language)
+    return label or whispers.words(language or flow.default_language)["your_call"]
 
 
 def opening(flow: Flow, record: CallbackRecord) -> Speech:
@@ -97,15 +102,23 @@ def machine_message(flow: Flow, record: CallbackRecord) -> Speech:
     return system_prompt(flow, "callback_machine", record.language, about=about(flow, record))
 
 
-def agent_whisper(flow: Flow, record: CallbackRecord) -> Speech:
-    """What the agent hears before the customer joins (English, like every whisper)."""
-    summary = str(record.context.get("summary") or f"Booked because of {record.reason}.")
+def agent_whisper(flow: Flow, record: CallbackRecord, language: str) -> Speech:
+    """What the agent hears before the customer joins, in ``language`` (the agent's)."""
+    language = whispers.spoken_in(language)  # English for a language with no wording
     promised = record.promised_at.astimezone(flow.queue_hours(record.queue).zone)
-    return Speech(
-        f"Callback to {spell_number(record.number)}, about {about(flow, record)}, "
-        f"promised for {promised:%H:%M}. {summary}",
-        "en",
+    intent = str(record.context.get("intent") or "")
+    labels = flow.intents[intent].label if intent in flow.intents else {}
+    summary = record.context.get("summary")
+    text = whispers.callback_whisper(
+        language,
+        number=whispers.spelled(language, record.number),
+        about=about(flow, record, language),
+        time=f"{promised:%H:%M}",
+        summary=str(summary) if summary else None,
+        label=flow.in_language(labels, language) if labels else None,
+        why=record.reason,
     )
+    return Speech(text, language)
 
 
 class PlacedCallbacks:
@@ -130,11 +143,12 @@ class PlacedCallbacks:
         record = self._record(event.callback_id)
         if record is None:
             return LegPlan((Speech(GONE, "en"),), hang_up=True)
-        flow = self._flow()
+        flow, staffing = self._flow(), self._staffing()
         if record.mode != CallbackMode.CUSTOMER_FIRST:
-            self._on_call(record, self._staffing().agent_at(record.dial_to or ""))
+            agent = staffing.agent_at(record.dial_to or "")
+            self._on_call(record, agent)
             return LegPlan(
-                (agent_whisper(flow, record),),
+                (agent_whisper(flow, record, staffing.agent_language(agent)),),
                 record.number,
                 "customer",
                 caller_id=record.from_number,
@@ -143,17 +157,15 @@ class PlacedCallbacks:
         if event.machine is not None:
             self._outcome(record, CallbackStatus.MACHINE, answered_by=event.machine)
             return LegPlan((machine_message(flow, record),), hang_up=True)
-        agent = self._free_agent(record)
-        if agent is None:
-            staffed = self._staffing().staffed(record.queue, self._clock())
-            why = "no_agent_free" if staffed else "no_agent_on_shift"  # busy or away, or none
-            self._outcome(record, CallbackStatus.FAILED, why=why)
+        person = self._free_agent(record)
+        if person is None:
+            self._outcome(record, CallbackStatus.FAILED, why=self._nobody(record))
             return LegPlan((system_prompt(flow, "no_agent", record.language),), hang_up=True)
         return LegPlan(
             (opening(flow, record),),
-            agent.address,
+            person.address,
             "agent",
-            ring_agent=agent.agent,
+            ring_agent=person.agent,
             caller_id=record.from_number,
             timeout=self._timeout,
         )
@@ -169,7 +181,8 @@ class PlacedCallbacks:
             return LegPlan((opening(flow, record),))
         self._outcome(record, CallbackStatus.CONNECTED, leg="agent", agent=event.agent)
         self._on_call(record, event.agent)
-        return LegPlan((agent_whisper(flow, record),))
+        language = self._staffing().agent_language(event.agent)
+        return LegPlan((agent_whisper(flow, record, language),))
 
     def second_leg_ended(self, event: SecondLegEnded) -> LegPlan:
         """Ringing the second leg ended: done, or a failed attempt (to be retried)."""
@@ -183,8 +196,10 @@ class PlacedCallbacks:
         self._outcome(record, failure, event.sid, second_leg=str(event.outcome))
         if record.mode == CallbackMode.CUSTOMER_FIRST:
             sorry = system_prompt(self._flow(), "no_agent", record.language)
-        else:
-            sorry = Speech(CUSTOMER_AWAY, "en")
+        else:  # the agent is on the line: told in their language
+            staffing = self._staffing()
+            language = staffing.agent_language(staffing.agent_at(record.dial_to or ""))
+            sorry = Speech(whispers.words(language)["customer_away"], whispers.spoken_in(language))
         return LegPlan((sorry,), hang_up=True)
 
     def first_leg_status(self, event: LegStatusChanged) -> None:
@@ -212,8 +227,8 @@ class PlacedCallbacks:
             return None
 
     def _free_agent(self, record: CallbackRecord) -> Person | None:
-        """Customer first: the first agent on shift and free, reserved for the callback."""
-        staffing, now = self._staffing(), self._clock()
+        """Customer first: the first free agent on shift who speaks its language, reserved."""
+        staffing, now = self._staffing().speaking(record.language), self._clock()
         until = now + timedelta(seconds=self._timeout) + RING_MARGIN
         for person in staffing.candidates(record.queue, now):
             roster = staffing.roster
@@ -222,6 +237,15 @@ class PlacedCallbacks:
             if roster.reserve(person.agent, now, until, callback_id=record.id):
                 return person
         return None
+
+    def _nobody(self, record: CallbackRecord) -> str:
+        """Why no agent could be rung for ``record`` (customer first), for its outcome."""
+        staffing, now = self._staffing(), self._clock()
+        if staffing.speaking(record.language).staffed(record.queue, now):
+            return "no_agent_free"  # on shift, but busy or away
+        if staffing.staffed(record.queue, now):
+            return "no_agent_speaks_language"  # the agents on shift do not speak it
+        return "no_agent_on_shift"
 
     def _on_call(self, record: CallbackRecord, agent: str | None) -> None:
         """``agent`` answered the callback: busy with it until its outcome frees them."""

@@ -17,6 +17,10 @@ Agent first, busy means busy: the agent is reserved for the callback (the staffi
 time; with nobody free the callback waits (``agents_busy``). The reservation lasts the whole
 attempt, and a recovering worker takes it again before asking Twilio: while it holds the
 agent, no other callback can have rung them, which is what makes a found call this one's.
+
+Only agents who speak the callback's language (the caller's, stored with it) are rung; with
+none of them on shift the callback waits for the next shift of one who does
+(``nobody_speaks_language``), like one whose queue nobody staffs.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.callback_time import can_ring
 from bot.flow.model import CallbackMode, Flow
 from ivr.callbacks.policy import next_ring_time
 from ivr.callbacks.ports import DialerError, Ring, Ringer
@@ -157,10 +162,13 @@ class CallbackWorker:
             now = self._clock()
             later = self._next_ring_time(callback, now)
             if later > now:
+                reason = self._not_now(callback, now)
                 self.callbacks.defer(
-                    callback.id, later, now, "closed_or_quiet", worker_id=self.settings.worker_id
+                    callback.id, later, now, reason, worker_id=self.settings.worker_id
                 )
-                logger.info("callback deferred", extra={**log, "until": later.isoformat()})
+                logger.info(
+                    "callback deferred", extra={**log, "until": later.isoformat(), "reason": reason}
+                )
                 return "deferred"
             return self._dial(callback, attempt=callback.attempts + 1, log=log)
         except LeaseLost as error:
@@ -245,11 +253,11 @@ class CallbackWorker:
         """Nobody to ring now: wait for a free agent, or for the next shift."""
         if callback.status == CallbackStatus.DIALING:
             return "waiting"  # recovering: asked again when the lease runs out
-        if self.staffing.staffed(callback.queue, now):
+        if self._speakers(callback).staffed(callback.queue, now):
             later, reason = now + AGENTS_BUSY_WAIT, "agents_busy"  # on shift, none free
         else:
-            # Nobody on shift at all (e.g. agents' shifts ended while it waited): try later.
-            later, reason = self._next_ring_time(callback, now), "nobody_on_shift"
+            # Nobody on shift who speaks it (e.g. shifts ended while it waited): try later.
+            later, reason = self._next_ring_time(callback, now), self._unstaffed(callback, now)
         self.callbacks.defer(callback.id, later, now, reason, worker_id=self.settings.worker_id)
         logger.info(
             "callback deferred", extra={**log, "until": later.isoformat(), "reason": reason}
@@ -285,7 +293,7 @@ class CallbackWorker:
         """
         last = LastAgent(callback.agent_id, 0.0) if callback.agent_id else None
         roster = self.staffing.roster
-        for person in self.staffing.candidates(callback.queue, now, last):
+        for person in self._speakers(callback).candidates(callback.queue, now, last):
             if person.agent is None or roster is None:
                 return person.address
             if roster.reserve(person.agent, now, self._hold_until(now), callback_id=callback.id):
@@ -328,16 +336,35 @@ class CallbackWorker:
 
     # -- decisions -----------------------------------------------------------------------
 
+    def _speakers(self, callback: CallbackRecord) -> Staffing:
+        """The staffing for ``callback``: only agents who speak its language are rung."""
+        return self.staffing.speaking(callback.language)
+
+    def _not_now(self, callback: CallbackRecord, now: datetime) -> str:
+        """Why ``callback`` may not ring at ``now``: the queue closed or quiet, or unstaffed."""
+        rules = self.flow.queue_callbacks(callback.queue)
+        if not can_ring(now, self.flow.queue_hours(callback.queue), rules.quiet_hours):
+            return "closed_or_quiet"
+        return self._unstaffed(callback, now)
+
+    def _unstaffed(self, callback: CallbackRecord, now: datetime) -> str:
+        """Nobody to ring by shifts: none on shift at all, or none who speaks its language."""
+        if self.staffing.staffed(callback.queue, now):
+            return "nobody_speaks_language"
+        return "nobody_on_shift"
+
     def _next_ring_time(self, callback: CallbackRecord, now: datetime) -> datetime:
         """``now`` or the first moment the queue is open, not quiet, and somebody is on shift.
 
-        Shifts only: whether agents are away or busy now says nothing about later.
+        Somebody who speaks the callback's language. Shifts only: whether agents are away or
+        busy now says nothing about later.
         """
         hours = self.flow.queue_hours(callback.queue)
         quiet = self.flow.queue_callbacks(callback.queue).quiet_hours
+        speakers = self._speakers(callback)
 
         def staffed(moment: datetime) -> bool:
-            return self.staffing.staffed(callback.queue, moment)
+            return speakers.staffed(callback.queue, moment)
 
         return next_ring_time(now, hours, quiet, staffed) or now + NOTHING_SOON
 

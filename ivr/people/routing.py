@@ -3,7 +3,8 @@
 No clock and no IO: ``now`` is an aware datetime passed in, answer times come from the
 caller (the store of recent transfers), and so do the agents who cannot be rung now
 (``unavailable``: away or offline in the console, or busy; :mod:`ivr.people.roster` reads them).
-Agents are tried in the order the YAML lists them.
+Agents are tried in the order the YAML lists them. Given the caller's ``language``, only agents
+who speak it are rung (an agent who lists no ``languages`` speaks the flow's default one).
 """
 
 from __future__ import annotations
@@ -23,10 +24,30 @@ def queue_is_open(flow: Flow, queue: str | None, now: datetime) -> bool:
     return flow.queue_hours(queue).is_open(now)
 
 
-def _on_shift(flow: Flow, queue: str, now: datetime) -> Iterator[Agent]:
-    """The agents serving ``queue`` who work at ``now``, in YAML order."""
+def languages_of(flow: Flow, agent: Agent) -> tuple[str, ...]:
+    """The languages ``agent`` takes calls in: their own list, else the flow's default."""
+    if agent.languages:
+        return agent.languages
+    return (flow.default_language,) if flow.default_language else ()
+
+
+def speaks(flow: Flow, agent: Agent, language: str | None) -> bool:
+    """Whether ``agent`` can take a call in ``language`` (``None``: not known, anyone can)."""
+    known = languages_of(flow, agent)
+    return language is None or not known or language in known
+
+
+def agent_language(flow: Flow, agent_id: str | None) -> str:
+    """The language ``agent_id`` is spoken to in (their first); the flow's default if unknown."""
+    agent = flow.agents.get(agent_id or "")
+    known = languages_of(flow, agent) if agent is not None else ()
+    return known[0] if known else flow.default_language
+
+
+def _on_shift(flow: Flow, queue: str, now: datetime, language: str | None) -> Iterator[Agent]:
+    """The agents serving ``queue`` who work at ``now`` and speak ``language``, in YAML order."""
     for agent in flow.agents.values():
-        if queue in agent.queues and agent.on_shift(now):
+        if queue in agent.queues and agent.on_shift(now) and speaks(flow, agent, language):
             yield agent
 
 
@@ -37,6 +58,7 @@ def agents_to_try(
     last_agent_id: str | None,
     recent_agent_days_ago: float | None,
     unavailable: Collection[str] = frozenset(),
+    language: str | None = None,
 ) -> list[Agent]:
     """Who to ring for ``queue`` at ``now``, in order.
 
@@ -45,7 +67,7 @@ def agents_to_try(
     agent of the queue on shift, in YAML order. Agents whose id is in ``unavailable`` are left
     out (a sticky agent who is away or busy too: the queue's next agent is tried). Whether the
     queue is open is a separate question (:func:`queue_is_open`); an empty list means nobody
-    can take the call now.
+    can take the call now. With ``language``, agents who do not speak it are left out too.
     """
     declared = flow.queues.get(queue)
     same_days = declared.same_agent_days if declared else Queue.same_agent_days
@@ -58,9 +80,10 @@ def agents_to_try(
         and queue in last.queues
         and last.on_shift(now)
         and last.id not in unavailable
+        and speaks(flow, last, language)
         else []
     )
-    others = (a for a in _on_shift(flow, queue, now) if a not in first)
+    others = (a for a in _on_shift(flow, queue, now, language) if a not in first)
     return first + [agent for agent in others if agent.id not in unavailable]
 
 
@@ -70,12 +93,13 @@ def next_agent(
     now: datetime,
     tried: Sequence[str],
     unavailable: Collection[str] = frozenset(),
+    language: str | None = None,
 ) -> Agent | None:
-    """The first agent of ``queue`` on shift at ``now`` neither in ``tried`` nor unavailable."""
+    """The first agent of ``queue`` on shift at ``now`` (speaking ``language``) not yet tried."""
     return next(
         (
             agent
-            for agent in _on_shift(flow, queue, now)
+            for agent in _on_shift(flow, queue, now, language)
             if agent.id not in tried and agent.id not in unavailable
         ),
         None,

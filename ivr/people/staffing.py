@@ -4,7 +4,8 @@ A returning caller goes first to the agent who handled their last call (if that 
 shift, serves the queue and is free); a call that rang out tries one more agent before a
 callback. With a :class:`~ivr.people.roster.Roster`, agents who are away, offline or busy are
 not rung now; whether a queue is staffed at some moment (:meth:`Staffing.staffed`, for future
-ring times) asks shifts only.
+ring times) asks shifts only. A staffing :meth:`~Staffing.speaking` the caller's language rings
+only the agents who speak it (``IVR_AGENT_NUMBERS`` numbers declare no language: any).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class Staffing:
     """The people who answer the flow's queues, for one decision at ``now``.
 
     ``roster`` says who is away or busy (none without it); ``excluded`` adds agent ids this
-    decision must skip (a reservation of them just failed).
+    decision must skip (a reservation of them just failed); ``language`` is the call's, which
+    every agent rung must speak (``None``: any agent; calls get theirs from :meth:`speaking`).
     """
 
     def __init__(
@@ -51,15 +53,31 @@ class Staffing:
         directory: AgentDirectory,
         roster: Roster | None = None,
         excluded: frozenset[str] = frozenset(),
+        language: str | None = None,
     ) -> None:
         self.flow = flow
         self.directory = directory
         self.roster = roster
         self.excluded = excluded
+        self.language = language
 
     def excluding(self, agents: Collection[str]) -> Staffing:
         """The same staffing, skipping ``agents`` too."""
-        return Staffing(self.flow, self.directory, self.roster, self.excluded | set(agents))
+        excluded = self.excluded | set(agents)
+        return Staffing(self.flow, self.directory, self.roster, excluded, self.language)
+
+    def speaking(self, language: str | None) -> Staffing:
+        """The same staffing for a call in ``language``: only agents who speak it are rung.
+
+        ``None`` (a call or callback whose language is not known) is the flow's default
+        language, the one such a caller is spoken to in.
+        """
+        language = language or self.flow.default_language or None
+        return Staffing(self.flow, self.directory, self.roster, self.excluded, language)
+
+    def agent_language(self, agent: str | None) -> str:
+        """The language agent ``agent`` hears whispers in (the flow's default if unknown)."""
+        return routing.agent_language(self.flow, agent)
 
     def unavailable(self, now: datetime) -> frozenset[str]:
         """Agent ids not to ring at ``now``: away, offline, busy, or excluded."""
@@ -82,6 +100,7 @@ class Staffing:
             last.agent if last else None,
             last.days_ago if last else None,
             self.unavailable(now),
+            self.language,
         )
         return [Person(agent.address, agent.id) for agent in agents]
 
@@ -89,14 +108,19 @@ class Staffing:
         """Another agent for ``queue`` after ``tried`` (agent ids) rang out, within the limit."""
         if not self.flow.agents or len(tried) >= MAX_AGENTS_PER_CALL:
             return None
-        agent = routing.next_agent(self.flow, queue, now, list(tried), self.unavailable(now))
+        unavailable = self.unavailable(now)
+        agent = routing.next_agent(self.flow, queue, now, list(tried), unavailable, self.language)
         return Person(agent.address, agent.id) if agent else None
 
     def staffed(self, queue: str, moment: datetime) -> bool:
-        """Whether anyone serves ``queue`` at ``moment`` by shifts alone (not today's presence)."""
+        """Whether anyone (speaking the language) serves ``queue`` at ``moment`` by shifts alone.
+
+        Not today's presence: a future ring time is decided from shifts only.
+        """
         if not self.flow.agents:
             return self.directory.number_for(queue) is not None
-        return bool(routing.agents_to_try(self.flow, queue, moment, None, None))
+        agents = routing.agents_to_try(self.flow, queue, moment, None, None, (), self.language)
+        return bool(agents)
 
     def agent_at(self, address: str) -> str | None:
         """The id of the flow's agent rung at ``address``, if one is."""

@@ -23,7 +23,8 @@ MONDAY_21 = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def staffing() -> Staffing:
-    return Staffing(load_flow(ROOT / "flows"), AgentDirectory({}))
+    """For an English call: the demo line's Czech, Polish and Latvian agents are not rung."""
+    return Staffing(load_flow(ROOT / "flows"), AgentDirectory({})).speaking("en")
 
 
 def billing(reason: str = "billing_question") -> Handover:

@@ -1,7 +1,7 @@
 """Presence and busy agents in routing, read from a real database (SQLite and PostgreSQL).
 
 The demo line's people (flows/people.yaml) at Monday 10:00 in London: alice and bob answer
-``general``, in that order; bob is a returning caller's agent when the caller had him.
+``general`` in English, in that order; bob is a returning caller's agent when the caller had him.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ FLOW = load_flow(ROOT / "flows")
 
 
 def staffing_over(states: AgentStates | None, *, tolerant: bool = False) -> Staffing:
-    return Staffing(FLOW, AgentDirectory({}), Roster(lambda: states, tolerant=tolerant))
+    """For an English call (the demo line's Czech, Polish and Latvian agents are not rung)."""
+    roster = Roster(lambda: states, tolerant=tolerant)
+    return Staffing(FLOW, AgentDirectory({}), roster).speaking("en")
 
 
 def addresses(
