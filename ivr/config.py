@@ -32,8 +32,8 @@ DEFAULTS: Mapping[str, Any] = {
     "NLU_PORT": 5005,  # IVR_NLU_PORT
     "NLU_TIMEOUT": 1.0,  # IVR_NLU_TIMEOUT: seconds a parse may take before we give up
     "NLU_VENV": str(ROOT / ".venv-nlu"),  # IVR_NLU_VENV: the Python 3.10 + Rasa environment
-    "VOSK_MODEL": "",  # IVR_VOSK_MODEL: a Vosk model directory; empty = package, then downloaded
-    "VOSK_LANG": "en-us",  # IVR_VOSK_LANG: which downloaded model to use (ivr models download)
+    "VOSK_MODEL": "",  # IVR_VOSK_MODEL: the default language's Vosk model directory
+    "VOSK_MODELS": "",  # IVR_VOSK_MODELS: "cs=/models/cs pl=/models/pl", a model per language
     "VOSK_MODEL_LIST_URL": MODEL_LIST_URL,  # IVR_VOSK_MODEL_LIST_URL: the official model list
     "LOG_FORMAT": "text",  # IVR_LOG_FORMAT: text | json
     "LOG_LEVEL": "INFO",  # IVR_LOG_LEVEL
@@ -236,3 +236,23 @@ def _development_secret() -> str:
     with os.fdopen(handle, "w") as out:
         out.write(secret + "\n")
     return secret
+
+
+def model_settings(config: Mapping[str, Any], default_language: str) -> dict[str, str]:
+    """The configured model directory by flow language (``IVR_VOSK_MODELS``, ``IVR_VOSK_MODEL``).
+
+    Raises:
+        ConfigurationError: An ``IVR_VOSK_MODELS`` entry is not ``language=path``.
+    """
+    named: dict[str, str] = {}
+    for entry in str(config.get("VOSK_MODELS") or "").replace(",", " ").split():
+        language, equals, path = entry.partition("=")
+        if not equals or not language or not path:
+            raise ConfigurationError(
+                f"IVR_VOSK_MODELS: '{entry}' should be language=path, like cs=/models/cs"
+            )
+        named[language] = path
+    default = str(config.get("VOSK_MODEL") or "")
+    if default:
+        named.setdefault(default_language, default)
+    return named

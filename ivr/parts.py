@@ -37,7 +37,7 @@ from ivr.callbacks.policy import RULES
 from ivr.callbacks.replies import TextReplies
 from ivr.callbacks.spool import BookingSpool
 from ivr.callbacks.worker import CallbackWorker, WorkerSettings
-from ivr.config import ConfigurationError, check_config, env_name
+from ivr.config import ConfigurationError, check_config, env_name, model_settings
 from ivr.flow_source import FlowSource
 from ivr.nlu.connection import NLUConnection
 from ivr.people.directory import AgentDirectory, DirectoryError
@@ -56,8 +56,9 @@ from ivr.twilio.dialer import TwilioDialer
 from ivr.twilio.ringer import TwilioRinger
 from ivr.wiring import provide
 from voice import asr
+from voice.hearing import Hearing
 from voice.prompt_cache import PromptCache
-from voice.tts import Pyttsx3Synthesizer
+from voice.tts import Pyttsx3Synthesizer, SynthesisFailed
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Parts:
     voice: PromptCache
     directory: AgentDirectory
     store: Store | None
-    recognizers: asr.VoskRecognizerPool | None
+    recognizers: Hearing
     board: HandoverBoard = field(default_factory=HandoverBoard)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     prompts_ready: threading.Event = field(default_factory=threading.Event)
@@ -153,7 +154,7 @@ class Parts:
                 desk=self.desk,
                 context=self.context,
                 calls=self.calls,
-                can_listen=lambda: self.recognizers is not None,
+                hearing=lambda: self.recognizers,
                 dial_timeout=int(self.config["DIAL_TIMEOUT"]),
             )
         )
@@ -203,10 +204,10 @@ class Parts:
     def start_background(self) -> None:
         """Warm the prompts and the recognisers, and watch the flow files."""
         warmup.warm_prompts(self.voice, self.flow, self.prompts_ready)
-        if self.recognizers is not None:
+        if self.recognizers:
             count = int(self.config["ASR_WARM_RECOGNIZERS"])
             warmup.warm_recognizers(
-                self.recognizers,
+                self.recognizers.pools(),
                 self.voice,
                 lambda: self.flow,
                 self.prompts_ready,
@@ -238,12 +239,14 @@ def build_parts(config: Mapping[str, Any]) -> Parts:
     """
     check_config(config)
     flows = FlowSource(config["FLOWS"])
-    recognizers = _recognizers(config)
+    recognizers = hearing(config, flows.current)
+    synthesizer = Pyttsx3Synthesizer()
+    check_voices(synthesizer, flows.current)
     parts = Parts(
         config=config,
         flows=flows,
         nlu=NLUConnection(config, flows.current),
-        voice=PromptCache(Pyttsx3Synthesizer(), Path(config["CACHE_DIR"]) / "tts"),
+        voice=PromptCache(synthesizer, Path(config["CACHE_DIR"]) / "tts"),
         directory=_directory(config),
         store=None,
         recognizers=recognizers,
@@ -320,11 +323,38 @@ def _directory(config: Mapping[str, Any]) -> AgentDirectory:
         raise ConfigurationError(str(error)) from None
 
 
-def _recognizers(config: Mapping[str, Any]) -> asr.VoskRecognizerPool | None:
-    model_path = asr.resolve_model_path(
-        str(config.get("VOSK_MODEL") or "") or None, lang=str(config.get("VOSK_LANG") or "en-us")
-    )
-    if model_path is None:
-        log.error("no speech model: calls get an apology and a person. %s", asr.INSTALL_HINT)
-        return None
-    return asr.VoskRecognizerPool(model_path, max_idle=int(config["ASR_POOL_IDLE"]))
+def check_voices(synthesizer: Pyttsx3Synthesizer, flow: Flow) -> None:
+    """Refuse to start when a flow language has no text-to-speech voice.
+
+    Raises:
+        ConfigurationError: naming the language (a caller must never hear silence instead).
+    """
+    for language in flow.languages:
+        try:
+            synthesizer.voice_for(language)
+        except SynthesisFailed as error:
+            raise ConfigurationError(
+                f"no text-to-speech voice for the flow's language '{language}': {error}"
+            ) from None
+
+
+def hearing(config: Mapping[str, Any], flow: Flow) -> Hearing:
+    """A speech model for each of the flow's languages that has one (never another's).
+
+    ``IVR_VOSK_MODELS`` (``cs=/models/cs pl=/models/pl``) names a model per language;
+    ``IVR_VOSK_MODEL`` is the default language's; the rest come from an installed model package
+    or ``ivr models download``.
+    """
+    named = model_settings(config, flow.default_language)
+    paths = {
+        language: asr.resolve_model_path(named.get(language), lang=language)
+        for language in flow.languages
+    }
+    deaf = [language for language, path in paths.items() if path is None]
+    if deaf:
+        log.warning(
+            "no speech model for %s: those callers get the keypad and a person who speaks it",
+            ", ".join(deaf),
+            extra={"languages": deaf},
+        )
+    return Hearing.from_models(paths, max_idle=int(config["ASR_POOL_IDLE"]))

@@ -67,8 +67,12 @@ class Simulator:
         as_json: bool = False,
         call_id: str = "sim-1",
         caller: str | None = None,
+        called: str | None = None,
+        language: str | None = None,
     ) -> None:
         self.dialogue = Dialogue(engine, nlu, call_id)
+        self.called = called
+        self.language = language
         self.out = out
         self.verbose = verbose
         self.as_json = as_json
@@ -82,7 +86,10 @@ class Simulator:
 
     def start(self, now: datetime) -> None:
         """Answer the call and show the greeting."""
-        self._show(None, self.dialogue.start(now, caller=self.caller))
+        reply = self.dialogue.start(
+            now, caller=self.caller, called=self.called, language=self.language
+        )
+        self._show(None, reply)
 
     def feed(self, turn: CallerTurn, now: datetime) -> None:
         """Play one caller turn and show the bot's answer."""

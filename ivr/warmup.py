@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from bot.flow.model import Flow
 from ivr.flow_source import FlowSource
-from voice import asr
+from voice.asr import Recognizer
+from voice.hearing import RecognizerPool
 from voice.listener import Listener
 from voice.prompt_cache import PromptCache, static_prompts
 
@@ -35,35 +36,27 @@ def warm_prompts(voice: PromptCache, flow: Flow, ready: threading.Event) -> thre
 
 
 def warm_recognizers(
-    pool: asr.VoskRecognizerPool,
+    pools: Mapping[str, RecognizerPool],
     voice: PromptCache,
     flow: Callable[[], Flow],
     prompts_ready: threading.Event,
     ready: threading.Event,
     count: int = 2,
 ) -> threading.Thread:
-    """Load the Vosk model and warm ``count`` recognisers on a thread; then set ``ready``.
+    """Load each language's Vosk model and warm ``count`` of its recognisers; then set ``ready``.
 
     A new recogniser decodes its first utterances at about real time while Vosk expands its
-    graph; running the flow's own prompts through it first spares the first callers.
+    graph; running the flow's own prompts (in the model's language) through it first spares
+    the first callers.
     """
 
     def warm() -> None:
         prompts_ready.wait(120)
-        cached = [say for say in static_prompts(flow()) if say in voice]
-        speech = [voice.get(say) for say in cached[:2]]
-        warmed = [pool.acquire() for _ in range(count)]
-
-        def hear_prompts(recognizer: asr.VoskRecognizer) -> None:
-            listener = Listener(recognizer)
-            for audio in speech:
-                listener.feed(audio + b"\xff" * 8000)  # the prompt, then a second of silence
-
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
-            list(workers.map(hear_prompts, warmed))
-        for recognizer in warmed:
-            pool.release(recognizer)
-        log.info("speech model ready", extra={"recognizers": len(warmed)})
+        for language, pool in pools.items():
+            cached = [say for say in static_prompts(flow()) if say in voice]
+            own = [say for say in cached if say.language == language] or cached
+            warm_pool(pool, [voice.get(say) for say in own[:2]], count)
+            log.info("speech model ready", extra={"language": language, "recognizers": count})
 
     def load() -> None:
         try:
@@ -95,3 +88,18 @@ def watch_flows(
     thread = threading.Thread(target=loop, name="flow-watch", daemon=True)
     thread.start()
     return thread
+
+
+def warm_pool(pool: RecognizerPool, speech: list[bytes], count: int) -> None:
+    """Run ``speech`` through ``count`` recognisers of ``pool`` at once, then give them back."""
+    warmed = [pool.acquire() for _ in range(count)]
+
+    def hear_prompts(recognizer: Recognizer) -> None:
+        listener = Listener(recognizer)
+        for audio in speech:
+            listener.feed(audio + b"\xff" * 8000)  # the prompt, then a second of silence
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
+        list(workers.map(hear_prompts, warmed))
+    for recognizer in warmed:
+        pool.release(recognizer)

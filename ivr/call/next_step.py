@@ -53,6 +53,10 @@ class EndCall:
 NextStep = DialPerson | OfferCallback | EndCall
 
 
+#: What is said before a hand-over that is no fault: a language the line cannot hear is by design.
+APOLOGIES = {"language_not_heard": "connecting"}
+
+
 def after_stream(
     handover: Handover | None,
     staffing: Staffing,
@@ -67,7 +71,7 @@ def after_stream(
     """
     if handover is None:
         handover = Handover("transfer", "stream_lost", apologise=True)
-    apology = ("technical_problem",) if handover.apologise else ()
+    apology = (APOLOGIES.get(handover.reason, "technical_problem"),) if handover.apologise else ()
     flow = staffing.flow
     queue = handover.queue or flow.escalation.person_queue
     if handover.kind == "hangup":

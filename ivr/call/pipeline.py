@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.dialogue import Dialogue, Reply, Understood
 from bot.engine.actions import Listen
 from bot.engine.events import CallbackOffer
 from bot.flow.model import SlotType
+from ivr.call.ears import CallEars
 from ivr.call.handover import Handover, HandoverBoard, failure_reason
 from ivr.call.keypad import Keypad
 from ivr.call.outbox import Outbox
@@ -63,6 +65,7 @@ class CallPipeline:
             always waits for the listener's full silence.
         callbacks: Books and cancels callbacks.
         typing: The caller types instead of speaking (the browser phone): no listener needed.
+        ears: Changes the listener when the caller switches language.
     """
 
     def __init__(
@@ -78,8 +81,10 @@ class CallPipeline:
         confident_silence_ms: int = 300,
         callbacks: CallbackDesk | None = None,
         typing: bool = False,
+        ears: CallEars | None = None,
     ) -> None:
         self.call_id = dialogue.call_id
+        self.ears = ears
         self.typing = typing
         self.dialogue = dialogue
         self.outbox = outbox
@@ -242,7 +247,20 @@ class CallPipeline:
         reply = self.dialogue.hear(words, self.clock(), confidence, understood)
         if reply.nlu_ms is not None:
             timing.stages["nlu"] = round(reply.nlu_ms, 2)
+        if not self._follow_language():
+            return
         self._perform(reply, timing, kind=kind, asr_confidence=confidence)
+
+    def _follow_language(self) -> bool:
+        """Hear a caller who switched language with that language's model; False: none."""
+        language, ears = self.dialogue.session.language, self.ears
+        if ears is not None and ears.language is not None and language != ears.language:
+            self.recorder.language_switched(ears.language, language)
+            self.listener = ears.use(language)
+            if self.listener is None and not self.typing:
+                self._fail("language_not_heard")  # a person who speaks it, not the wrong model
+                return False
+        return True
 
     def _dtmf(self, digit: str) -> None:
         if self.closed or self.handover is not None:
@@ -394,10 +412,7 @@ class CallPipeline:
             self.playback.cleared()
         queue = self.dialogue.engine.flow.escalation.person_queue
         language = self.dialogue.session.language if self.dialogue.started else None
-        caller = self._parties.caller
-        self._hand_over(
-            Handover(
-                "transfer", reason, queue=queue, apologise=True, language=language, caller=caller
-            )
-        )
+        slots = self.dialogue.session.slots if self.dialogue.started else {}
+        handover = Handover("transfer", reason, queue, apologise=True, language=language)
+        self._hand_over(replace(handover, caller=self._parties.caller, slots=slots))
         self._close()

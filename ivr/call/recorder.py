@@ -77,6 +77,11 @@ class CallRecorder:
             lambda store: store.set_outcome(self.call_id, outcome=kind, queue=queue, reason=reason),
         )
 
+    def language_switched(self, old: str, new: str) -> None:
+        """The caller went on in ``new``: the event, and the call's language for next time."""
+        self.event("language_switched", {"from": old, "to": new})
+        self._write("language", lambda store: store.set_language(self.call_id, new))
+
     def person_rung(self) -> None:
         """A person's phone started ringing for the call (now)."""
         at = self.clock()

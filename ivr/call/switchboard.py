@@ -9,6 +9,11 @@ Busy means busy: an agent about to be rung is reserved for the call first (the s
 :class:`~ivr.people.roster.Roster`); one another call or callback holds already is skipped for
 the next free agent. They are on the call once they answer, and free again when the dial or
 the call ends.
+
+Languages: only agents who speak the call's language are rung (the staffing
+:meth:`~ivr.people.staffing.Staffing.speaking` it); with none of them free, the caller is offered
+a callback, never put through to someone who cannot understand them. The agent's whisper is in
+the agent's own language.
 """
 
 from __future__ import annotations
@@ -22,14 +27,17 @@ from bot.flow.model import Flow
 from ivr.call import next_step
 from ivr.call.context import CallContext
 from ivr.call.handover import Handover, HandoverBoard
+from ivr.call.language import first_language
 from ivr.call.next_step import DialPerson, EndCall, NextStep, OfferCallback
 from ivr.call.recorder import CallRecorder
 from ivr.call.watch import LiveCalls
 from ivr.callbacks.desk import CallbackDesk
+from ivr.people import whispers
 from ivr.people.staffing import LastAgent, Staffing
 from ivr.speech import Speech, system_prompt
 from ivr.store import Store, StoreUnavailable
 from ivr.telephony import CallArrived, DialEnded, PersonAnswered, StatusChanged, StreamEnded
+from voice.hearing import Hearing
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +92,7 @@ class Lines:
     desk: CallbackDesk
     context: CallContext
     calls: LiveCalls  # the time as each call sees it, and who watches it
-    can_listen: Callable[[], bool]  # a speech model is loaded
+    hearing: Callable[[], Hearing]  # the speech models, by language
     dial_timeout: int
 
 
@@ -97,13 +105,23 @@ class Switchboard:
     def arrived(self, event: CallArrived) -> Route:
         """A call came in: to the bot, or (database or speech model down) to a person."""
         lines, call_id = self.lines, event.call_id
+        now = lines.calls.now(call_id)
+        language = first_language(
+            lines.flow(),
+            lines.known_store(),
+            call_id=call_id,
+            caller=event.caller,
+            called=event.called,
+            now=now,
+        ).language
         failure = None
         try:
             lines.store().call_started(
                 call_id,
                 caller=event.caller,
                 called=event.called,
-                started_at=lines.calls.now(call_id),
+                started_at=now,
+                language=language,
             )
         except StoreUnavailable as error:
             failure = "database_unavailable"
@@ -111,21 +129,39 @@ class Switchboard:
                 "database unavailable at call start",
                 extra={"call_id": call_id, "error": str(error)},
             )
-        if not lines.can_listen() and not lines.calls.typing(call_id):
-            failure = failure or "asr_unavailable"
-            log.error("no speech model: apology and a person", extra={"call_id": call_id})
-        if failure is not None:
-            handover = Handover("transfer", failure, apologise=True, caller=event.caller)
-            lines.board.put(call_id, handover)
-            now = lines.calls.now(call_id)
-            step = self._reserved(
-                call_id, lines.staffing(), lambda s: next_step.after_stream(handover, s, now)
+        hearing = lines.hearing()
+        if not hearing.can_hear(language) and not lines.calls.typing(call_id):
+            # With no model at all speech is broken; a language without one is by design.
+            failure = failure or ("language_not_heard" if hearing else "asr_unavailable")
+            log.error(
+                "no speech model for the call's language: apology and a person",
+                extra={"call_id": call_id, "language": language},
             )
-            return self._settle(step, call_id, None, event.caller, event.called)
+        if failure is not None:
+            return self._without_bot(event, failure, language)
         if event.caller_name:
             self._recorder(call_id).event("caller_name", {"name": event.caller_name})
         log.info("call answered", extra={"call_id": call_id, "caller": event.caller})
-        return ToBot({"caller": event.caller or "", "called": event.called or ""})
+        return ToBot(
+            {"caller": event.caller or "", "called": event.called or "", "language": language}
+        )
+
+    def _without_bot(self, event: CallArrived, failure: str, language: str) -> Route:
+        """The bot cannot take the call: an apology in the caller's language and a person."""
+        lines, call_id = self.lines, event.call_id
+        handover = Handover(
+            "transfer", failure, apologise=True, caller=event.caller, language=language
+        )
+        lines.board.put(call_id, handover)
+        # Stored too: the dial's answer may reach another process, which must know the language.
+        self._recorder(call_id).event("handover", handover.as_data())
+        now = lines.calls.now(call_id)
+        step = self._reserved(
+            call_id,
+            lines.staffing().speaking(language),
+            lambda s: next_step.after_stream(handover, s, now),
+        )
+        return self._settle(step, call_id, language, event.caller, event.called)
 
     def stream_ended(self, event: StreamEnded) -> Route:
         """The bot's stream closed: carry out its handover (or a person, if it left none)."""
@@ -134,13 +170,13 @@ class Switchboard:
             log.error("stream ended without a handover", extra={"call_id": event.call_id})
         last = self.last_agent(event.caller, event.call_id) if event.caller else None
         lines, now = self.lines, self.lines.calls.now(event.call_id)
+        language = handover.language if handover else None
         step = self._reserved(
             event.call_id,
-            lines.staffing(),
+            lines.staffing().speaking(language),  # only agents who understand the caller
             lambda s: next_step.after_stream(handover, s, now, last),
         )
         log.info("after stream", extra={"call_id": event.call_id, "next": type(step).__name__})
-        language = handover.language if handover else None
         return self._settle(step, event.call_id, language, event.caller, event.called)
 
     def person_answered(self, event: PersonAnswered) -> Speech:
@@ -151,7 +187,11 @@ class Switchboard:
             now = self.lines.calls.now(event.call_id)
             staffing.roster.on_call(event.agent, now, now + ON_CALL_LIMIT, call_id=event.call_id)
         handover = self.handover(event.call_id)
-        return Speech(self.lines.context.whisper(event.call_id, handover), "en")
+        language = staffing.agent_language(event.agent)  # the agent's, not the caller's
+        text = self.lines.context.whisper(
+            event.call_id, handover, language=language, flow=staffing.flow
+        )
+        return Speech(text, whispers.spoken_in(language))
 
     def dial_ended(self, event: DialEnded) -> Route:
         """Ringing people ended: done, one more agent, or a callback."""
@@ -165,7 +205,8 @@ class Switchboard:
             },
         )
         handover = self.handover(event.call_id)
-        staffing, now = lines.staffing(), lines.calls.now(event.call_id)
+        language = handover.language if handover else None
+        staffing, now = lines.staffing().speaking(language), lines.calls.now(event.call_id)
         if staffing.roster is not None:
             staffing.roster.release(call_id=event.call_id)  # nobody rings for it any more
         step = self._reserved(
@@ -173,7 +214,6 @@ class Switchboard:
             staffing,
             lambda s: next_step.after_dial(event.outcome, event.queue, s, now, event.tried),
         )
-        language = handover.language if handover else None
         return self._settle(step, event.call_id, language, event.caller, event.called)
 
     def status_changed(self, event: StatusChanged) -> None:
@@ -272,10 +312,10 @@ class Switchboard:
                 self._recorder(call_id).event(
                     "callback_offered", {"queue": step.queue, "reason": step.reason}
                 )
-                if step.converse and lines.can_listen():
-                    return ToBot(_offer(flow, step, caller, called))
+                if step.converse and lines.hearing().can_hear(language or flow.default_language):
+                    return ToBot(_offer(flow, step, caller, called, language))
                 # Our voice cannot book it: the network apologises, we book the earliest time.
-                lines.desk.book_earliest(call_id, caller, step.queue, step.reason)
+                lines.desk.book_earliest(call_id, caller, step.queue, step.reason, language)
                 return Goodbye(tuple(system_prompt(flow, p, language) for p in step.prompts))
             case EndCall():
                 return Goodbye(tuple(system_prompt(flow, p, language) for p in step.prompts))
@@ -292,12 +332,13 @@ class Switchboard:
 
 
 def _offer(
-    flow: Flow, step: OfferCallback, caller: str | None, called: str | None
+    flow: Flow, step: OfferCallback, caller: str | None, called: str | None, language: str | None
 ) -> dict[str, str]:
     """The stream parameters that start the bot on booking a callback (a transfer rang out)."""
     return {
         "caller": caller or "",
         "called": called or "",
+        "language": language or flow.default_language,
         "offer_queue": step.queue or flow.escalation.person_queue,
         "offer_reason": step.reason,
         "offer_prompt": step.prompts[-1] if step.prompts else "",

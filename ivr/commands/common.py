@@ -23,6 +23,25 @@ flows_option = click.option(
     help="Flow folder (default: IVR_FLOWS or flows/).",
 )
 
+language_option = click.option(
+    "--language",
+    default=None,
+    help="The call's language, one of the flow's (default: the flow's default language).",
+)
+
+
+def flow_language_or_exit(flow: Flow, language: str | None, command: str) -> str:
+    """``language`` if the flow speaks it (the flow's default when not given), else exit 2."""
+    if language is None:
+        return flow.default_language
+    if language not in flow.languages:
+        spoken = ", ".join(flow.languages)
+        click.echo(
+            f"{command}: the line does not speak '{language}' (it speaks {spoken})", err=True
+        )
+        raise SystemExit(2)
+    return language
+
 
 def load_flow_or_exit(path: str, command: str) -> Flow:
     """The flow at ``path``; on problems print each one and exit 1."""

@@ -11,6 +11,7 @@ from typing import NoReturn
 import click
 
 from ivr.config import load_config
+from voice.asr import vosk_language
 from voice.models import (
     ModelError,
     ModelInfo,
@@ -42,7 +43,7 @@ def models() -> None:
 
 
 @models.command("download")
-@click.argument("lang")
+@click.argument("languages", metavar="LANG...", nargs=-1, required=True)
 @click.option(
     "--kind",
     type=click.Choice(["small", "big"]),
@@ -52,22 +53,36 @@ def models() -> None:
 )
 @list_url_option
 @dest_option
-def download_command(lang: str, kind: str, list_url: str | None, dest: Path | None) -> None:
-    """Download the Vosk model for LANG (e.g. en-us) and print the IVR_VOSK_MODEL to use."""
+def download_command(
+    languages: tuple[str, ...], kind: str, list_url: str | None, dest: Path | None
+) -> None:
+    """Download the Vosk model of each LANG (a flow's ``cs`` or Vosk's ``en-us``).
+
+    The app finds downloaded models by language by itself; the last line printed pins them
+    (``IVR_VOSK_MODELS``) for a process that should not look.
+    """
     config = load_config()
     dest = dest or default_models_dir(config["CACHE_DIR"])
+    pinned = []
     try:
-        info = choose_model(_fetch(list_url, config), lang, kind)
-        path = installed_path(info, dest)
-        if path is not None:
-            click.echo(f"{info.name} is already downloaded", err=True)
-        else:
-            with _progress(info) as progress:
-                path = download_model(info, dest, progress=progress)
+        published = _fetch(list_url, config)
+        for lang in languages:
+            path = _download(choose_model(published, vosk_language(lang), kind), dest)
+            click.echo(str(path))
+            pinned.append(f"{lang}={path}")
     except ModelError as error:
         _fail("download", error)
-    click.echo(str(path))
-    click.echo(f"IVR_VOSK_MODEL={path}")
+    click.echo(f"IVR_VOSK_MODELS={' '.join(pinned)}")
+
+
+def _download(info: ModelInfo, dest: Path) -> Path:
+    """``info``'s model in ``dest``: already there, or downloaded now with progress."""
+    path = installed_path(info, dest)
+    if path is not None:
+        click.echo(f"{info.name} is already downloaded", err=True)
+        return path
+    with _progress(info) as progress:
+        return download_model(info, dest, progress=progress)
 
 
 @models.command("list")

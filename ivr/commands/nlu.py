@@ -11,9 +11,18 @@ from typing import Any
 
 import click
 
+from bot.engine.base import is_confident
+from bot.engine.language import identifier_for
 from bot.flow import FlowError, load_flow
+from bot.language import detect_switch
 from bot.nlu.result import NLUUnavailable
-from ivr.commands.common import flows_option, load_flow_or_exit, nlu_client
+from ivr.commands.common import (
+    flow_language_or_exit,
+    flows_option,
+    language_option,
+    load_flow_or_exit,
+    nlu_client,
+)
 from ivr.config import load_config
 from ivr.nlu.service import NLUError, serve, train_model
 
@@ -75,10 +84,18 @@ def serve_command(flows_path: str | None, port: int | None) -> None:
 @nlu.command("parse")
 @flows_option
 @click.option("--keep-server", is_flag=True, help="Leave a server we started running.")
-def parse_command(flows_path: str | None, keep_server: bool) -> None:
-    """Parse utterances from stdin, one per line; print one JSON object per line."""
+@language_option
+def parse_command(flows_path: str | None, keep_server: bool, language: str | None) -> None:
+    """Parse utterances from stdin, one per line; print one JSON object per line.
+
+    ``fallback`` is what the engine acts on: true means the caller would get the clarifying
+    question (and then a person), not a route. ``switch`` names the language a call in
+    ``--language`` would switch to on these words.
+    """
     config = load_config()
     flow = load_flow_or_exit(flows_path or config["FLOWS"], "nlu parse")
+    language = flow_language_or_exit(flow, language, "nlu parse")
+    identifier = identifier_for(flow)
     timeout = max(float(config["NLU_TIMEOUT"]), 10.0)  # a person is waiting, not a caller
     with nlu_client(config, flow, "nlu parse", timeout=timeout, keep_server=keep_server) as client:
         for line in sys.stdin:
@@ -95,5 +112,13 @@ def parse_command(flows_path: str | None, keep_server: bool) -> None:
                 "intent": result.intent,
                 "confidence": round(result.confidence, 4),
                 "entities": entities,
+                "fallback": not is_confident(result, flow),
+                "language": language,
             }
+            understood = not record["fallback"]
+            switch = detect_switch(
+                text, language, flow.languages, identifier, understood=understood
+            )
+            if switch is not None:
+                record["switch"] = switch.language
             click.echo(json.dumps(record, ensure_ascii=False))

@@ -8,6 +8,7 @@ every process of the ``Procfile``.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -17,8 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bot.flow import Flow
 from ivr.commands.common import load_flow_or_exit
-from ivr.config import DEVELOPMENT_API_TOKEN, DEVELOPMENT_PUBLIC_URL, ROOT, load_config
+from ivr.config import (
+    DEVELOPMENT_API_TOKEN,
+    DEVELOPMENT_PUBLIC_URL,
+    ROOT,
+    load_config,
+    model_settings,
+)
 from ivr.nlu.service import train_model
 
 if TYPE_CHECKING:
@@ -50,6 +58,7 @@ def run_command(flows_path: str | None) -> None:
         f"\n  flow      {flow.name}: {len(flow.steps)} steps, {len(flow.intents)} intents"
         f" ({', '.join(flow.languages)}) from {flows_path}\n"
         f"  model     {model}\n"
+        f"  speech    {_speech_line(config, flow)}\n"
         f"  database  {database}\n"
         f"  NLU       http://{config['NLU_HOST']}:{port}"
         " (Rasa, starting; loading takes about a minute)\n"
@@ -100,24 +109,38 @@ def _addresses(config: Mapping[str, Any]) -> tuple[PublicUrls, PublicUrls]:
     return local, PublicUrls(routes, str(config["PUBLIC_URL"] or DEVELOPMENT_PUBLIC_URL))
 
 
-def _browser_phone(config: Mapping[str, Any], local: PublicUrls) -> str:
-    """The browser phone's banner line: where it is and whether it can hear (or nothing)."""
-    from ivr.config import simulator_on
+def _speech_line(config: Mapping[str, Any], flow: Flow) -> str:
+    """Which of the flow's languages callers can speak, and how to get the missing models."""
     from voice import asr
+
+    asr_log = logging.getLogger(asr.__name__)
+    level = asr_log.level
+    asr_log.setLevel(logging.CRITICAL)  # the line below says it once, not once per language
+    try:
+        models = model_settings(config, flow.default_language)
+        paths = {
+            lang: asr.resolve_model_path(models.get(lang), lang=lang) for lang in flow.languages
+        }
+    finally:
+        asr_log.setLevel(level)
+    heard = [lang for lang, path in paths.items() if path is not None]
+    deaf = [lang for lang, path in paths.items() if path is None]
+    text = f"heard in {', '.join(heard)}" if heard else "no language heard"
+    if deaf:
+        codes = " ".join(asr.vosk_language(lang) for lang in deaf if lang != "lv")
+        text += f"; keypad and a person in {', '.join(deaf)}"
+        text += f" (`ivr models download {codes}`, needs the internet)" if codes else ""
+    return text
+
+
+def _browser_phone(config: Mapping[str, Any], local: PublicUrls) -> str:
+    """The browser phone's banner line: where it is (or nothing)."""
+    from ivr.config import simulator_on
 
     if not simulator_on(config):
         return ""
-    model = asr.resolve_model_path(
-        str(config["VOSK_MODEL"]) or None, lang=str(config["VOSK_LANG"] or "en-us")
-    )
-    if model is None:
-        speech = (
-            "no speech model, so type instead; `ivr models download en-us` (needs the internet)"
-        )
-    else:  # a packaged model is always called "model": name its package
-        speech = f"speech: {model.parent.name if model.name == 'model' else model.name}"
     page = local("simulator.pages.page")
-    return f"  browser   {page} (call the line from this browser; {speech})\n"
+    return f"  browser   {page} (call the line from this browser, or type)\n"
 
 
 def _console_state(config: Mapping[str, Any]) -> str:

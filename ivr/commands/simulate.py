@@ -11,8 +11,11 @@ from typing import TextIO
 import click
 
 from bot.engine import Engine
+from bot.language import choose_language
 from ivr.commands.common import (
+    flow_language_or_exit,
     flows_option,
+    language_option,
     load_flow_or_exit,
     nlu_client,
     parse_now,
@@ -42,8 +45,12 @@ from ivr.simulator import ScriptError, Simulator
 @click.option(
     "--from", "caller", default="+447700900123", show_default=True, help="The caller's number."
 )
+@click.option(
+    "--to", "called", default=None, help="The number called (it may choose the language)."
+)
 @click.option("--now", default=None, help="Pretend it is this time (ISO 8601).")
 @click.option("--keep-server", is_flag=True, help="Leave an NLU server we started running.")
+@language_option
 def simulate_command(
     flows_path: str | None,
     script: TextIO | None,
@@ -51,8 +58,10 @@ def simulate_command(
     as_json: bool,
     verbose: bool,
     caller: str,
+    called: str | None,
     now: str | None,
     keep_server: bool,
+    language: str | None,
 ) -> None:
     """Chat with the bot against the real engine and the real NLU.
 
@@ -66,10 +75,16 @@ def simulate_command(
     flows = flows_path or config["FLOWS"]
     flow = load_flow_or_exit(flows, "simulate")
     fixed_now = parse_now(now, flow)
+    if language is not None:
+        language = flow_language_or_exit(flow, language, "simulate")
+    else:
+        language = choose_language(flow, called=called, caller=caller).language
     if audio is not None:
         from ivr.commands.simulate_audio import AudioCall, simulate_audio
 
-        call = AudioCall(audio, str(flows), caller, fixed_now, verbose, as_json, keep_server)
+        call = AudioCall(
+            audio, str(flows), caller, fixed_now, verbose, as_json, keep_server, language
+        )
         simulate_audio(config, flow, call)
         return
 
@@ -79,7 +94,14 @@ def simulate_command(
     interactive = script is None and sys.stdin.isatty()
     with nlu_client(config, flow, "simulate", keep_server=keep_server) as nlu:
         simulator = Simulator(
-            Engine(flow), nlu, sys.stdout, verbose=verbose, as_json=as_json, caller=caller
+            Engine(flow),
+            nlu,
+            sys.stdout,
+            verbose=verbose,
+            as_json=as_json,
+            caller=caller,
+            called=called,
+            language=language,
         )
         if interactive and not as_json:
             click.echo("Say something (or [keypad 0], [silence], [hangup]); Ctrl-D ends.\n")

@@ -34,7 +34,7 @@ from ivr.commands.call import (
     wav_layout,
 )
 from ivr.commands.common import nlu_server
-from ivr.config import DEVELOPMENT_PUBLIC_URL
+from ivr.config import DEVELOPMENT_PUBLIC_URL, model_settings
 from ivr.nlu.service import NLUServerHandle
 from voice import asr
 
@@ -63,6 +63,7 @@ class AudioCall:
     verbose: bool
     as_json: bool
     keep_server: bool
+    language: str
 
 
 def simulate_audio(config: Mapping[str, Any], flow: Flow, call: AudioCall) -> None:
@@ -70,14 +71,15 @@ def simulate_audio(config: Mapping[str, Any], flow: Flow, call: AudioCall) -> No
     require_emulator("simulate", "ivr simulate --audio")  # it reads the WAV too
     check_wav(call.wav)
     steps = audio_steps(call.wav, "simulate", greeting_first=True)
-    model = speech_model(config)
+    model = speech_model(config, call.language, flow.default_language)
     _quiet_server_logs()
     with (
         nlu_server(config, flow, "simulate", keep_server=call.keep_server) as nlu,
         tempfile.TemporaryDirectory(prefix="ivr-simulate-") as folder,
         redirect_stdout(sys.stderr),  # stdout is the timeline's (pyttsx3 prints there)
     ):
-        app_config = _app_config(config, call.flows, nlu, model, Path(folder))
+        models = f"{call.language}={model}"
+        app_config = _app_config(config, call.flows, nlu, models, Path(folder))
         with serving(app_config, _clock(call.now)) as (url, parts):
             _wait_until_warm(parts)
             line = Line(url, DEVELOPMENT_PUBLIC_URL, app_config["TWILIO_AUTH_TOKEN"], call.caller)
@@ -95,7 +97,7 @@ def simulate_audio(config: Mapping[str, Any], flow: Flow, call: AudioCall) -> No
 def _wait_until_warm(parts: Parts) -> None:
     """Let the prompts and the speech model warm up, as a server would before its first call."""
     parts.prompts_ready.wait(READY_SECONDS)
-    if parts.recognizers is not None:
+    if parts.recognizers:
         parts.speech_ready.wait(READY_SECONDS)
 
 
@@ -136,10 +138,9 @@ def wav_problem(data: bytes) -> str | None:
     return None if samples else "no audio in it"
 
 
-def speech_model(config: Mapping[str, Any]) -> Path:
-    """The Vosk model the app will listen with; exit saying how to get one if there is none."""
-    lang = str(config["VOSK_LANG"] or asr.DEFAULT_LANG)
-    configured = str(config["VOSK_MODEL"] or "")
+def speech_model(config: Mapping[str, Any], lang: str, default_language: str) -> Path:
+    """The Vosk model for ``lang``; exit saying how to get one if there is none."""
+    configured = model_settings(config, default_language).get(lang, "")
     asr_log = logging.getLogger(asr.__name__)
     level = asr_log.level
     asr_log.setLevel(logging.CRITICAL)  # it would say what the one line below says
@@ -149,7 +150,7 @@ def speech_model(config: Mapping[str, Any]) -> Path:
         asr_log.setLevel(level)
     if path is None:
         what = f"IVR_VOSK_MODEL={configured} is not one" if configured else "there is none"
-        how = asr.INSTALL_HINT.format(lang=lang).removeprefix("no Vosk model: ")
+        how = asr.INSTALL_HINT.format(lang=asr.vosk_language(lang)).removeprefix("no Vosk model: ")
         raise SystemExit(f"simulate: --audio needs a speech model, and {what}: {how}")
     log.info("listening with the Vosk model %s", path)
     return path
@@ -184,7 +185,7 @@ def serving(
 
 
 def _app_config(
-    config: Mapping[str, Any], flows: str, nlu: NLUServerHandle, model: Path, folder: Path
+    config: Mapping[str, Any], flows: str, nlu: NLUServerHandle, models: str, folder: Path
 ) -> dict[str, Any]:
     """The user's configuration, with what makes the app a private, offline copy."""
     return {
@@ -193,7 +194,8 @@ def _app_config(
         "FLOWS": flows,
         "NLU_URL": nlu.url,
         "NLU_TOKEN": nlu.token,
-        "VOSK_MODEL": str(model),
+        "VOSK_MODEL": "",
+        "VOSK_MODELS": models,  # the call's language: heard by this model
         "PUBLIC_URL": DEVELOPMENT_PUBLIC_URL,
         "TWILIO_AUTH_TOKEN": secrets.token_hex(16),  # only the emulator signs with it
         "TWILIO_ACCOUNT_SID": "",  # the emulator is the network: nothing real is placed

@@ -178,6 +178,14 @@ class Store:
                 .values(stage=stage)
             )
 
+    def set_language(self, call_id: str, language: str) -> None:
+        """The language the call is in now (a returning caller starts in the last one)."""
+        with self.database.write("set_language", call_id) as session:
+            self._ensure_call(session, call_id, datetime.now(UTC))
+            session.execute(
+                update(CallRow).where(CallRow.call_id == call_id).values(language=language)
+            )
+
     def call_ended(self, call_id: str, *, ended_at: datetime, status: str) -> None:
         """Record Twilio's final status; a call never seen before is created, starting then.
 

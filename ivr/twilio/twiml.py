@@ -32,11 +32,22 @@ SAY_LANGUAGES: Mapping[str, str] = {
 }
 
 
+#: A voice that speaks each language: Twilio's default voice speaks neither Czech nor Latvian,
+#: and a voice that does not speak the language makes ``<Say>`` fail.
+SAY_VOICES: Mapping[str, str] = {
+    "en": "Polly.Amy",
+    "cs": "Google.cs-CZ-Standard-A",
+    "pl": "Polly.Ewa",
+    "lv": "Google.lv-LV-Standard-A",
+    "ko": "Polly.Seoyeon",
+}
+
+
 def say(response: VoiceResponse, speech: Speech) -> None:
-    """Add ``<Say>`` in the speech's language (Twilio's regional code for it, when we know one)."""
+    """Add ``<Say>`` in the speech's language: Twilio's regional code and a voice speaking it."""
     code = SAY_LANGUAGES.get(speech.language)
     if code:
-        response.say(speech.text, language=code)
+        response.say(speech.text, language=code, voice=SAY_VOICES[speech.language])
     else:
         response.say(speech.text)
 

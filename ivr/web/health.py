@@ -41,7 +41,9 @@ def status(parts: Parts) -> dict[str, Any]:
         "flow": flow.name if flow else None,
         "nlu": "ok" if parts.nlu.is_ready() else "not ready",
         "nlu_url": parts.nlu.url,
-        "speech_model": str(parts.recognizers.model_path) if parts.recognizers else None,
+        "speech_models": parts.recognizers.models,
+        "languages_heard": list(parts.recognizers.heard),
+        "languages_not_heard": list(parts.recognizers.deaf),
         "database": _database(parts),
         "prompts": "ready" if parts.prompts_ready.is_set() else "warming",
         "speech": _speech(parts),
@@ -49,7 +51,7 @@ def status(parts: Parts) -> dict[str, Any]:
 
 
 def _speech(parts: Parts) -> str:
-    if parts.recognizers is None:
+    if not parts.recognizers:
         return "missing"
     return "ready" if parts.speech_ready.is_set() else "warming"
 

@@ -125,6 +125,20 @@ def test_simulate_text_output_shows_markers_and_verbose_nlu(env: dict[str, str])
 
 
 @pytest.mark.rasa
+def test_simulate_speaks_the_language_chosen_or_given(env: dict[str, str]) -> None:
+    prague = ["simulate", "--now", MONDAY_MORNING, "--from", "+420601234567"]
+    done = run_ivr(prague, env, stdin="")
+    assert done.returncode == 0, done.stderr
+    assert "bot:  Děkujeme, že voláte Acme Telecom." in done.stdout  # the caller's country
+    polish = ["simulate", "--now", MONDAY_MORNING, "--to", "+48223070000", "--language", "lv"]
+    done = run_ivr(polish, env, stdin="")
+    assert done.returncode == 0, done.stderr
+    assert "bot:  Paldies, ka zvanāt uz Acme Telecom." in done.stdout  # --language wins
+    wrong = run_ivr(["simulate", "--language", "de"], env, stdin="")
+    assert wrong.returncode == 2 and "does not speak 'de'" in wrong.stderr
+
+
+@pytest.mark.rasa
 def test_ivr_test_passes_on_the_shipped_tests_and_fails_on_a_wrong_one(
     tmp_path: Path, env: dict[str, str]
 ) -> None:

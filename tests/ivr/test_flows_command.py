@@ -38,7 +38,7 @@ def test_check_the_real_flows_with_their_people() -> None:
     result = CliRunner().invoke(flows, ["check", str(real)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"{display_path(real)}: OK — ")
-    assert result.stdout.endswith(", languages en, 6 queues, 3 agents\n")
+    assert result.stdout.endswith(", languages en, cs, pl, lv, 6 queues, 6 agents\n")
 
 
 def test_check_prints_every_problem_and_exits_1(broken: Path) -> None:

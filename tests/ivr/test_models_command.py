@@ -47,7 +47,7 @@ def test_download_prints_the_path_and_the_setting(server: ModelServer, tmp_path:
     result = CliRunner().invoke(models, args)
     assert result.exit_code == 0, result.output
     path = dest / NAME
-    assert result.stdout.splitlines() == [str(path), f"IVR_VOSK_MODEL={path}"]
+    assert result.stdout.splitlines() == [str(path), f"IVR_VOSK_MODELS=xx={path}"]
     assert (path / "ivr-model.json").is_file()
     progress = result.stderr.splitlines()
     assert progress[-1] == f"{NAME}: 100% (3.0 MiB of 3.0 MiB)"
@@ -117,4 +117,43 @@ def test_the_ivr_command_has_the_models_group(server: ModelServer, tmp_path: Pat
     )
     assert result.returncode == 0, result.stderr
     path = dest / "vosk-model-small-zz-0.3"
-    assert result.stdout.splitlines() == [str(path), f"IVR_VOSK_MODEL={path}"]
+    assert result.stdout.splitlines() == [str(path), f"IVR_VOSK_MODELS=zz={path}"]
+
+
+def test_download_fetches_the_czech_and_polish_models_the_line_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The official names: cs is only published as the rhasspy build, pl as 0.22; both 16 kHz.
+    cs, pl = "vosk-model-small-cs-0.4-rhasspy", "vosk-model-small-pl-0.22"
+    with ModelServer().running() as running:
+        running.publish(cs, "cs", model_zip(cs), lang_text="Czech")
+        running.publish(pl, "pl", model_zip(pl), lang_text="Polish")
+        running.publish("vosk-model-pl-0.3", "pl", model_zip("vosk-model-pl-0.3"), kind="big")
+        running.publish("vosk-model-small-en-us-0.15", "en-us", model_zip(), lang_text="English")
+        dest = tmp_path / "models"
+        args = ["download", "cs", "pl", "en", "--list-url", running.list_url, "--dest", str(dest)]
+        result = CliRunner().invoke(models, args)
+    assert result.exit_code == 0, result.output
+    en = dest / "vosk-model-small-en-us-0.15"  # a flow's "en" is Vosk's "en-us"
+    assert result.stdout.splitlines() == [
+        str(dest / cs),
+        str(dest / pl),
+        str(en),
+        f"IVR_VOSK_MODELS=cs={dest / cs} pl={dest / pl} en={en}",
+    ]
+    # Each is found for its own language, and for no other.
+    from voice import asr
+
+    monkeypatch.setattr(asr.pkgutil, "iter_modules", lambda: iter(()))
+    assert asr.resolve_model_path(None, lang="cs", models_dir=dest) == dest / cs
+    assert asr.resolve_model_path(None, lang="pl", models_dir=dest) == dest / pl
+    assert asr.resolve_model_path(None, lang="lv", models_dir=dest) is None
+
+
+def test_one_unknown_language_fails_the_download_and_names_the_published_ones(
+    server: ModelServer, tmp_path: Path
+) -> None:
+    args = ["download", "xx", "lv", "--list-url", server.list_url, "--dest", str(tmp_path)]
+    result = CliRunner().invoke(models, args)
+    assert result.exit_code == 1
+    assert "lv" in result.stderr and "xx" in result.stderr

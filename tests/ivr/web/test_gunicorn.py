@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 from ivr.config import ROOT
 from ivr.nlu.service import free_port
 from tests.fixtures.live_server import web_command
+from voice import asr
 
 
 def test_the_procfile_web_entry_serves_signed_calls(tmp_path: Path) -> None:
@@ -27,6 +28,9 @@ def test_the_procfile_web_entry_serves_signed_calls(tmp_path: Path) -> None:
         "TWILIO_AUTH_TOKEN": "gunicorn-test-token",
         "IVR_NLU_URL": f"http://127.0.0.1:{free_port()}",
         "DATABASE_URL": f"sqlite:///{tmp_path}/calls.db",
+        # The Korean model declared as the English line's, knowingly: this test is about signed
+        # calls reaching the bot, not about what is heard (no English model can be had here).
+        "IVR_VOSK_MODEL": str(asr.resolve_model_path(None, lang="ko")),
         "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
     }
     server = subprocess.Popen(
