@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 APP := .venv/.ready
 NLU := .venv-nlu/.ready
 
-.PHONY: run test env lint check bench bench-phone bench-browser-phone bench-callbacks bench-dashboard bench-suite clean
+.PHONY: run test env lint check bench bench-languages bench-phone bench-browser-phone bench-callbacks bench-dashboard bench-suite clean
 
 run: env ## create both environments, train the NLU model if the flows changed, start the services
 	.venv/bin/ivr run
@@ -26,6 +26,9 @@ check: env ## validate the flows
 
 bench: env ## NLU training, load and parse latency; writes docs/benchmarks.md
 	.venv/bin/python bench/nlu.py --write docs/benchmarks.md
+
+bench-languages: env ## accuracy, off-topic rejection and language switches per language (and per-language models) -> docs/benchmarks.md
+	.venv/bin/python bench/languages.py --compare --write docs/benchmarks.md
 
 bench-phone: env ## turn latency and capacity of the phone line -> docs/benchmarks.md
 	.venv/bin/python bench/turn_latency.py --write docs/benchmarks.md

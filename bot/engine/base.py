@@ -10,10 +10,16 @@ from typing import NamedTuple
 from bot.engine.actions import Action, Say
 from bot.engine.prompts import render
 from bot.engine.session import Session
+from bot.engine.slots import words
 from bot.flow.model import SYSTEM_PROMPT_FALLBACKS, Flow, Prompt
 from bot.nlu.result import FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, NLUResult
 
 _EPSILON = 1e-9
+#: Hesitations in the four languages (folded). A turn of these alone says nothing, however
+#: confident the model is about it: the caller gets the clarifying question, not a route.
+#: ("no" is English for no, "mm" half of "mm hmm": neither is here.)
+FILLERS = frozenset({"erm", "um", "uh", "uhm", "umm", "er", "hmm", "hm", "eh", "ehm", "ee",
+                     "eee", "yyy", "yy", "nu", "nuu", "e"})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,11 @@ def is_confident(nlu: NLUResult, flow: Flow) -> bool:
     """The flow's own test: confidence over the threshold and a clear lead over the runner-up.
 
     Rasa's ``fallback`` flag is deliberately ignored; the flow's numbers decide. A request the
-    flow marks ``out_of_scope`` is never confident: it gets the clarifying question and a person.
+    flow marks ``out_of_scope`` is never confident, nor are hesitations alone ("erm um"): they
+    get the clarifying question and a person.
     """
+    if set(words(nlu.text)) <= FILLERS:
+        return False
     name, confidence = top_intent(nlu)
     policy = flow.escalation
     # The tolerance keeps the limits inclusive despite float error (0.6 - 0.5 < 0.1).

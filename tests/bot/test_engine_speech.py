@@ -122,8 +122,12 @@ def test_yes_no_slot_from_words_and_intent() -> None:
     assert call.session.slots["wants_sms"] == "yes"
     call = at_notes()
     call.hear("1 High Street", ("chit_chat", 0.2))
-    call.hear("hmm", ("deny", 0.9))
+    call.hear("i'll pass", ("deny", 0.9))  # no yes/no word: the confident intent decides
     assert call.session.slots["wants_sms"] == "no"
+    call = at_notes()
+    call.hear("1 High Street", ("chit_chat", 0.2))
+    call.hear("hmm", ("deny", 0.9))  # a hesitation alone is never an answer
+    assert "wants_sms" not in call.session.slots
 
 
 # --- (b) NLU unavailable ------------------------------------------------------------------
