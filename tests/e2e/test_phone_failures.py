@@ -1,6 +1,8 @@
 """Whole calls through the Twilio emulator against the real server on a port: keypad, transfer,
 whisper, outcomes of the transfer, and every failure that must still end with a person or a
-callback. The demo line (English) needs no speech understanding for these."""
+callback. The demo line (English) needs no speech understanding for these, but it must be
+heard at all: no English Vosk model can be installed here, so scripted words stand in for one
+(``english()``); without any, English callers would go straight to a person."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from twilio_emulator import (
 from ivr.nlu.service import free_port
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.live_server import LiveServer
+from tests.fixtures.scripted_asr import ScriptedRecognizerPool
 from voice.tts import SynthesisFailed
 
 pytestmark = pytest.mark.slow
@@ -45,9 +48,14 @@ def paths(result: CallResult) -> list[str]:
     return [w.url.split("ivr.example.test", 1)[1].split("?")[0] for w in result.webhooks]
 
 
+def english() -> ScriptedRecognizerPool:
+    """What an English model would hear: words for the one test that speaks."""
+    return ScriptedRecognizerPool(["hello i'm calling about my account"])
+
+
 @pytest.fixture
 def server(live_server: Callable[..., LiveServer]) -> LiveServer:
-    return live_server(NLU_URL=f"http://127.0.0.1:{free_port()}")
+    return live_server(NLU_URL=f"http://127.0.0.1:{free_port()}", recognizers=english())
 
 
 def test_keypad_zero_during_the_greeting_reaches_a_person_who_hears_the_whisper(
@@ -95,7 +103,9 @@ def test_a_transfer_nobody_takes_tries_another_agent_then_the_bot_books_a_callba
 def test_outside_hours_a_person_becomes_a_callback(
     live_server: Callable[..., LiveServer],
 ) -> None:
-    server = live_server(NLU_URL=f"http://127.0.0.1:{free_port()}", clock=lambda: SUNDAY)
+    server = live_server(
+        NLU_URL=f"http://127.0.0.1:{free_port()}", clock=lambda: SUNDAY, recognizers=english()
+    )
     result = call(server, WaitForBot(15), Press("0"), WaitForBot(15), Hangup())
     assert result.ok and not result.dials
     said = prompts_heard(result)
@@ -148,7 +158,9 @@ class BrokenVoice:
 def test_our_voice_failing_apology_by_twilio_then_a_person(
     live_server: Callable[..., LiveServer], tmp_path: Path
 ) -> None:
-    server = live_server(NLU_URL=f"http://127.0.0.1:{free_port()}", CACHE_DIR=str(tmp_path))
+    server = live_server(
+        NLU_URL=f"http://127.0.0.1:{free_port()}", CACHE_DIR=str(tmp_path), recognizers=english()
+    )
     server.services.voice.synthesizer = BrokenVoice()  # type: ignore[assignment]
     result = call(server, WaitForBot(10), Hangup())
     assert result.ok, result.errors
@@ -163,6 +175,7 @@ def test_database_down_apology_then_a_person(live_server: Callable[..., LiveServ
     server = live_server(
         NLU_URL=f"http://127.0.0.1:{free_port()}",
         DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/test",
+        recognizers=english(),
     )
     result = call(server, Hangup())
     assert result.ok and not result.streams
@@ -173,7 +186,9 @@ def test_database_down_apology_then_a_person(live_server: Callable[..., LiveServ
 def test_calls_are_recorded_in_postgresql_too(
     live_server: Callable[..., LiveServer], postgres_url: str
 ) -> None:
-    server = live_server(NLU_URL=f"http://127.0.0.1:{free_port()}", DATABASE_URL=postgres_url)
+    server = live_server(
+        NLU_URL=f"http://127.0.0.1:{free_port()}", DATABASE_URL=postgres_url, recognizers=english()
+    )
     result = call(server, WaitForBot(15), Press("0"), WaitForBot(10), Hangup())
     assert result.ok, result.errors
     record = server.services.store.get_call(result.call_sid)  # type: ignore[union-attr]
@@ -195,7 +210,10 @@ def test_development_defaults_let_ivr_call_reach_ivr_serve_unconfigured(
     live_server: Callable[..., LiveServer], tmp_path: Path
 ) -> None:
     server = live_server(
-        NLU_URL=f"http://127.0.0.1:{free_port()}", PUBLIC_URL="", TWILIO_AUTH_TOKEN=""
+        NLU_URL=f"http://127.0.0.1:{free_port()}",
+        PUBLIC_URL="",
+        TWILIO_AUTH_TOKEN="",
+        recognizers=english(),
     )
     script = tmp_path / "call.txt"
     script.write_text("wait 15   # the greeting\npress 0\nwait 10\nhangup\n")
