@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -256,3 +256,28 @@ def model_settings(config: Mapping[str, Any], default_language: str) -> dict[str
     if default:
         named.setdefault(default_language, default)
     return named
+
+
+def model_paths(
+    config: Mapping[str, Any],
+    languages: Iterable[str],
+    default_language: str,
+    *,
+    quiet: bool = False,
+) -> dict[str, Path | None]:
+    """The Vosk model directory of each language, ``None`` where it has none (never another's).
+
+    ``quiet`` keeps the per-language "no model" errors out of the log, for a caller that says it
+    once in its own words.
+    """
+    from voice import asr  # vosk is loaded only when a model is
+
+    named = model_settings(config, default_language)
+    asr_log = logging.getLogger(asr.__name__)
+    level = asr_log.level
+    if quiet:
+        asr_log.setLevel(logging.CRITICAL)
+    try:
+        return {lang: asr.resolve_model_path(named.get(lang), lang=lang) for lang in languages}
+    finally:
+        asr_log.setLevel(level)

@@ -37,7 +37,7 @@ from ivr.callbacks.policy import RULES
 from ivr.callbacks.replies import TextReplies
 from ivr.callbacks.spool import BookingSpool
 from ivr.callbacks.worker import CallbackWorker, WorkerSettings
-from ivr.config import ConfigurationError, check_config, env_name, model_settings
+from ivr.config import ConfigurationError, check_config, env_name, model_paths
 from ivr.flow_source import FlowSource
 from ivr.nlu.connection import NLUConnection
 from ivr.people.directory import AgentDirectory, DirectoryError
@@ -55,7 +55,6 @@ from ivr.store import (
 from ivr.twilio.dialer import TwilioDialer
 from ivr.twilio.ringer import TwilioRinger
 from ivr.wiring import provide
-from voice import asr
 from voice.hearing import Hearing
 from voice.prompt_cache import PromptCache
 from voice.tts import Pyttsx3Synthesizer, SynthesisFailed
@@ -345,11 +344,7 @@ def hearing(config: Mapping[str, Any], flow: Flow) -> Hearing:
     ``IVR_VOSK_MODEL`` is the default language's; the rest come from an installed model package
     or ``ivr models download``.
     """
-    named = model_settings(config, flow.default_language)
-    paths = {
-        language: asr.resolve_model_path(named.get(language), lang=language)
-        for language in flow.languages
-    }
+    paths = model_paths(config, flow.languages, flow.default_language)
     deaf = [language for language, path in paths.items() if path is None]
     if deaf:
         log.warning(

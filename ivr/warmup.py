@@ -52,8 +52,8 @@ def warm_recognizers(
 
     def warm() -> None:
         prompts_ready.wait(120)
+        cached = [say for say in static_prompts(flow()) if say in voice]
         for language, pool in pools.items():
-            cached = [say for say in static_prompts(flow()) if say in voice]
             own = [say for say in cached if say.language == language] or cached
             warm_pool(pool, [voice.get(say) for say in own[:2]], count)
             log.info("speech model ready", extra={"language": language, "recognizers": count})

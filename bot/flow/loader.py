@@ -254,17 +254,8 @@ def _callbacks(b: SectionBuilder, node: Node) -> CallbackPolicy:
 
 
 def _languages(reader: Reader, node: Node) -> tuple[str, ...]:
-    items = reader.sequence(node, "'languages'")
-    languages: list[str] = []
-    for item in items.items if items else ():
-        language = reader.text(item, "a language")
-        if language in languages:
-            reader.problem(item.where, f"language '{language}' is listed twice")
-        elif language is not None:
-            languages.append(language)
-    if items is not None and not items.items:
-        reader.problem(node.where, "'languages' is empty; list at least one, like [en]")
-    return tuple(languages)
+    empty = "'languages' is empty; list at least one, like [en]"
+    return tuple(name for name, _ in reader.distinct(node, "'languages'", "language", empty))
 
 
 # --- the whole flow -----------------------------------------------------------------------

@@ -293,42 +293,26 @@ class _PeopleBuilder:
     def agent_languages(self, mapping: Map, prefix: str) -> tuple[str, ...]:
         """``languages: [cs, en]``, each one of the flow's; ``()`` if none (the flow's default)."""
         node = mapping.items.get("languages")
-        items = self.reader.sequence(node, f"{prefix}'languages'") if node else None
-        if node is None or items is None:
+        if node is None:
             return ()
-        if not items.items:
-            message = f"{prefix}'languages' is empty; list those they speak, like [en]"
-            self.reader.problem(node.where, message)
-        languages: list[str] = []
-        for item in items.items:
-            language = self.reader.text(item, f"{prefix}a language")
-            if language in languages:
-                self.reader.problem(item.where, f"{prefix}language '{language}' is listed twice")
-            elif language is not None:
-                self.b.listed(language, item.where, f"{prefix}'languages'")
-                languages.append(language)
-        return tuple(languages)
+        empty = "'languages' is empty; list those they speak, like [en]"
+        listed = self.reader.distinct(node, "'languages'", "language", empty, prefix)
+        for language, item in listed:
+            self.b.listed(language, item.where, f"{prefix}'languages'")
+        return tuple(language for language, _ in listed)
 
     def agent_queues(
         self, agent_id: str, mapping: Map, prefix: str, where: Location
     ) -> tuple[str, ...]:
         """The queues an agent answers, each line recorded for the validator."""
         node = self.reader.require(mapping, "queues", prefix, at=where)
-        items = self.reader.sequence(node, f"{prefix}'queues'") if node else None
-        if node is None or items is None:
+        if node is None:
             return ()
-        if not items.items:
-            message = f"{prefix}'queues' is empty; list the queues they answer, like [general]"
-            self.reader.problem(node.where, message)
-        queues: list[str] = []
-        for item in items.items:
-            queue = self.reader.text(item, f"{prefix}a queue")
-            if queue in queues:
-                self.reader.problem(item.where, f"{prefix}queue '{queue}' is listed twice")
-            elif queue is not None:
-                queues.append(queue)
-                self.b.src.lines[("agents", agent_id, "queues", queue)] = item.where
-        return tuple(queues)
+        empty = "'queues' is empty; list the queues they answer, like [general]"
+        listed = self.reader.distinct(node, "'queues'", "queue", empty, prefix)
+        for queue, item in listed:
+            self.b.src.lines[("agents", agent_id, "queues", queue)] = item.where
+        return tuple(queue for queue, _ in listed)
 
 
 def build_people(

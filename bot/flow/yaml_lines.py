@@ -207,3 +207,22 @@ class Reader:
             return node
         self.problem(node.where, f"{what} should be a list, not {describe(node)}", step)
         return None
+
+    def distinct(
+        self, node: Node, what: str, kind: str, empty: str, prefix: str = ""
+    ) -> list[tuple[str, Node]]:
+        """A list of names, each with its node: ``what`` names the list, ``kind`` an entry.
+
+        An empty list is reported with ``empty``, a name listed twice once more after the first.
+        """
+        items = self.sequence(node, f"{prefix}{what}")
+        if items is not None and not items.items:
+            self.problem(node.where, f"{prefix}{empty}")
+        found: list[tuple[str, Node]] = []
+        for item in items.items if items else ():
+            name = self.text(item, f"{prefix}a {kind}")
+            if name is not None and any(name == seen for seen, _ in found):
+                self.problem(item.where, f"{prefix}{kind} '{name}' is listed twice")
+            elif name is not None:
+                found.append((name, item))
+        return found

@@ -206,17 +206,12 @@ class CallOpener:
             board=self.board,
             clock=clock,
             understanding=PauseUnderstanding(self.understanding),
-            confident_silence_ms=self.confident_silence_ms,
+            confident_silence_ms=self.settings.confident_silence_ms,
             callbacks=self.desk,
             typing=self.calls.typing(call_id),
             ears=ears,
         )
         return LiveCall(pipeline, ears, self.calls)
-
-    @property
-    def confident_silence_ms(self) -> int:
-        """A pause this long ends a turn whose words are already understood."""
-        return self.settings.confident_silence_ms
 
     def _listener(self, recognizer: RecognizerThread) -> Listener:
         settings = self.settings

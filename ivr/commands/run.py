@@ -8,7 +8,6 @@ every process of the ``Procfile``.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import shutil
@@ -25,7 +24,7 @@ from ivr.config import (
     DEVELOPMENT_PUBLIC_URL,
     ROOT,
     load_config,
-    model_settings,
+    model_paths,
 )
 from ivr.nlu.service import train_model
 
@@ -113,16 +112,8 @@ def _speech_line(config: Mapping[str, Any], flow: Flow) -> str:
     """Which of the flow's languages callers can speak, and how to get the missing models."""
     from voice import asr
 
-    asr_log = logging.getLogger(asr.__name__)
-    level = asr_log.level
-    asr_log.setLevel(logging.CRITICAL)  # the line below says it once, not once per language
-    try:
-        models = model_settings(config, flow.default_language)
-        paths = {
-            lang: asr.resolve_model_path(models.get(lang), lang=lang) for lang in flow.languages
-        }
-    finally:
-        asr_log.setLevel(level)
+    # Quiet: the line below says it once, not once per language.
+    paths = model_paths(config, flow.languages, flow.default_language, quiet=True)
     heard = [lang for lang, path in paths.items() if path is not None]
     deaf = [lang for lang, path in paths.items() if path is None]
     text = f"heard in {', '.join(heard)}" if heard else "no language heard"

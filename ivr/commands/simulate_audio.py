@@ -34,7 +34,7 @@ from ivr.commands.call import (
     wav_layout,
 )
 from ivr.commands.common import nlu_server
-from ivr.config import DEVELOPMENT_PUBLIC_URL, model_settings
+from ivr.config import DEVELOPMENT_PUBLIC_URL, model_paths, model_settings
 from ivr.nlu.service import NLUServerHandle
 from voice import asr
 
@@ -141,13 +141,8 @@ def wav_problem(data: bytes) -> str | None:
 def speech_model(config: Mapping[str, Any], lang: str, default_language: str) -> Path:
     """The Vosk model for ``lang``; exit saying how to get one if there is none."""
     configured = model_settings(config, default_language).get(lang, "")
-    asr_log = logging.getLogger(asr.__name__)
-    level = asr_log.level
-    asr_log.setLevel(logging.CRITICAL)  # it would say what the one line below says
-    try:
-        path = asr.resolve_model_path(configured or None, lang=lang)
-    finally:
-        asr_log.setLevel(level)
+    # Quiet: the message below says it.
+    path = model_paths(config, [lang], default_language, quiet=True)[lang]
     if path is None:
         what = f"IVR_VOSK_MODEL={configured} is not one" if configured else "there is none"
         how = asr.INSTALL_HINT.format(lang=asr.vosk_language(lang)).removeprefix("no Vosk model: ")

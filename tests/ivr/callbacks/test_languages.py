@@ -8,7 +8,7 @@ the placed calls' webhooks, the desk texting through the emulator.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
@@ -18,7 +18,6 @@ from twilio_emulator.rest import TwilioRestEmulator
 
 from bot.engine.actions import ScheduleCallback
 from ivr.callbacks.desk import CallbackDesk
-from ivr.callbacks.policy import RULES
 from ivr.callbacks.replies import TextReplies
 from ivr.callbacks.worker import AGENTS_BUSY_WAIT, NOTHING_SOON, CallbackWorker, WorkerSettings
 from ivr.nlu.service import free_port
@@ -29,6 +28,7 @@ from ivr.store import AgentStates, CallbackRecord, CallbackStatus, CallbackStore
 from ivr.twilio.dialer import TwilioDialer
 from ivr.twilio.ringer import TwilioRinger
 from tests.fixtures.live_server import PUBLIC_URL, LiveServer
+from tests.ivr.callbacks.test_worker import Clock
 from tests.ivr.people.test_languages import FLOW, FOUR_LANGUAGES, MONDAY_10, MONDAY_15
 from tests.ivr.web.test_app import post, verbs
 
@@ -36,25 +36,6 @@ S = CallbackStatus
 ED, JANA, PIOTR = "+441632960021", "+441632960022", "sip:piotr@pbx.acme.example"
 CUSTOMER = "+447700900123"
 TUESDAY_08 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # Piotr's next shift starts
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioRestEmulator]:
-    with TwilioRestEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def callbacks(store: Store) -> CallbackStore:
-    return CallbackStore(store, RULES)
 
 
 def worker_of(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from twilio_emulator.agent import AgentBehaviour
 from twilio_emulator.rest import RestRequest, TwilioRestEmulator
 
@@ -21,11 +19,10 @@ from bot.flow.model import (
     Queue,
     QueueCallbacks,
 )
-from ivr.callbacks.policy import RULES
 from ivr.callbacks.worker import CallbackWorker, WorkerSettings
 from ivr.people.directory import AgentDirectory
 from ivr.people.staffing import Staffing
-from ivr.store import CallbackStatus, CallbackStore, Store
+from ivr.store import CallbackStatus, CallbackStore
 from ivr.twilio.dialer import TwilioDialer
 from ivr.twilio.ringer import TwilioRinger
 
@@ -76,17 +73,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def twilio() -> Iterator[TwilioRestEmulator]:
-    with TwilioRestEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def callbacks(store: Store) -> CallbackStore:
-    return CallbackStore(store, RULES)
 
 
 def make_worker(
