@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import TypeAlias
 
 from voice import codec
-from voice.asr import Recognizer
+from voice.asr import Recognizer, Transcript
 from voice.turns import BargeIn, SpeechStarted, TurnConfig, TurnDetector, TurnDiscarded, TurnEnded
 
 PHONE_RATE = 8000
@@ -70,11 +70,25 @@ class Paused:
     at_ms: int
 
 
+@dataclass(frozen=True)
+class HeardLater:
+    """The caller finished a turn; its words are still being decoded on the recogniser's thread.
+
+    ``heard`` completes with the :class:`Heard` (or :class:`RecognitionFailed`) once the
+    recogniser has caught up with the turn's audio. Only a recogniser with ``final_later``
+    (:class:`~voice.recognizer_thread.RecognizerThread`) answers later; others give
+    :class:`Heard` at once.
+    """
+
+    heard: Future[Heard]
+    at_ms: int
+
+
 class RecognitionFailed(RuntimeError):
     """The recogniser raised; the call cannot be understood any more."""
 
 
-ListenEvent: TypeAlias = SpeechStarted | BargeIn | Paused | Heard | TurnDiscarded
+ListenEvent: TypeAlias = SpeechStarted | BargeIn | Paused | Heard | HeardLater | TurnDiscarded
 
 
 class Listener:
@@ -166,7 +180,7 @@ class Listener:
             events.append(Paused(self._settle(), self.detector.stream_ms))
         return events
 
-    def end_now(self) -> Heard | TurnDiscarded | None:
+    def end_now(self) -> Heard | HeardLater | TurnDiscarded | None:
         """End the turn in progress now (its words already made sense); ``None`` if none."""
         ended = self.detector.end_turn()
         if isinstance(ended, TurnEnded):
@@ -198,24 +212,39 @@ class Listener:
             raise RecognitionFailed(f"recogniser failed to settle: {failure!r}") from failure
         return words
 
-    def _finish(self, ended: TurnEnded, *, early: bool) -> Heard:
-        started = time.perf_counter()
-        try:
-            transcript = self.recognizer.final()
-        except Exception as failure:
-            raise RecognitionFailed(f"recogniser failed to finish: {failure!r}") from failure
-        asr_ms = (time.perf_counter() - started) * 1000
+    def _finish(self, ended: TurnEnded, *, early: bool) -> Heard | HeardLater:
         self._settled = False
-        return Heard(
-            text=transcript.text,
-            confidence=transcript.confidence,
-            at_ms=ended.at_ms,
-            end_of_turn_ms=ended.at_ms - ended.last_voiced_ms,
-            asr_ms=asr_ms,
-            speech_ms=ended.speech_ms,
-            early=early,
-        )
+        started = time.perf_counter()
+        later = getattr(self.recognizer, "final_later", None)
+        if later is None:
+            try:
+                transcript = self.recognizer.final()
+            except Exception as failure:
+                raise RecognitionFailed(f"recogniser failed to finish: {failure!r}") from failure
+            return _heard(transcript, ended, early, started)
+        heard: Future[Heard] = Future()
+
+        def decoded(words: Future[Transcript]) -> None:  # on the recogniser's thread
+            try:
+                heard.set_result(_heard(words.result(), ended, early, started))
+            except Exception as failure:
+                heard.set_exception(RecognitionFailed(f"recogniser failed to finish: {failure!r}"))
+
+        later().add_done_callback(decoded)
+        return HeardLater(heard, ended.at_ms)
 
     def _forget(self) -> None:
         self.recognizer.reset()
         self._settled = False
+
+
+def _heard(transcript: Transcript, ended: TurnEnded, early: bool, started: float) -> Heard:
+    return Heard(
+        text=transcript.text,
+        confidence=transcript.confidence,
+        at_ms=ended.at_ms,
+        end_of_turn_ms=ended.at_ms - ended.last_voiced_ms,
+        asr_ms=(time.perf_counter() - started) * 1000,
+        speech_ms=ended.speech_ms,
+        early=early,
+    )

@@ -4,7 +4,9 @@ Vosk decodes in chunks: most 20 ms feeds return at once, every few hundred milli
 takes 100-250 ms while the network runs. Fed on the call's pipeline thread, those bursts would
 delay barge-in detection and make the call's audio fall behind real time. Here ``accept``
 only queues the audio; ``flush``, ``final`` and ``reset`` wait for the queue to drain, so
-their answers cover every frame fed before them.
+their answers cover every frame fed before them. ``flush_later`` and ``final_later`` answer
+the same way without waiting: a call's thread that must keep up with real time asks for the
+turn's words and goes on reading frames while the recogniser catches up.
 """
 
 from __future__ import annotations
@@ -60,6 +62,12 @@ class RecognizerThread:
         """The turn's transcript, once all queued audio is decoded."""
         transcript: Transcript = self._ask("final")
         return transcript
+
+    def final_later(self) -> Future[Transcript]:
+        """:meth:`final` without waiting: the caller's thread goes on with the next frames."""
+        answer: Future[Transcript] = Future()
+        self._jobs.put(("final", b"", answer))
+        return answer
 
     def reset(self) -> None:
         """Drop the turn (after the queued audio, which is then thrown away)."""

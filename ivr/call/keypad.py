@@ -7,7 +7,12 @@ person at once.
 
 from __future__ import annotations
 
+from bot.engine.actions import Listen
+from bot.flow.model import Slot, SlotType
+
 GAP_MS = 2500
+#: The longest phone number (E.164 allows 15 digits).
+PHONE_NUMBER_DIGITS = 15
 
 
 class Keypad:
@@ -19,6 +24,15 @@ class Keypad:
         self._last_ms = 0
         self._max_length: int | None = None
         self._gathering = False
+
+    def expect_for(self, listen: Listen, slot: Slot | None) -> None:
+        """What the bot now listens for decides the keys: a number's digits, else single keys."""
+        if slot is not None and slot.type is SlotType.DIGITS:
+            self.expect_number(slot.max_length)
+        elif listen.expect == "phone_number":  # a callback number: keys until '#' or a pause
+            self.expect_number(PHONE_NUMBER_DIGITS)
+        else:
+            self.expect_keys()
 
     def expect_number(self, max_length: int | None) -> None:
         """The bot now collects a number of at most ``max_length`` digits."""

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.dialogue import Dialogue, Reply, Understood
 from bot.engine.actions import Listen
 from bot.engine.events import CallbackOffer
-from bot.flow.model import SlotType
 from ivr.call.ears import CallEars
 from ivr.call.handover import Handover, HandoverBoard, failure_reason
 from ivr.call.keypad import Keypad
@@ -35,16 +35,15 @@ from ivr.call.recorder import CallRecorder, turn_record
 from ivr.call.timing import LagMeter, TurnTiming
 from ivr.call.understanding import PauseUnderstanding
 from ivr.callbacks.desk import CallbackDesk
-from voice.listener import Heard, Listener, Paused
+from voice.listener import Heard, HeardLater, Listener, Paused
 from voice.prompt_cache import PromptCache
 from voice.turns import BargeIn, SpeechStarted, TurnDiscarded
 
 __all__ = ["CallPipeline", "Outbox"]
 
-#: The longest phone number (E.164 allows 15 digits).
-PHONE_NUMBER_DIGITS = 15
-
 log = logging.getLogger(__name__)
+
+Later = Callable[[str, Callable[[], None]], None]  # queues work on the call's thread
 
 
 class CallPipeline:
@@ -66,6 +65,9 @@ class CallPipeline:
         callbacks: Books and cancels callbacks.
         typing: The caller types instead of speaking (the browser phone): no listener needed.
         ears: Changes the listener when the caller switches language.
+
+    ``later`` (the call's worker sets it) brings a turn's words back from the recogniser's
+    thread behind the frames received meanwhile: no frame waits for recognition.
     """
 
     def __init__(
@@ -102,6 +104,7 @@ class CallPipeline:
         )
         self.handover: Handover | None = None
         self.closed = False
+        self.later: Later | None = None
         self.last_timing: TurnTiming | None = None
         self._parties = CallParties()
         self._listening: Listen | None = None
@@ -189,7 +192,7 @@ class CallPipeline:
                 self._interrupt("speech", event.at_ms)
             elif isinstance(event, Paused):
                 self._paused(event)
-            elif isinstance(event, Heard):
+            elif isinstance(event, Heard | HeardLater):
                 self._heard(event, timing)
             elif isinstance(event, TurnDiscarded):
                 self._start_waiting()
@@ -212,11 +215,16 @@ class CallPipeline:
             return
         if self.understanding.confident(self.dialogue):
             heard = listener.end_now()
-            if isinstance(heard, Heard):
+            if isinstance(heard, Heard | HeardLater):
                 self._heard(heard, timing)
 
-    def _heard(self, heard: Heard, timing: TurnTiming) -> None:
-        if self.handover is not None:
+    def _heard(self, heard: Heard | HeardLater, timing: TurnTiming) -> None:
+        if isinstance(heard, HeardLater):  # the frames' thread never waits for the words
+            if self.later is not None and not heard.heard.done():
+                self._when_decoded(heard.heard, self.later, timing)
+                return
+            heard = heard.heard.result()
+        if self.handover is not None or self.closed:
             return
         if not heard.text:  # speech without words (a cough, a door): keep listening
             self.recorder.event("no_words", {"speech_ms": heard.speech_ms})
@@ -227,6 +235,12 @@ class CallPipeline:
         understood = self.understanding.take(heard.text)
         timing.stages["nlu_in_pause"] = float(understood is not None)
         self._answer(heard.text, "speech", heard.confidence, timing, understood)
+
+    def _when_decoded(self, words: Future[Heard], later: Later, timing: TurnTiming) -> None:
+        def resume() -> None:
+            self._guarded(lambda: self._heard(words.result(), timing))
+
+        words.add_done_callback(lambda _: later("heard", resume))
 
     def _typed(self, text: str) -> None:
         if self.closed or self.handover is not None or not text.strip():
@@ -315,14 +329,8 @@ class CallPipeline:
         self._apply(performed)
         self.last_timing = timing
         if kind is not None:
-            record = turn_record(
-                self.dialogue.session,
-                kind,
-                reply.actions,
-                timing.stages,
-                asr_confidence,
-                self.clock(),
-            )
+            session, stages = self.dialogue.session, timing.stages
+            record = turn_record(session, kind, reply.actions, stages, asr_confidence, self.clock())
             self.recorder.turn(record)
 
     def _apply(self, performed: Performed) -> None:
@@ -340,13 +348,7 @@ class CallPipeline:
 
     def _listen(self, listen: Listen) -> None:
         self._listening = listen
-        slot = self.dialogue.engine.flow.slots.get(listen.slot or "")
-        if slot is not None and slot.type is SlotType.DIGITS:
-            self.keypad.expect_number(slot.max_length)
-        elif listen.expect == "phone_number":  # a callback number: keys until '#' or a pause
-            self.keypad.expect_number(PHONE_NUMBER_DIGITS)
-        else:
-            self.keypad.expect_keys()
+        self.keypad.expect_for(listen, self.dialogue.engine.flow.slots.get(listen.slot or ""))
 
     def _hand_over(self, handover: Handover) -> None:
         self.handover = handover
