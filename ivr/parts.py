@@ -80,6 +80,7 @@ class Parts:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     prompts_ready: threading.Event = field(default_factory=threading.Event)
     speech_ready: threading.Event = field(default_factory=threading.Event)
+    turns_ready: threading.Event = field(default_factory=threading.Event)  # a first turn rehearsed
     understanding: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(UNDERSTANDING_THREADS, "understand")
     )
@@ -213,6 +214,7 @@ class Parts:
                 self.speech_ready,
                 count,
             )
+        warmup.rehearse(lambda: self.flow, self.nlu, self.turns_ready, self._stop)
         warmup.watch_flows(self.flows, self._stop, self._flow_changed)
 
     def _flow_changed(self, flow: Flow) -> None:

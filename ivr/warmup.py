@@ -7,18 +7,27 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
+from bot.dialogue import Dialogue
+from bot.engine import Engine
+from bot.engine.actions import Say
 from bot.flow.model import Flow
 from ivr.flow_source import FlowSource
+from ivr.nlu.connection import NLUConnection
 from voice.asr import Recognizer
 from voice.hearing import RecognizerPool
 from voice.listener import Listener
 from voice.prompt_cache import PromptCache, static_prompts
+from voice.tts import SynthesisFailed
 
 log = logging.getLogger(__name__)
+
+_ENTITY_MARK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # [12345678](account_number) -> 12345678
 
 
 def warm_prompts(voice: PromptCache, flow: Flow, ready: threading.Event) -> threading.Thread:
@@ -46,8 +55,10 @@ def warm_recognizers(
     """Load each language's Vosk model and warm ``count`` of its recognisers; then set ``ready``.
 
     A new recogniser decodes its first utterances at about real time while Vosk expands its
-    graph; running the flow's own prompts (in the model's language) through it first spares
-    the first callers.
+    graph, and later ones slower than a warm recogniser until it has heard words like the
+    callers': running two of the flow's prompts and the first example of each intent (in the
+    model's language, synthesised once and cached like a prompt) through it first spares the
+    first callers. ``/healthz`` is ready only after this.
     """
 
     def warm() -> None:
@@ -55,7 +66,8 @@ def warm_recognizers(
         cached = [say for say in static_prompts(flow()) if say in voice]
         for language, pool in pools.items():
             own = [say for say in cached if say.language == language] or cached
-            warm_pool(pool, [voice.get(say) for say in own[:2]], count)
+            callers = [Say(text, language) for text in callers_words(flow(), language)]
+            warm_pool(pool, [*map(voice.get, own[:2]), *_spoken(voice, callers)], count)
             log.info("speech model ready", extra={"language": language, "recognizers": count})
 
     def load() -> None:
@@ -88,6 +100,52 @@ def watch_flows(
     thread = threading.Thread(target=loop, name="flow-watch", daemon=True)
     thread.start()
     return thread
+
+
+def callers_words(flow: Flow, language: str) -> list[str]:
+    """The first example of each intent in ``language``, entity marks taken out."""
+    firsts = (intent.examples.get(language, ())[:1] for intent in flow.intents.values())
+    return [_ENTITY_MARK.sub(r"\1", text) for first in firsts for text in first]
+
+
+def rehearse(
+    flow: Callable[[], Flow], nlu: NLUConnection, done: threading.Event, stop: threading.Event
+) -> threading.Thread:
+    """Once the NLU answers, a first turn with no caller for each intent's first example.
+
+    The NLU client's connections and the engine's lazily built parts (the language
+    identifier, the readers of dates and numbers) are then warm for the first real caller;
+    ``done`` is set after it (or at once if it fails: a rehearsal only warms).
+    """
+
+    def run() -> None:
+        try:
+            while not stop.is_set() and not nlu.is_ready():
+                stop.wait(0.5)
+            current = flow()
+            for text in (t for lang in current.languages for t in callers_words(current, lang)):
+                dialogue, now = Dialogue(Engine(current), nlu, "warm-up"), datetime.now(UTC)
+                dialogue.start(now)
+                dialogue.hear(text, now, 1.0)
+        except Exception:  # the NLU went away, a flow without intents: only less warm
+            log.info("warm-up turn failed", exc_info=True)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=run, name="turn-rehearsal", daemon=True)
+    thread.start()
+    return thread
+
+
+def _spoken(voice: PromptCache, says: list[Say]) -> list[bytes]:
+    """Audio for each of ``says`` that can be synthesised (a failure only warms less)."""
+    audio = []
+    for say in says:
+        try:
+            audio.append(voice.get(say))
+        except SynthesisFailed:
+            log.warning("warm-up words not synthesised", extra={"text": say.text[:40]})
+    return audio
 
 
 def warm_pool(pool: RecognizerPool, speech: list[bytes], count: int) -> None:

@@ -1,6 +1,12 @@
-"""``GET /healthz``: ready when the flows are loaded and the NLU answers; what is warming.
+"""``GET /healthz``: ready when the first call will be as fast as a later one; what is warming.
 
-Load balancers and ``make run`` read ``ready``; people read the rest.
+Ready means warm: the flows are loaded, the NLU answers (its server has already traced its
+model with a parse), every static prompt is synthesised, the recognisers the first calls
+will use have decoded speech and a first turn has been rehearsed through the NLU and the
+engine. A process that reported ready earlier sent its first callers a greeting seconds
+late (behind a load balancer, every deploy does). A line with no speech model is ready
+without one: its callers get the keypad and a person. Load balancers and ``make run`` read
+``ready``; people read the rest.
 """
 
 from __future__ import annotations
@@ -25,8 +31,14 @@ def init_app(app: Flask) -> None:
 def health() -> tuple[Response, int]:
     """200 and ``ready: true`` when calls can be served; 503 otherwise, with what is missing."""
     checks = status(use(Parts))
-    ready = checks["flows"] == "ok" and checks["nlu"] == "ok"
+    ready = is_ready(checks)
     return jsonify({"ready": ready, **checks}), 200 if ready else 503
+
+
+def is_ready(checks: dict[str, Any]) -> bool:
+    """Whether :func:`status` says a first call would be served as fast as a later one."""
+    served = checks["flows"] == "ok" and checks["nlu"] == "ok" and checks["first_turn"] == "ready"
+    return served and checks["prompts"] == "ready" and checks["speech"] in ("ready", "missing")
 
 
 def status(parts: Parts) -> dict[str, Any]:
@@ -47,6 +59,7 @@ def status(parts: Parts) -> dict[str, Any]:
         "database": _database(parts),
         "prompts": "ready" if parts.prompts_ready.is_set() else "warming",
         "speech": _speech(parts),
+        "first_turn": "ready" if parts.turns_ready.is_set() else "warming",
     }
 
 

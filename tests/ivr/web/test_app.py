@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from xml.etree import ElementTree
@@ -18,6 +19,7 @@ from twilio.request_validator import RequestValidator
 from ivr.call.handover import Handover
 from ivr.config import ROOT, ConfigurationError, check_config, load_config
 from ivr.nlu.service import free_port
+from ivr.web.health import is_ready
 from tests.fixtures.live_server import AUTH_TOKEN, PUBLIC_URL, LiveServer
 from tests.fixtures.scripted_asr import ScriptedRecognizerPool
 
@@ -123,8 +125,29 @@ def test_health_is_ready_when_the_nlu_answers(
     live_server: Callable[..., LiveServer], nlu_server: object
 ) -> None:
     server = live_server(NLU_URL=nlu_server.url, NLU_TOKEN=nlu_server.token)  # type: ignore[attr-defined]
-    response = httpx.get(server.url + "/healthz")
-    assert response.status_code == 200 and response.json()["ready"] is True
+    deadline = time.monotonic() + 120  # ready means warm: the prompts are synthesised first
+    while (response := httpx.get(server.url + "/healthz")).status_code != 200:
+        warming = {response.json()[part] for part in ("prompts", "first_turn")}
+        assert "warming" in warming and time.monotonic() < deadline
+        time.sleep(0.1)
+    body = response.json()
+    assert body["ready"] is True and body["prompts"] == "ready" and body["nlu"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("prompts", "speech", "ready"),
+    [
+        ("ready", "ready", True),
+        ("ready", "missing", True),  # no speech model: the keypad and a person are ready
+        ("warming", "ready", False),
+        ("ready", "warming", False),
+    ],
+)
+def test_ready_means_warm(prompts: str, speech: str, ready: bool) -> None:
+    checks = {"flows": "ok", "nlu": "ok", "prompts": prompts, "speech": speech}
+    assert is_ready({**checks, "first_turn": "ready"}) is ready
+    assert not is_ready({**checks, "first_turn": "warming"})
+    assert not is_ready({**checks, "first_turn": "ready", "nlu": "not ready"})
 
 
 def test_no_speech_model_means_an_apology_and_a_person_without_a_stream(
