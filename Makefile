@@ -30,8 +30,10 @@ bench: env ## NLU training, load and parse latency; writes docs/benchmarks.md
 bench-languages: env ## accuracy, off-topic rejection and language switches per language (and per-language models) -> docs/benchmarks.md
 	.venv/bin/python bench/languages.py --compare --write docs/benchmarks.md
 
-bench-phone: env ## turn latency and capacity of the phone line -> docs/benchmarks.md
+bench-phone: env ## turn latency, warm start, capacity against a Pipecat peer -> docs/benchmarks.md
+	$(PYTHON) tools/bootstrap.py peer
 	.venv/bin/python bench/turn_latency.py --write docs/benchmarks.md
+	.venv/bin/python bench/warm_start.py --write docs/benchmarks.md
 	.venv/bin/python bench/capacity.py --write docs/benchmarks.md
 
 bench-browser-phone: env ## a call from Chromium: call -> greeting, key -> reply -> docs/benchmarks.md

@@ -1,286 +1,321 @@
-"""Capacity: how many simultaneous calls one web process keeps in real time on this machine.
+"""Capacity: simultaneous calls kept in real time, ours and a Pipecat peer, with the same callers.
 
-    .venv/bin/python bench/capacity.py [--levels 2,4,6,8,10,12] [--cold-calls 4]
+    .venv/bin/python bench/capacity.py [--levels 8,12,16,20] [--runs 3] [--peer-levels 4,8,12]
+                                       [--arrivals synchronised,poisson] [--no-peer]
                                        [--write docs/benchmarks.md]
 
-At each level N, N emulated callers phone at once and talk for the whole call (each turn asks
-about opening hours; the bot answers and listens). The web process records, per call, how long
-caller frames waited before the pipeline took them; a call that ever waited more than 100 ms
-has fallen behind real time. Capacity is the largest N where no call did. Memory per call is
-the web process's resident memory at the peak of the level, minus its idle size, over N.
+At each level N, N emulated callers (each in a process of its own: ``callers.py``) phone the
+Korean test line and ask about opening hours ``TURNS`` times. A level holds when, in each of
+``--runs`` runs in a row, no 20 ms frame waited more than 100 ms between the server receiving
+it and the pipeline taking it (the server's own measure, per frame) and the callers' reply
+p95 (last voiced frame -> first reply audio) stayed within 600 ms. The ramp stops at the first
+level that does not hold. Arrivals are reported apart: synchronised (every caller at once,
+speaking in step) and Poisson (one call a second on average, a random pause before each
+question). CPU per call is the web process's CPU over the run divided by its calls, and is
+compared with the floor (``floor.py``: Vosk and VAD of the same audio alone, same run).
 
-``--cold-calls K`` (0: skip) then phones K calls at once into a second web process that warmed
-no recognisers, so every call starts on a new one: how far that falls behind, and what a warmed
-recogniser costs in memory (the two idle sizes apart, over the number warmed). Every sentence
-the report writes comes from these measurements, the options and this machine.
+The peer is Pipecat 1.14 (``pipecat_peer.py``) on the same Twilio Media Streams path, the same
+Vosk model, the same cached prompts and the same Rasa; its frame lateness is measured where its
+speech-to-text takes the audio. Every sentence the report writes comes from these measurements.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import tempfile
-import textwrap
-import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from common import command_line, machine, percentile, progress, publish, table
-
-if TYPE_CHECKING:
-    from phone import PhoneServer
-    from twilio_emulator.caller import Step
+from callers import ARRIVALS, Callers, plan, script
+from common import command_line, machine, percentile, progress, publish
+from floor import call_floor
+from phone import KO_PHRASES, phone_server
 
 SECTION = "## Capacity (phone)"
-TURNS = 4
+TURNS = 3
 LAG_LIMIT_MS = 100.0
+REPLY_P95_LIMIT_MS = 600.0
 
-Level = dict[str, float]
+
+class Server(Protocol):
+    """Ours (``phone.PhoneServer``) or the peer (``pipecat_peer.PeerServer``)."""
+
+    url: str
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the server's processes have used."""
+        ...
+
+    def rss_mib(self) -> float:
+        """Their resident memory."""
+        ...
 
 
-@dataclass(frozen=True)
-class ColdProbe:
-    """``calls`` calls at once on a web process with no recogniser warmed."""
+@dataclass
+class Run:
+    """One run of one level."""
 
     calls: int
-    worst_lag_ms: float
-    idle_mib: float  # that process's idle size (no recogniser warmed)
+    worst_lag_ms: float  # the server's: receipt -> taken by the pipeline, worst frame
+    replies: list[float]
+    send_late_ms: float  # the callers' own worst frame (shows the callers kept up)
+    cpu_per_call_s: float
+    floor_per_call_s: float
+    peak_mib: float
+    idle_mib: float
+    answered: int  # calls with every question answered
+
+    @property
+    def reply_p95(self) -> float:
+        """The callers' reply p95 (infinite when nothing was answered)."""
+        return percentile(self.replies, 95) if self.replies else float("inf")
+
+    @property
+    def real_time(self) -> bool:
+        """Whether every call kept up: no frame too late, every question answered."""
+        return self.answered == self.calls and self.worst_lag_ms <= LAG_LIMIT_MS
+
+    @property
+    def held(self) -> bool:
+        """Whether this run also met the reply goal (p95 within 600 ms)."""
+        return self.real_time and self.reply_p95 <= REPLY_P95_LIMIT_MS
 
 
-def script() -> list[Step]:
-    """A caller who keeps talking: the greeting, then ``TURNS`` questions."""
-    from phone import KO_PHRASES
-    from twilio_emulator import Hangup, Speak, WaitForBot
+@dataclass
+class Ramp:
+    """One system under one arrival pattern: every run, and the largest level that held."""
 
-    steps: list[Step] = [WaitForBot(30)]
-    for _ in range(TURNS):
-        steps += [Speak(KO_PHRASES["hours"], "ko"), WaitForBot(30)]
-    return [*steps, Hangup()]
+    system: str
+    arrival: str
+    runs: list[Run] = field(default_factory=list)
+    kept: int = 0  # the largest level whose runs all kept real time
+    goal: int = 0  # ... and all met the reply goal
 
 
-def run_level(server: PhoneServer, calls: int, idle_mib: float) -> Level:
-    """Place ``calls`` calls at once; return lag, latency, memory and CPU for the level."""
-    from twilio_emulator import CallResult
-
-    results: list[CallResult] = []
-    lock = threading.Lock()
-    emulator = server.emulator()
-
-    def one(delay: float) -> None:
-        time.sleep(delay)
-        result = emulator.call(script(), max_seconds=180)
-        with lock:
-            results.append(result)
-
-    peak = idle_mib
-    cpu_before, started = server.cpu_seconds(), time.monotonic()
-    threads = [threading.Thread(target=one, args=(i * 0.2,)) for i in range(calls)]
-    for thread in threads:
-        thread.start()
-    while any(t.is_alive() for t in threads):
-        peak = max(peak, server.rss_mib())
-        time.sleep(0.25)
-    cpu = (server.cpu_seconds() - cpu_before) / (time.monotonic() - started)
+def run_level(
+    server: Server,
+    callers: Callers,
+    lateness: Callable[[str], float],
+    question: bytes,
+    calls: int,
+    arrival: str,
+    seed: int,
+) -> Run:
+    """Place ``calls`` calls as ``arrival`` says; the server's and the callers' measures."""
+    offsets, thinks = plan(arrival, calls, TURNS, seed)
+    scripts = [script(question, TURNS, pauses) for pauses in thinks]
+    idle, cpu_before = server.rss_mib(), server.cpu_seconds()
+    peak = [idle]
+    views = callers.run(server.url, scripts, offsets, on_wait=lambda: peak.append(server.rss_mib()))
+    cpu = server.cpu_seconds() - cpu_before
     time.sleep(1)  # the last calls' records
+    lags = [lateness(view.call_sid) for view in views]
+    frames = sum(view.frames for view in views) // max(1, len(views))
+    return Run(
+        calls=calls,
+        worst_lag_ms=max(lags),
+        replies=[ms for view in views for ms in view.replies_ms],
+        send_late_ms=max(view.send_late_ms for view in views),
+        cpu_per_call_s=cpu / calls,
+        floor_per_call_s=call_floor(question, TURNS, frames),
+        peak_mib=max(peak),
+        idle_mib=idle,
+        answered=sum(len(view.replies_ms) == TURNS for view in views),
+    )
+
+
+def ramp(
+    name: str,
+    server: Server,
+    lateness: Callable[[str], float],
+    callers: Callers,
+    question: bytes,
+    levels: Sequence[int],
+    arrival: str,
+    runs: int,
+) -> Ramp:
+    """Each level ``runs`` times in a row; stop at the first run that falls behind real time."""
+    result = Ramp(name, arrival)
+    for calls in levels:
+        for number in range(1, runs + 1):
+            progress(f"{name}, {arrival}, {calls} calls, run {number}/{runs} ...")
+            run = run_level(server, callers, lateness, question, calls, arrival, seed=number)
+            result.runs.append(run)
+            progress(
+                f"  worst frame {run.worst_lag_ms:.0f} ms, reply p95 {run.reply_p95:.0f} ms, "
+                f"{run.answered}/{calls} answered, CPU/call {run.cpu_per_call_s:.2f} s "
+                f"(floor {run.floor_per_call_s:.2f} s), callers' worst frame "
+                f"{run.send_late_ms:.0f} ms late"
+            )
+            if not run.real_time:
+                return result
+        result.kept = calls
+        if all(run.held for run in result.runs if run.calls == calls):
+            result.goal = calls
+    return result
+
+
+def our_lateness(server: Any) -> Callable[[str], float]:
+    """The worst frame wait our pipeline stored with the call (``audio_lag``)."""
     store = server.store()
-    worst: list[float] = []
-    for result in results:
-        record = store.get_call(result.call_sid)
+
+    def worst(call_sid: str) -> float:
+        record = store.get_call(call_sid)
         lags = [e.data for e in (record.events if record else ()) if e.kind == "audio_lag"]
-        worst.append(max((float(lag["max_ms"]) for lag in lags), default=float("nan")))
-    store.close()
-    replies = [
-        float(u.reply_latency_ms)
-        for r in results
-        for u in r.utterances
-        if u.reply_latency_ms is not None
-    ]
-    return {
-        "calls": calls,
-        "worst_lag": max(worst),
-        "over": sum(lag > LAG_LIMIT_MS for lag in worst),
-        "reply_p50": percentile(replies, 50) if replies else float("nan"),
-        "reply_p95": percentile(replies, 95) if replies else float("nan"),
-        "replies": len(replies),
-        "peak_mib": peak,
-        "idle_mib": idle_mib,
-        "per_call_mib": (peak - idle_mib) / calls,
-        "cpu_cores": cpu,
-    }
+        return max((float(lag["max_ms"]) for lag in lags), default=float("inf"))
+
+    return worst
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def peer_lateness(peer: Any) -> Callable[[str], float]:
+    """The peer's worst frame, where its speech-to-text takes the audio (relative to its best)."""
+
+    def worst(call_sid: str) -> float:
+        lateness = peer.frame_lateness(call_sid)["lateness_ms"]
+        return float(lateness["max"]) - min(0.0, float(lateness["min"]))
+
+    return worst
 
 
-def report(
-    rows: Sequence[Level],
-    *,
-    warmed: int,
-    cores: int,
-    machine_line: str,
-    command: str,
-    cold: ColdProbe | None = None,
-) -> str:
-    """The section for docs/benchmarks.md, built only from the measured ``rows`` and ``cold``.
+def _ms(values: Sequence[float]) -> str:
+    if not values:
+        return "n/a"
+    return f"{percentile(list(values), 50):.0f} / {percentile(list(values), 95):.0f} ms"
 
-    Args:
-        rows: One :func:`run_level` result per level run, in order.
-        warmed: Recognisers the measured web process warmed at start (``--levels``' largest).
-        cores: This machine's cores (``os.cpu_count()``).
-        machine_line: :func:`common.machine`'s line.
-        command: How the bench was run.
-        cold: The cold-recogniser probe, when it ran.
-    """
-    fine = [row for row in rows if not row["over"]]
-    capacity = int(max((row["calls"] for row in fine), default=0))
-    summary = [
-        ("simultaneous calls kept in real time", f"{capacity} (on {_plural(cores, 'core')})"),
-        ("calls per core", f"{capacity / cores:.1f}"),
-        ("memory per call", f"{fine[-1]['per_call_mib']:.1f} MiB" if fine else "n/a"),
-    ]
-    limit = f"{LAG_LIMIT_MS:.0f}"
-    lines = "\n".join(
-        f"| {r['calls']:.0f} | {r['worst_lag']:.0f} ms | {r['over']:.0f} | "
-        f"{r['reply_p50']:.0f} / {r['reply_p95']:.0f} ms | {r['peak_mib']:.0f} MiB | "
-        f"{r['per_call_mib']:.1f} MiB | {r['cpu_cores']:.2f} |"
-        for r in rows
+
+def summary_row(result: Ramp, cores: int) -> str:
+    """One line of the headline table: calls kept, per core, CPU against the floor, memory."""
+    kept_runs = [run for run in result.runs if run.calls == result.kept] or result.runs[:1]
+    if not kept_runs:
+        return f"| {result.system} | {result.arrival} | no run | | | | | | | |"
+    cpu = sum(run.cpu_per_call_s for run in kept_runs) / len(kept_runs)
+    floor = sum(run.floor_per_call_s for run in kept_runs) / len(kept_runs)
+    memory = max((run.peak_mib - run.idle_mib) / run.calls for run in kept_runs)
+    replies = [ms for run in kept_runs for ms in run.replies]
+    return (
+        f"| {result.system} | {result.arrival} | **{result.kept}** | {result.goal} | "
+        f"{result.kept / cores:.1f} | "
+        f"{_ms(replies)} | {cpu:.2f} s | {floor:.2f} s | **{cpu / floor:.2f} x** | "
+        f"{memory:.1f} MiB |"
     )
-    notes: list[str] = []
-    if not rows:
-        notes.append("No level ran.")
-    elif not fine:
-        notes.append(f"Every level run had a call wait more than {limit} ms for a frame.")
-    elif len(fine) < len(rows):
-        first_behind = next(row for row in rows if row["over"])
-        notes.append(
-            f"At {first_behind['calls']:.0f} calls, {_plural(int(first_behind['over']), 'call')}"
-            f" waited more than {limit} ms for a frame (worst {first_behind['worst_lag']:.0f} ms)."
-        )
-    else:
-        notes.append(
-            f"Every level run kept every call in real time: capacity is at least {capacity};"
-            " run higher levels to find the limit."
-        )
-    warm = (
-        f"The server started with {_plural(warmed, 'recogniser')} warmed"
-        " (`IVR_ASR_WARM_RECOGNIZERS`)."
+
+
+def run_row(result: Ramp, run: Run, number: int) -> str:
+    return (
+        f"| {result.system} | {result.arrival} | {run.calls} | {number} | "
+        f"{run.worst_lag_ms:.0f} ms | {_ms(run.replies)} | {run.answered}/{run.calls} | "
+        f"{run.cpu_per_call_s:.2f} / {run.floor_per_call_s:.2f} s | {run.send_late_ms:.0f} ms | "
+        f"{'yes' if run.real_time else '**no**'} | {'yes' if run.held else '**no**'} |"
     )
-    if cold is not None:
-        calls = _plural(cold.calls, "call")
-        each = " at once, each" if cold.calls > 1 else ""
-        warm += (
-            f" With none warmed, {calls}{each} on a new recogniser fell up to"
-            f" {cold.worst_lag_ms / 1000:.1f} s behind"
-        )
-        same = next((row for row in rows if row["calls"] == cold.calls), None)
-        if same is not None:
-            warm += f"; {calls} on warmed ones waited at most {same['worst_lag']:.0f} ms"
-        warm += "."
-    notes.append(warm)
-    notes.append(
-        "Each caller streams real-time audio (espeak-ng Korean) through the Twilio emulator to"
-        " the gunicorn web process (one process, threads) with the real Vosk Korean model and"
-        f" real Rasa; the emulator runs on the same {_plural(cores, 'core')}, so the machine"
-        " also carries the callers' side. Frame wait is measured by the server for every 20 ms"
-        " frame."
-    )
-    if rows:
-        busiest = max(row["cpu_cores"] for row in rows)
-        cpu = (
-            f"'Web CPU' is the web process's own use: at most {busiest:.2f} of the"
-            f" {_plural(cores, 'core')}"
-        )
-        if busiest < cores / 2:
-            cpu += ", so its own work never used up the machine (it shares it with the callers"
-            cpu += " and Rasa)"
-        notes.append(cpu + ".")
-    memory = "Memory: 'per call' is the peak over the idle process"
-    if warmed:
-        memory += f", which already holds the {_plural(warmed, 'warmed recogniser')}"
-    if cold is not None and rows:
-        memory += (
-            f" (idle: {rows[0]['idle_mib']:.0f} MiB; the process with none warmed:"
-            f" {cold.idle_mib:.0f} MiB)"
-        )
-    notes.append(memory + ".")
+
+
+def one_call_latency(ramps: Sequence[Ramp]) -> list[str]:
+    """Turn latency with one call at a time (the ramps' level 1), per system."""
+    lines = []
+    for system in dict.fromkeys(r.system for r in ramps):
+        single = [run for r in ramps if r.system == system for run in r.runs if run.calls == 1]
+        flat = [ms for run in single for ms in run.replies]
+        if flat:
+            lines.append(f"| {system} | {len(flat)} | {_ms(flat)} |")
+    return lines
+
+
+def report(ramps: Sequence[Ramp], cores: int, machine_line: str, command: str, runs: int) -> str:
+    """The section for docs/benchmarks.md, built only from ``ramps``."""
+    numbered: list[str] = []
+    for result in ramps:
+        counts: dict[int, int] = {}
+        for run in result.runs:
+            counts[run.calls] = counts.get(run.calls, 0) + 1
+            numbered.append(run_row(result, run, counts[run.calls]))
+    latency = one_call_latency(ramps)
     return (
         f"{SECTION}\n\n{machine_line}.\nCommand: `{command}`\n\n"
-        f"{table(summary)}\n\n"
-        f"| calls | worst frame wait | calls > {limit} ms | reply p50 / p95 | peak RSS | per call "
-        "| web CPU (cores) |\n|---|---|---|---|---|---|---|\n"
-        f"{lines}\n\n{wrap(' '.join(notes))}\n"
+        f"A level is kept in real time when it holds {runs} runs in a row: no 20 ms frame more"
+        f" than {LAG_LIMIT_MS:.0f} ms late on the server and every question answered; 'with"
+        f" reply goal' also needs the callers' reply p95 ≤ {REPLY_P95_LIMIT_MS:.0f} ms in each"
+        " run. Each caller is a process of its own. CPU, floor and memory are per call at the"
+        " largest level kept.\n\n"
+        "| system | arrivals | calls kept in real time | with reply goal | per core "
+        "| reply p50 / p95 | CPU per call | floor per call | CPU ÷ floor | memory per call |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n"
+        + "\n".join(summary_row(result, cores) for result in ramps)
+        + "\n\nTurn latency, one call at a time (last voiced frame → first reply audio):\n\n"
+        "| system | turns | p50 / p95 |\n|---|---|---|\n"
+        + "\n".join(latency)
+        + "\n\nEvery run:\n\n"
+        "| system | arrivals | calls | run | worst frame (server) | reply p50 / p95 | answered "
+        "| CPU / floor per call | callers' worst frame late | real time | reply goal |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(numbered) + "\n"
     )
 
 
-def wrap(paragraph: str) -> str:
-    """``paragraph`` in lines of at most 92 characters, as the document is written."""
-    return textwrap.fill(paragraph, width=92, break_long_words=False, break_on_hyphens=False)
+def question_audio() -> bytes:
+    """The caller's question as the phone sends it (espeak-ng Korean), synthesised once."""
+    from twilio_emulator import Speak, SpeakAudio, TwilioEmulator
+
+    rendered = TwilioEmulator("http://unused", "https://unused", "x").render(
+        [Speak(KO_PHRASES["hours"], "ko")]
+    )
+    step = rendered[0]
+    assert isinstance(step, SpeakAudio)
+    return step.audio
 
 
 def main() -> None:
-    from phone import phone_server
+    from pipecat_peer import peer_server
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--levels", default="2,4,6,8,10,12")
-    parser.add_argument(
-        "--cold-calls",
-        type=int,
-        default=4,
-        help="calls on a server with no recogniser warmed (0: skip)",
-    )
+    parser.add_argument("--levels", default="1,8,12,16,20")
+    parser.add_argument("--peer-levels", default="1,4,8,12,16")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--arrivals", default=",".join(ARRIVALS))
+    parser.add_argument("--peer-arrivals", default="poisson")
+    parser.add_argument("--peer-turns", default="silero,smart")
+    parser.add_argument("--no-peer", action="store_true")
     parser.add_argument("--write", metavar="MARKDOWN", help="write/replace the section")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
-
-    rows: list[Level] = []
-    cold: ColdProbe | None = None
-    # Steady state: every call gets a recogniser that has already decoded speech (a new one
-    # decodes its first utterances slower while Vosk expands its graph: the cold probe).
-    warmed = max(levels)
+    peer_levels = [int(n) for n in args.peer_levels.split(",")]
+    question = question_audio()
+    ramps: list[Ramp] = []
     with (
-        tempfile.TemporaryDirectory(prefix="ivr-bench-") as workdir,
-        phone_server(Path(workdir), IVR_ASR_WARM_RECOGNIZERS=str(warmed)) as server,
+        tempfile.TemporaryDirectory(prefix="ivr-bench-") as folder,
+        Callers(max(levels + peer_levels)) as callers,
     ):
-        idle = server.rss_mib()
-        progress(f"idle web process: {idle:.0f} MiB")
-        for calls in levels:
-            progress(f"{calls} simultaneous calls ...")
-            level = run_level(server, calls, idle)
-            rows.append(level)
-            progress(
-                f"{calls} calls: worst frame wait {level['worst_lag']:.0f} ms, "
-                f"{level['over']:.0f} over {LAG_LIMIT_MS:.0f} ms, "
-                f"reply p95 {level['reply_p95']:.0f} ms, {level['per_call_mib']:.1f} MiB/call"
-            )
-            if level["over"] and calls != levels[-1]:
-                progress("a call fell behind real time: stopping the ramp")
-                break
-        if args.cold_calls > 0:
-            # A second web process beside the idle first one; it reuses the running Rasa.
-            (Path(workdir) / "cold").mkdir()
-            calls = _plural(args.cold_calls, "call")
-            progress(f"{calls} on a web process with no recogniser warmed ...")
-            with phone_server(Path(workdir) / "cold", IVR_ASR_WARM_RECOGNIZERS="0") as fresh:
-                cold_idle = fresh.rss_mib()
-                progress(f"idle web process with none warmed: {cold_idle:.0f} MiB")
-                level = run_level(fresh, args.cold_calls, cold_idle)
-            cold = ColdProbe(args.cold_calls, level["worst_lag"], cold_idle)
-            if math.isnan(cold.worst_lag_ms):
-                progress("the cold probe recorded no frame waits")
-                cold = None
-    section = report(
-        rows,
-        warmed=warmed,
-        cores=os.cpu_count() or 1,
-        machine_line=machine(),
-        command=command_line("bench-phone"),
-        cold=cold,
-    )
+        workdir = Path(folder)
+        warm = str(max(levels))
+        with phone_server(workdir, IVR_ASR_WARM_RECOGNIZERS=warm) as ours:
+            nlu = (ours.nlu_url, ours.nlu_token)
+            for arrival in args.arrivals.split(","):
+                lateness = our_lateness(ours)
+                ramps.append(
+                    ramp("ours", ours, lateness, callers, question, levels, arrival, args.runs)
+                )
+            if not args.no_peer:  # Rasa stays up for the peer while ours idles
+                for turn in args.peer_turns.split(","):
+                    (workdir / turn).mkdir()
+                    with peer_server(workdir / turn, turn, *nlu, warm=max(peer_levels)) as peer:
+                        for arrival in args.peer_arrivals.split(","):
+                            name = f"Pipecat 1.14 ({turn})"
+                            ramps.append(
+                                ramp(
+                                    name,
+                                    peer,
+                                    peer_lateness(peer),
+                                    callers,
+                                    question,
+                                    peer_levels,
+                                    arrival,
+                                    args.runs,
+                                )
+                            )
+    cores = os.cpu_count() or 1
+    section = report(ramps, cores, machine(), command_line("bench-phone"), args.runs)
     publish(section, SECTION, args.write)
 
 

@@ -1,12 +1,14 @@
-"""Create the two Python environments, cached by content hash outside the checkout.
+"""Create the Python environments, cached by content hash outside the checkout.
 
-Usage: ``python3 tools/bootstrap.py [system] [app] [nlu]`` (all three by default)
+Usage: ``python3 tools/bootstrap.py [system] [app] [nlu] [peer]`` (system, app, nlu by default)
 
 * ``system``: Debian packages the app needs (espeak-ng, sox), installed with apt-get when root.
 
 * ``app`` -> ``.venv``: Python 3.11+, the project's dependencies, the project itself and the
   Twilio emulator (``emulator/``, a development tool) editable.
 * ``nlu`` -> ``.venv-nlu``: Python 3.10, ``nlu/requirements.txt`` (Rasa 3.6.21).
+* ``peer`` -> ``.venv-peer``: Python 3.11, ``bench/peer/requirements.txt`` (Pipecat, the
+  benchmarks' comparison line); only when asked for by name, never by default.
 
 Each environment is built once in ``$IVR_CACHE_DIR/envs/<name>-<hash>`` (default
 ``~/.cache/ivr``) and the checkout gets a symlink to it, so a second checkout or CI's fresh
@@ -25,7 +27,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,8 +79,26 @@ def app_spec() -> tuple[str, list[str]]:
 
 def nlu_spec() -> tuple[str, list[str]]:
     """Interpreter version and requirement list of the NLU (Rasa) environment."""
-    lines = (ROOT / "nlu" / "requirements.txt").read_text().splitlines()
-    return "3.10", [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    return "3.10", read_requirements(ROOT / "nlu" / "requirements.txt")
+
+
+def peer_spec() -> tuple[str, list[str]]:
+    """Interpreter version and requirement list of the Pipecat benchmark peer's environment."""
+    return "3.11", read_requirements(ROOT / "bench" / "peer" / "requirements.txt")
+
+
+def read_requirements(path: Path) -> list[str]:
+    """A requirements file's lines, without blank lines and comments."""
+    lines = path.read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+#: Each environment: how to get its interpreter version and requirements, and its checkout link.
+SPECS: dict[str, tuple[Callable[[], tuple[str, list[str]]], str]] = {
+    "app": (app_spec, ".venv"),
+    "nlu": (nlu_spec, ".venv-nlu"),
+    "peer": (peer_spec, ".venv-peer"),
+}
 
 
 def env_key(name: str, version: str, requirements: list[str]) -> str:
@@ -122,7 +142,7 @@ def build(target: Path, python: str, requirements: list[str]) -> None:
 
 
 def link(link_path: Path, target: Path) -> None:
-    """Point the checkout's ``.venv``/``.venv-nlu`` at the cached environment."""
+    """Point the checkout's ``.venv``/``.venv-nlu``/``.venv-peer`` at the cached environment."""
     if link_path.is_symlink() or link_path.is_file():
         if link_path.resolve() == target.resolve():
             return
@@ -133,8 +153,9 @@ def link(link_path: Path, target: Path) -> None:
 
 
 def ensure(name: str) -> Path:
-    """Make sure environment ``name`` ("app" or "nlu") exists; return its checkout path."""
-    version, requirements = app_spec() if name == "app" else nlu_spec()
+    """Make sure environment ``name`` ("app", "nlu" or "peer") exists; return its checkout path."""
+    spec, link_name = SPECS[name]
+    version, requirements = spec()
     python = sys.executable if name == "app" else find_python(version)
     key = env_key(name, version, requirements)
     target = cache_dir() / "envs" / key
@@ -143,7 +164,7 @@ def ensure(name: str) -> Path:
             build(target, python, requirements)
         else:
             print(f"bootstrap: {name} environment cached ({key})", flush=True)
-    link_path = ROOT / (".venv" if name == "app" else ".venv-nlu")
+    link_path = ROOT / link_name
     link(link_path, target)
     if name == "app":
         # The project itself is re-pointed at this checkout on every run (a second or two):
@@ -198,17 +219,17 @@ def _installed(probe: str) -> bool:
 
 
 def main(argv: list[str]) -> None:
-    """Entry point: ``bootstrap.py app|nlu``."""
+    """Entry point: ``bootstrap.py [system] [app] [nlu] [peer]``."""
     if sys.version_info < (3, 11):  # noqa: UP036 - make may find an older python3 first
         sys.exit("bootstrap: run this with Python 3.11 or newer (the app's interpreter).")
     names = argv or ["system", "app", "nlu"]
     for name in names:
         if name == "system":
             ensure_system_packages()
-        elif name in ("app", "nlu"):
+        elif name in SPECS:
             ensure(name)
         else:
-            sys.exit(f"bootstrap: unknown step {name!r}; use 'system', 'app' or 'nlu'")
+            sys.exit(f"bootstrap: unknown step {name!r}; use 'system', 'app', 'nlu' or 'peer'")
 
 
 if __name__ == "__main__":

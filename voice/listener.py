@@ -17,7 +17,7 @@ Usage::
     listener = Listener(recognizer, TurnConfig(silence_ms=600), prepare_ms=150)
     listener.bot_speaking = True          # speech onset is then also a BargeIn
     for event in listener.feed(ulaw):     # 20 ms of Twilio audio, or any length
-        ...                               # SpeechStarted, BargeIn, Paused, Heard, TurnDiscarded
+        ...  # SpeechStarted, BargeIn, Paused, Heard (or HeardLater), TurnDiscarded
 """
 
 from __future__ import annotations

