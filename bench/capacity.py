@@ -1,6 +1,6 @@
 """Capacity: simultaneous calls kept in real time, ours and a Pipecat peer, with the same callers.
 
-    .venv/bin/python bench/capacity.py [--levels 8,12,16,20] [--runs 3] [--peer-levels 4,8,12]
+    .venv/bin/python bench/capacity.py [--levels 1,8,16,20] [--runs 3] [--peer-levels 1,4,8]
                                        [--arrivals synchronised,poisson] [--no-peer]
                                        [--write docs/benchmarks.md]
 
@@ -270,8 +270,8 @@ def main() -> None:
     from pipecat_peer import peer_server
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--levels", default="1,8,12,16,20")
-    parser.add_argument("--peer-levels", default="1,4,8,12,16")
+    parser.add_argument("--levels", default="1,8,16,20")
+    parser.add_argument("--peer-levels", default="1,4,8")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--arrivals", default=",".join(ARRIVALS))
     parser.add_argument("--peer-arrivals", default="poisson")

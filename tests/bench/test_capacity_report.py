@@ -1,118 +1,85 @@
+"""The capacity bench's own logic: when a level holds, where the ramp stops, what it writes."""
+
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import pytest
 
 from tests.bench import load
 
 capacity = load("capacity")
+callers = load("callers")
 
 
-def level(
-    calls: int, worst: float, over: int, cpu: float, idle: float = 1500.0
-) -> dict[str, float]:
-    return {
-        "calls": calls,
-        "worst_lag": worst,
-        "over": over,
-        "reply_p50": 327.0,
-        "reply_p95": 490.0 + calls,
-        "replies": 4.0 * calls,
-        "peak_mib": idle + 30.0 * calls,
-        "idle_mib": idle,
-        "per_call_mib": 30.0 + calls / 10,
-        "cpu_cores": cpu,
-    }
-
-
-ROWS = [level(2, 52, 0, 0.17), level(4, 37, 0, 0.29), level(6, 88, 0, 0.37), level(8, 111, 1, 0.45)]
-
-
-def report(rows: list[dict[str, float]] = ROWS, **options: object) -> str:
-    settings: dict[str, object] = {
-        "warmed": 8,
-        "cores": 4,
-        "machine_line": "machine: 4 cores (`nproc`), Test CPU; 2026-12-03",
-        "command": "make bench-phone  # = .venv/bin/python bench/capacity.py --levels 2,4,6,8",
-        **options,
-    }
-    text: str = capacity.report(rows, **settings)
-    return text
-
-
-def prose(text: str) -> str:
-    """The section with its line breaks as spaces: the bench wraps its sentences."""
-    return " ".join(text.split())
-
-
-def summary(text: str) -> dict[str, str]:
-    return dict(re.findall(r"^\| ([a-z][a-z ]+) \| (.+) \|$", text, re.M))
-
-
-def test_capacity_and_calls_per_core_come_from_the_run_and_the_machine() -> None:
-    text = report()
-    assert summary(text)["simultaneous calls kept in real time"] == "6 (on 4 cores)"
-    assert summary(text)["calls per core"] == "1.5"  # 6 / os.cpu_count(), not 6 / 2
-    assert summary(text)["memory per call"] == "30.6 MiB"  # the last level kept in real time
-    two_cores = report(cores=2)
-    assert summary(two_cores)["calls per core"] == "3.0"
-    assert "on the same 2 cores" in prose(two_cores) and "on the same 4 cores" in prose(text)
-    assert summary(report(cores=1))["simultaneous calls kept in real time"] == "6 (on 1 core)"
-
-
-def test_every_level_is_a_row_with_its_figures() -> None:
-    text = report()
-    assert "| 8 | 111 ms | 1 | 327 / 498 ms | 1740 MiB | 30.8 MiB | 0.45 |" in text
-    assert "| 2 | 52 ms | 0 | 327 / 492 ms | 1560 MiB | 30.2 MiB | 0.17 |" in text
-    assert "At 8 calls, 1 call waited more than 100 ms for a frame (worst 111 ms)." in prose(text)
-
-
-def test_the_cold_recogniser_sentence_is_the_probes_measurement() -> None:
-    probe = capacity.ColdProbe(calls=4, worst_lag_ms=2345.0, idle_mib=1100.0)
-    text = report(cold=probe)
-    assert (
-        "With none warmed, 4 calls at once, each on a new recogniser fell up to 2.3 s behind;"
-        " 4 calls on warmed ones waited at most 37 ms." in prose(text)
+def run(calls: int, worst: float = 20.0, p95: float = 350.0, answered: int | None = None) -> Any:
+    return capacity.Run(
+        calls=calls,
+        worst_lag_ms=worst,
+        replies=[p95 - 30.0] * 10 + [p95] * 10,
+        send_late_ms=9.0,
+        cpu_per_call_s=1.8,
+        floor_per_call_s=0.6,
+        peak_mib=1200.0 + 6.0 * calls,
+        idle_mib=1200.0,
+        answered=calls if answered is None else answered,
     )
-    # Both idle sizes, as measured: no share per recogniser is made up from them.
-    assert "(idle: 1500 MiB; the process with none warmed: 1100 MiB)" in prose(text)
-    other = report(cold=capacity.ColdProbe(calls=3, worst_lag_ms=800.0, idle_mib=1420.0))
-    assert "3 calls at once, each on a new recogniser fell up to 0.8 s behind." in prose(other)
-    assert "(idle: 1500 MiB; the process with none warmed: 1420 MiB)" in prose(other)
-    one = report(cold=capacity.ColdProbe(calls=1, worst_lag_ms=300.0, idle_mib=126.0))
-    assert "With none warmed, 1 call on a new recogniser fell up to 0.3 s behind." in prose(one)
 
 
-def test_without_a_probe_nothing_is_said_about_new_recognisers() -> None:
-    text = prose(report())
-    assert "new recogniser" not in text
-    assert "none warmed" not in text
-    assert "The server started with 8 recognisers warmed (`IVR_ASR_WARM_RECOGNIZERS`)." in text
-    # What was typed by hand before is not written unless measured.
-    for typed in ("1.1 s", "4 calls, 2 of", "about 50 MiB"):
-        assert typed not in text
+def test_a_run_keeps_real_time_only_with_every_frame_on_time_and_every_question_answered() -> None:
+    assert run(8).real_time and run(8).held
+    assert not run(8, worst=101.0).real_time
+    assert not run(8, answered=7).real_time
+    slow = run(8, p95=601.0)
+    assert slow.real_time and not slow.held  # in real time, but not the reply goal
 
 
-def test_web_cpu_is_called_far_from_the_limit_only_when_it_was() -> None:
-    idle = prose(report())
-    assert "at most 0.45 of the 4 cores, so its own work never used up the machine" in idle
-    busy = prose(report([level(2, 40, 0, 1.2), level(4, 150, 2, 1.8)], cores=2))
-    assert "at most 1.80 of the 2 cores." in busy
-    assert "never used up" not in busy
+def ramped(monkeypatch: pytest.MonkeyPatch, outcomes: dict[int, list[Any]]) -> Any:
+    """The ramp with each level's runs given, instead of phoning a server."""
+    given = {level: iter(runs) for level, runs in outcomes.items()}
+    monkeypatch.setattr(capacity, "run_level", lambda *a, **k: next(given[a[4]]))
+    return capacity.ramp("ours", None, None, None, b"", list(outcomes), "poisson", 3)
 
 
-def test_the_ramp_outcome_is_stated_as_measured() -> None:
-    all_fine = report(ROWS[:3])
-    assert summary(all_fine)["simultaneous calls kept in real time"] == "6 (on 4 cores)"
-    assert "Every level run kept every call in real time: capacity is at least 6" in prose(all_fine)
-    none_fine = report([level(2, 300, 2, 0.5)])
-    assert summary(none_fine)["simultaneous calls kept in real time"] == "0 (on 4 cores)"
-    assert summary(none_fine)["memory per call"] == "n/a"
-    assert "Every level run had a call wait more than 100 ms for a frame." in prose(none_fine)
+def test_a_level_is_kept_after_three_runs_in_a_row_and_the_ramp_stops_at_a_failing_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result = ramped(
+        monkeypatch,
+        {
+            1: [run(1)] * 3,
+            8: [run(8), run(8, p95=700.0), run(8)],  # real time, one run misses the reply goal
+            16: [run(16), run(16, worst=280.0), run(16)],
+            20: [run(20)] * 3,
+        },
+    )
+    assert (result.kept, result.goal) == (8, 1)
+    assert [r.calls for r in result.runs] == [1, 1, 1, 8, 8, 8, 16, 16]  # 20 never ran
 
 
-def test_the_section_is_headed_for_its_place_in_the_document() -> None:
-    text = report()
+def test_the_report_states_what_was_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours = ramped(monkeypatch, {1: [run(1)] * 3, 8: [run(8)] * 3, 16: [run(16, worst=280.0)]})
+    peer = capacity.Ramp("Pipecat 1.14 (silero)", "poisson", [run(1, p95=1203.0)], 0, 0)
+    text = capacity.report([ours, peer], 2, "machine: 2 cores; 2026-12-03", "make x", 3)
     assert text.startswith(
-        "## Capacity (phone)\n\nmachine: 4 cores (`nproc`), Test CPU; 2026-12-03.\n"
+        "## Capacity (phone)\n\nmachine: 2 cores; 2026-12-03.\nCommand: `make x`"
     )
-    assert "Command: `make bench-phone  # = .venv/bin/python bench/capacity.py" in text
+    headline = next(line for line in text.splitlines() if line.startswith("| ours |"))
+    cells = [cell.strip() for cell in headline.strip("|").split("|")]
+    assert cells[:5] == ["ours", "poisson", "**8**", "8", "4.0"]  # 8 calls on 2 cores
+    assert cells[6:10] == ["1.80 s", "0.60 s", "**3.00 x**", "6.0 MiB"]
+    assert "| Pipecat 1.14 (silero) | 20 | 1173 / 1203 ms |" in text  # one call at a time
+    assert re.search(
+        r"\| ours \| poisson \| 16 \| 1 \| 280 ms .*\| \*\*no\*\* \| \*\*no\*\* \|", text
+    )
+    assert text.count("\n| ours | poisson |") == 1 + 7  # the headline and every run
+
+
+def test_poisson_arrivals_are_spread_and_seeded_and_synchronised_ones_are_not() -> None:
+    offsets, thinks = callers.plan("poisson", 16, 3, seed=1)
+    assert offsets == sorted(offsets) and offsets[0] == 0 and offsets[-1] > 5
+    assert all(0 <= t <= callers.MAX_THINK_S for pauses in thinks for t in pauses)
+    assert callers.plan("poisson", 16, 3, seed=1) == (offsets, thinks)
+    assert callers.plan("poisson", 16, 3, seed=2)[0] != offsets
+    assert callers.plan("synchronised", 4, 3, seed=1) == ([0.0] * 4, [[0.0] * 3] * 4)
