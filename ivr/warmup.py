@@ -1,4 +1,4 @@
-"""Getting a process ready in the background: prompt audio, the speech model, flow reloads.
+"""Getting a process ready in the background: prompts, recognisers, a rehearsed first turn.
 
 Nothing here blocks start-up. ``/healthz`` reports what is still warming.
 """
@@ -126,7 +126,8 @@ def rehearse(
             for text in (t for lang in current.languages for t in callers_words(current, lang)):
                 dialogue, now = Dialogue(Engine(current), nlu, "warm-up"), datetime.now(UTC)
                 dialogue.start(now)
-                dialogue.hear(text, now, 1.0)
+                if stop.is_set() or dialogue.hear(text, now, 1.0).nlu_error:
+                    return  # stopping, or the NLU does not answer: nothing more to warm
         except Exception:  # the NLU went away, a flow without intents: only less warm
             log.info("warm-up turn failed", exc_info=True)
         finally:

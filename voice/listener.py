@@ -227,14 +227,20 @@ class Listener:
         def decoded(words: Future[Transcript]) -> None:  # on the recogniser's thread
             try:
                 heard.set_result(_heard(words.result(), ended, early, started))
-            except Exception as failure:
-                heard.set_exception(RecognitionFailed(f"recogniser failed to finish: {failure!r}"))
+            except BaseException as failure:  # whatever the decoder raised: never left pending
+                failed = RecognitionFailed(f"recogniser failed to finish: {failure!r}")
+                failed.__cause__ = failure
+                heard.set_exception(failed)
 
         later().add_done_callback(decoded)
         return HeardLater(heard, ended.at_ms)
 
     def _forget(self) -> None:
-        self.recognizer.reset()
+        later = getattr(self.recognizer, "reset_later", None)  # a noise never waits for decoding
+        if later is not None:
+            later()
+        else:
+            self.recognizer.reset()
         self._settled = False
 
 

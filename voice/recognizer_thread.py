@@ -73,6 +73,10 @@ class RecognizerThread:
         """Drop the turn (after the queued audio, which is then thrown away)."""
         self._ask("reset")
 
+    def reset_later(self) -> None:
+        """:meth:`reset` without waiting (a failure surfaces at the next answer waited for)."""
+        self._jobs.put(("reset", b"", None))
+
     def close(self, timeout: float = 5.0) -> None:
         """Stop the thread once the queue is done."""
         self._jobs.put(None)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -29,6 +28,7 @@ from ivr.call.ears import CallEars
 from ivr.call.handover import Handover, HandoverBoard, failure_reason
 from ivr.call.keypad import Keypad
 from ivr.call.outbox import Outbox
+from ivr.call.pending import Later, PendingWords
 from ivr.call.performer import ActionPerformer, CallParties, Performed
 from ivr.call.playback import Playback
 from ivr.call.recorder import CallRecorder, turn_record
@@ -42,8 +42,6 @@ from voice.turns import BargeIn, SpeechStarted, TurnDiscarded
 __all__ = ["CallPipeline", "Outbox"]
 
 log = logging.getLogger(__name__)
-
-Later = Callable[[str, Callable[[], None]], None]  # queues work on the call's thread
 
 
 class CallPipeline:
@@ -105,6 +103,7 @@ class CallPipeline:
         self.handover: Handover | None = None
         self.closed = False
         self.later: Later | None = None
+        self.pending = PendingWords(self.call_id)
         self.last_timing: TurnTiming | None = None
         self._parties = CallParties()
         self._listening: Listen | None = None
@@ -218,12 +217,17 @@ class CallPipeline:
             if isinstance(heard, Heard | HeardLater):
                 self._heard(heard, timing)
 
-    def _heard(self, heard: Heard | HeardLater, timing: TurnTiming) -> None:
+    def _heard(
+        self, heard: Heard | HeardLater, timing: TurnTiming, pause: PauseUnderstanding | None = None
+    ) -> None:
         if isinstance(heard, HeardLater):  # the frames' thread never waits for the words
-            if self.later is not None and not heard.heard.done():
-                self._when_decoded(heard.heard, self.later, timing)
+            words, later = heard.heard, self.later
+            if later is not None and not words.done():
+                pause = self.understanding.detach()  # this turn's pause, not the next one's
+                resume = lambda: self._guarded(lambda: self._heard(words.result(), timing, pause))  # noqa: E731
+                self.pending.resume(words, later, resume)
                 return
-            heard = heard.heard.result()
+            heard = words.result()
         if self.handover is not None or self.closed:
             return
         if not heard.text:  # speech without words (a cough, a door): keep listening
@@ -232,15 +236,9 @@ class CallPipeline:
             return
         timing.stages["end_of_turn"] = heard.end_of_turn_ms
         timing.stages["asr"] = round(heard.asr_ms, 2)
-        understood = self.understanding.take(heard.text)
+        understood = (pause or self.understanding).take(heard.text)
         timing.stages["nlu_in_pause"] = float(understood is not None)
         self._answer(heard.text, "speech", heard.confidence, timing, understood)
-
-    def _when_decoded(self, words: Future[Heard], later: Later, timing: TurnTiming) -> None:
-        def resume() -> None:
-            self._guarded(lambda: self._heard(words.result(), timing))
-
-        words.add_done_callback(lambda _: later("heard", resume))
 
     def _typed(self, text: str) -> None:
         if self.closed or self.handover is not None or not text.strip():
@@ -328,6 +326,8 @@ class CallPipeline:
         self.recorder.at_step(self.dialogue.session.step_id)
         self._apply(performed)
         self.last_timing = timing
+        if kind in ("dtmf", "typed", "silence"):
+            self.pending.moved_on()  # words still decoding would answer the wrong question
         if kind is not None:
             session, stages = self.dialogue.session, timing.stages
             record = turn_record(session, kind, reply.actions, stages, asr_confidence, self.clock())
@@ -374,7 +374,7 @@ class CallPipeline:
 
     def _start_waiting(self) -> None:
         """The caller has heard everything: the silence timeout starts now."""
-        if self._listening is not None and not self.playback.playing:
+        if self._listening is not None and not self.playback.playing and not self.pending.count:
             self._waiting_since_ms = self._stream_ms
 
     def _close(self) -> None:

@@ -45,6 +45,12 @@ class PauseUnderstanding:
         _, understood = prepared.result()
         return dialogue.is_confident(understood[0])
 
+    def detach(self) -> PauseUnderstanding:
+        """This pause's answer on its own, for a turn whose words come back later."""
+        detached = PauseUnderstanding(self._pool)
+        detached._prepared, self._prepared = self._prepared, None
+        return detached
+
     def take(self, text: str) -> Understood | None:
         """The pause's answer if it was about exactly ``text`` (the turn's final words)."""
         prepared, self._prepared = self._prepared, None

@@ -65,7 +65,9 @@ def gated_rig(
 ) -> tuple[Rig, GatedRecognizer, Queued]:
     rig = make_rig(confident_silence_ms=0)
     gated = GatedRecognizer(asr.VoskRecognizer(model_path), fail=fail)
-    rig.pipeline.listener = Listener(RecognizerThread(gated), TurnConfig(start_ms=100))
+    # No understanding in the pause: the NLU hears the words only when the turn is answered.
+    listener = Listener(RecognizerThread(gated), TurnConfig(start_ms=100), prepare_ms=0)
+    rig.pipeline.listener = listener
     queued = Queued()
     rig.pipeline.later = queued
     rig.pipeline.started("+447700900123", None, None)
@@ -113,3 +115,19 @@ def test_a_recogniser_failing_late_still_hands_the_caller_to_a_person(
     handover = rig.board.get(rig.pipeline.call_id)
     assert handover is not None and handover.kind == "transfer" and handover.apologise
     assert rig.pipeline.closed
+
+
+@pytest.mark.slow
+def test_words_that_come_back_after_a_key_moved_the_call_on_are_not_answered(
+    make_rig: Callable[..., Rig], model_path: Path, speech_ulaw: dict[str, bytes]
+) -> None:
+    rig, gated, queued = gated_rig(make_rig, model_path)
+    slowest_frame_ms(rig.pipeline, speech_ulaw["greeting"] + b"\xff" * 8000)
+    assert rig.pipeline.pending.count == 1
+    rig.pipeline.dtmf("5")  # answered at once, while the words are still decoding
+    turns_before = len(rig.store.get_call(rig.pipeline.call_id).turns)  # type: ignore[union-attr]
+    gated.gate.set()
+    assert queued.arrived.wait(10)
+    queued.jobs[0][1]()
+    assert not rig.nlu.heard and rig.pipeline.pending.count == 0  # never answered
+    assert len(rig.store.get_call(rig.pipeline.call_id).turns) == turns_before  # type: ignore[union-attr]
