@@ -153,9 +153,10 @@ def ramp(
             )
             if not run.real_time:
                 return result
-        result.kept = calls
-        if all(run.held for run in result.runs if run.calls == calls):
+        met = all(run.held for run in result.runs if run.calls == calls)
+        if met and result.goal == result.kept:  # every level below met it too
             result.goal = calls
+        result.kept = calls
     return result
 
 

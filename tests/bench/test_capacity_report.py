@@ -83,3 +83,10 @@ def test_poisson_arrivals_are_spread_and_seeded_and_synchronised_ones_are_not() 
     assert callers.plan("poisson", 16, 3, seed=1) == (offsets, thinks)
     assert callers.plan("poisson", 16, 3, seed=2)[0] != offsets
     assert callers.plan("synchronised", 4, 3, seed=1) == ([0.0] * 4, [[0.0] * 3] * 4)
+
+
+def test_the_reply_goal_counts_only_when_every_level_below_met_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result = ramped(monkeypatch, {1: [run(1), run(1, p95=700.0), run(1)], 8: [run(8)] * 3})
+    assert (result.kept, result.goal) == (8, 0)
