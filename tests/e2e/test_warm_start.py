@@ -32,7 +32,7 @@ AUTH_TOKEN = "warm-start-token"
 #: The issue's bound: the greeting's first audio this soon after the stream starts.
 GREETING_MS = 150.0
 TURNS = 4
-SLACK_MS = 150.0
+SLACK_MS = 300.0  # the measured gap is 100-126 ms (docs/benchmarks.md, warm start)
 
 
 @pytest.fixture
