@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from types import TracebackType
 
-from twilio_emulator import Hangup, Silence, SpeakAudio, TwilioEmulator, WaitForBot
+from common import emulator_for
+from twilio_emulator import Hangup, Silence, SpeakAudio, WaitForBot
 from twilio_emulator.caller import Step
 
-PUBLIC_URL = "https://ivr.example.test"
-AUTH_TOKEN = "bench-auth-token"
 ARRIVALS = ("synchronised", "poisson")
 #: Poisson arrivals: mean gap between two calls, and the longest pause before a question.
 MEAN_GAP_S = 1.0
@@ -72,8 +71,7 @@ def plan(arrival: str, calls: int, turns: int, seed: int) -> tuple[list[float], 
 def place(url: str, steps: list[Step], start_at: float) -> CallerView:
     """Run in a caller process: wait for ``start_at`` (``time.monotonic``), place one call."""
     time.sleep(max(0.0, start_at - time.monotonic()))
-    emulator = TwilioEmulator(url, PUBLIC_URL, AUTH_TOKEN, say_words_per_second=0)
-    result = emulator.call(steps, max_seconds=240)
+    result = emulator_for(url).call(steps, max_seconds=240)
     replies = [float(u.reply_latency_ms) for u in result.utterances if u.reply_latency_ms]
     start = next((m.at for m in result.sent if m.event == "start"), None)
     first = next((m.at for m in result.received if m.event == "media"), None)

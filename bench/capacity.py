@@ -28,31 +28,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 from callers import ARRIVALS, Callers, plan, script
-from common import command_line, machine, percentile, progress, publish
+from common import ServerProcess, command_line, machine, percentile, progress, publish
 from floor import call_floor
-from phone import KO_PHRASES, phone_server
+from phone import KO_PHRASES, PhoneServer, phone_server
+from pipecat_peer import PeerServer, peer_server
 
 SECTION = "## Capacity (phone)"
 TURNS = 3
 LAG_LIMIT_MS = 100.0
 REPLY_P95_LIMIT_MS = 600.0
-
-
-class Server(Protocol):
-    """Ours (``phone.PhoneServer``) or the peer (``pipecat_peer.PeerServer``)."""
-
-    url: str
-
-    def cpu_seconds(self) -> float:
-        """CPU seconds the server's processes have used."""
-        ...
-
-    def rss_mib(self) -> float:
-        """Their resident memory."""
-        ...
 
 
 @dataclass
@@ -97,7 +83,7 @@ class Ramp:
 
 
 def run_level(
-    server: Server,
+    server: ServerProcess,
     callers: Callers,
     lateness: Callable[[str], float],
     question: bytes,
@@ -130,7 +116,7 @@ def run_level(
 
 def ramp(
     name: str,
-    server: Server,
+    server: ServerProcess,
     lateness: Callable[[str], float],
     callers: Callers,
     question: bytes,
@@ -160,7 +146,7 @@ def ramp(
     return result
 
 
-def our_lateness(server: Any) -> Callable[[str], float]:
+def our_lateness(server: PhoneServer) -> Callable[[str], float]:
     """The worst frame wait our pipeline stored with the call (``audio_lag``)."""
     store = server.store()
 
@@ -172,7 +158,7 @@ def our_lateness(server: Any) -> Callable[[str], float]:
     return worst
 
 
-def peer_lateness(peer: Any) -> Callable[[str], float]:
+def peer_lateness(peer: PeerServer) -> Callable[[str], float]:
     """The peer's worst frame, where its speech-to-text takes the audio (relative to its best)."""
 
     def worst(call_sid: str) -> float:
@@ -268,7 +254,6 @@ def question_audio() -> bytes:
 
 
 def main() -> None:
-    from pipecat_peer import peer_server
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--levels", default="1,8,16,20")
@@ -291,9 +276,8 @@ def main() -> None:
         workdir = Path(folder)
         warm = str(max(levels))
         with phone_server(workdir, IVR_ASR_WARM_RECOGNIZERS=warm) as ours:
-            nlu = (ours.nlu_url, ours.nlu_token)
+            nlu, lateness = (ours.nlu_url, ours.nlu_token), our_lateness(ours)
             for arrival in args.arrivals.split(","):
-                lateness = our_lateness(ours)
                 ramps.append(
                     ramp("ours", ours, lateness, callers, question, levels, arrival, args.runs)
                 )

@@ -9,10 +9,58 @@ import datetime
 import os
 import platform
 import re
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from twilio_emulator import TwilioEmulator
+
 from ivr.config import ROOT
+
+#: What the benches' emulator signs with, and the servers they start check.
+PUBLIC_URL = "https://ivr.example.test"
+AUTH_TOKEN = "bench-auth-token"
+
+
+def emulator_for(url: str) -> TwilioEmulator:
+    """A Twilio stand-in that calls the server at ``url`` (``<Say>`` takes no time)."""
+    return TwilioEmulator(url, PUBLIC_URL, AUTH_TOKEN, say_words_per_second=0)
+
+
+@dataclass
+class ServerProcess:
+    """A server the benches phone: where it listens and the process (tree) that serves it."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def emulator(self) -> TwilioEmulator:
+        """A Twilio stand-in that calls this server."""
+        return emulator_for(self.url)
+
+    def pids(self) -> list[int]:
+        """The process and its children (gunicorn's workers run the calls)."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [pid, *(int(child) for child in children)]
+
+    def rss_mib(self) -> float:
+        """Resident memory of the process and its children."""
+        total = 0
+        for pid in self.pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        return total / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process and its children have used."""
+        ticks = 0
+        for pid in self.pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -19,6 +19,8 @@ import wave
 from datetime import UTC, datetime
 from pathlib import Path
 
+from twilio_emulator.audio import write_wav_ulaw
+
 from bot.engine.actions import Action, Say
 from bot.engine.engine import Engine
 from bot.engine.events import CallStarted, SpeechRecognized
@@ -27,9 +29,8 @@ from bot.flow import load_flow
 from bot.flow.model import AskStep, Flow
 from bot.nlu.result import IntentScore, NLUResult
 from ivr.config import ROOT, load_config
-from voice.codec import decode_ulaw
 from voice.prompt_cache import PromptCache
-from voice.tts import SAMPLE_RATE, Pyttsx3Synthesizer
+from voice.tts import Pyttsx3Synthesizer
 
 sys.path.insert(0, str(ROOT))  # the Korean line's fixtures live with the tests
 from tests.fixtures.ko_line import KO_EXPECTED, KO_LINE, KO_PHRASES
@@ -50,7 +51,8 @@ def write_prompts(folder: Path, flows: Path = KO_LINE) -> dict[str, Path]:
     for name, actions in replies(flow).items():
         audio = b"".join(cache.get(action) for action in actions if isinstance(action, Say))
         if audio:
-            written[name] = write_wav(folder / f"{name}.wav", audio)
+            written[name] = folder / f"{name}.wav"
+            write_wav_ulaw(written[name], audio)
     return written
 
 
@@ -85,16 +87,6 @@ def heard(text: str | None, intent: str | None) -> SpeechRecognized:
     text = text or intent or ""
     ranking = (IntentScore(intent, 1.0),) if intent else ()
     return SpeechRecognized(text, NLUResult(text, intent, 1.0 if intent else 0.0, ranking))
-
-
-def write_wav(path: Path, ulaw: bytes) -> Path:
-    """μ-law 8 kHz as a 16-bit PCM WAV file."""
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(SAMPLE_RATE)
-        wav.writeframes(decode_ulaw(ulaw).astype("<i2").tobytes())
-    return path
 
 
 def main() -> None:

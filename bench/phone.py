@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from common import progress
-from twilio_emulator import TwilioEmulator
+from common import AUTH_TOKEN, PUBLIC_URL, ServerProcess, progress
 
 from bot.flow import load_flow
 from ivr.config import ROOT, load_config
@@ -32,51 +31,20 @@ sys.path.insert(0, str(ROOT))  # the Korean line's fixtures live with the tests
 from tests.fixtures.ko_line import KO_LINE, KO_PHRASES
 from tests.fixtures.live_server import web_command
 
-PUBLIC_URL = "https://ivr.example.test"
-AUTH_TOKEN = "bench-auth-token"
 __all__ = ["KO_LINE", "KO_PHRASES", "PhoneServer", "phone_server"]
 
 
 @dataclass
-class PhoneServer:
+class PhoneServer(ServerProcess):
     """A running web process and how to reach its records."""
 
-    url: str
-    process: subprocess.Popen[bytes]
-    database_url: str
+    database_url: str = ""
     nlu_url: str = ""
     nlu_token: str = ""
-
-    def emulator(self) -> TwilioEmulator:
-        """A Twilio stand-in that calls this server."""
-        return TwilioEmulator(self.url, PUBLIC_URL, AUTH_TOKEN, say_words_per_second=0)
 
     def store(self) -> Store:
         """The server's call records."""
         return Store(self.database_url)
-
-    def pids(self) -> list[int]:
-        """The gunicorn master and its workers (the workers run the calls)."""
-        pid = self.process.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [pid, *(int(child) for child in children)]
-
-    def rss_mib(self) -> float:
-        """Resident memory of the master and its workers."""
-        total = 0
-        for pid in self.pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        return total / 1024
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the master and its workers have used."""
-        ticks = 0
-        for pid in self.pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

@@ -12,7 +12,6 @@ asks the same Rasa server, which the caller starts (``ensure_nlu_server``).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -24,54 +23,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import progress
+from common import PUBLIC_URL, ServerProcess, progress
 from peer_prompts import write_prompts
-from twilio_emulator import TwilioEmulator
 
 from ivr.config import ROOT
 from ivr.nlu.service import free_port
 
-PUBLIC_URL = "https://ivr.example.test"
-AUTH_TOKEN = "bench-auth-token"  # the peer checks no signatures; the emulator still signs
 PEER_PYTHON = ROOT / ".venv-peer" / "bin" / "python"
 PEER_SCRIPT = ROOT / "bench" / "peer" / "pipecat_line.py"
 TURNS = ("silero", "smart")
 
 
 @dataclass
-class PeerServer:
-    """A running Pipecat peer and where its per-call stats go."""
+class PeerServer(ServerProcess):
+    """A running Pipecat peer (one uvicorn worker runs every call) and where its stats go."""
 
-    url: str
-    process: subprocess.Popen[bytes]
-    stats_dir: Path
-
-    def emulator(self) -> TwilioEmulator:
-        """A Twilio stand-in that calls this server."""
-        return TwilioEmulator(self.url, PUBLIC_URL, AUTH_TOKEN, say_words_per_second=0)
-
-    def pids(self) -> list[int]:
-        """The server process (one uvicorn worker: it runs every call) and any children."""
-        pid = self.process.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return [pid, *(int(child) for child in children)]
-
-    def rss_mib(self) -> float:
-        """Resident memory of the process."""
-        total = 0
-        for pid in self.pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        return total / 1024
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the process has used."""
-        ticks = 0
-        for pid in self.pids():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
+    stats_dir: Path = Path()
 
     def frame_lateness(self, call_sid: str, wait: float = 10.0) -> dict[str, Any]:
         """The call's stats: ``lateness_ms`` (``max``, ``p95``), ``frames``, ``turns``.

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 from bot.dialogue import Dialogue
 from bot.engine import Engine
 from bot.engine.actions import Say
-from bot.flow.model import Flow
+from bot.flow.model import Flow, without_annotations
 from ivr.flow_source import FlowSource
 from ivr.nlu.connection import NLUConnection
 from voice.asr import Recognizer
@@ -26,8 +25,6 @@ from voice.prompt_cache import PromptCache, static_prompts
 from voice.tts import SynthesisFailed
 
 log = logging.getLogger(__name__)
-
-_ENTITY_MARK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # [12345678](account_number) -> 12345678
 
 
 def warm_prompts(voice: PromptCache, flow: Flow, ready: threading.Event) -> threading.Thread:
@@ -63,11 +60,13 @@ def warm_recognizers(
 
     def warm() -> None:
         prompts_ready.wait(120)
-        cached = [say for say in static_prompts(flow()) if say in voice]
+        current = flow()
+        cached = [say for say in static_prompts(current) if say in voice]
         for language, pool in pools.items():
             own = [say for say in cached if say.language == language] or cached
-            callers = [Say(text, language) for text in callers_words(flow(), language)]
-            warm_pool(pool, [*map(voice.get, own[:2]), *_spoken(voice, callers)], count)
+            callers = [Say(text, language) for text in callers_words(current, language)]
+            speech = [*map(voice.get, own[:2]), *_spoken(voice, callers)] if count else []
+            warm_pool(pool, speech, count)
             log.info("speech model ready", extra={"language": language, "recognizers": count})
 
     def load() -> None:
@@ -105,7 +104,7 @@ def watch_flows(
 def callers_words(flow: Flow, language: str) -> list[str]:
     """The first example of each intent in ``language``, entity marks taken out."""
     firsts = (intent.examples.get(language, ())[:1] for intent in flow.intents.values())
-    return [_ENTITY_MARK.sub(r"\1", text) for first in firsts for text in first]
+    return [without_annotations(text) for first in firsts for text in first]
 
 
 def rehearse(

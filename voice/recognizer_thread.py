@@ -54,9 +54,7 @@ class RecognizerThread:
 
     def flush_later(self) -> Future[str]:
         """:meth:`flush` without waiting: the words arrive when the queue is decoded."""
-        answer: Future[str] = Future()
-        self._jobs.put(("flush", b"", answer))
-        return answer
+        return self._later("flush")
 
     def final(self) -> Transcript:
         """The turn's transcript, once all queued audio is decoded."""
@@ -65,9 +63,7 @@ class RecognizerThread:
 
     def final_later(self) -> Future[Transcript]:
         """:meth:`final` without waiting: the caller's thread goes on with the next frames."""
-        answer: Future[Transcript] = Future()
-        self._jobs.put(("final", b"", answer))
-        return answer
+        return self._later("final")
 
     def reset(self) -> None:
         """Drop the turn (after the queued audio, which is then thrown away)."""
@@ -83,9 +79,13 @@ class RecognizerThread:
         self._thread.join(timeout)
 
     def _ask(self, operation: str) -> Any:
+        return self._later(operation).result()
+
+    def _later(self, operation: str) -> Future[Any]:
+        """Queue ``operation`` behind the audio; its answer arrives on the returned future."""
         answer: Future[Any] = Future()
         self._jobs.put((operation, b"", answer))
-        return answer.result()
+        return answer
 
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:

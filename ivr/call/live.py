@@ -95,7 +95,7 @@ class LiveCall:
         self._ears = ears
         self._calls = calls
         self._worker = CallWorker(pipeline.call_id)
-        pipeline.later = self._worker.submit
+        pipeline.pending.later = self._worker.submit
 
     def start(self, parameters: Mapping[str, str]) -> None:
         """The stream is up: greet the caller (or book the callback it was opened for)."""

@@ -26,6 +26,7 @@ class PendingWords:
 
     def __init__(self, call_id: str) -> None:
         self.call_id = call_id
+        self.later: Later | None = None  # the call's queue (its worker sets it); None: no defer
         self.count = 0
         self._moves = 0
 
@@ -33,8 +34,14 @@ class PendingWords:
         """The call moved on without words: what is still decoding will not be answered."""
         self._moves += 1
 
-    def resume(self, words: Future[Heard], later: Later, answer: Callable[[], None]) -> None:
-        """Queue ``answer`` on the call's thread once ``words`` are decoded, if still wanted."""
+    def defer(self, words: Future[Heard], answer: Callable[[], None]) -> bool:
+        """Queue ``answer`` on the call's thread once ``words`` are decoded, if still wanted.
+
+        False when the words are already there or there is no queue: answer them now.
+        """
+        later = self.later
+        if later is None or words.done():
+            return False
         moves = self._moves
         self.count += 1
 
@@ -46,3 +53,4 @@ class PendingWords:
             answer()
 
         words.add_done_callback(lambda _: later("heard", run))
+        return True

@@ -28,7 +28,7 @@ from ivr.call.ears import CallEars
 from ivr.call.handover import Handover, HandoverBoard, failure_reason
 from ivr.call.keypad import Keypad
 from ivr.call.outbox import Outbox
-from ivr.call.pending import Later, PendingWords
+from ivr.call.pending import PendingWords
 from ivr.call.performer import ActionPerformer, CallParties, Performed
 from ivr.call.playback import Playback
 from ivr.call.recorder import CallRecorder, turn_record
@@ -64,8 +64,8 @@ class CallPipeline:
         typing: The caller types instead of speaking (the browser phone): no listener needed.
         ears: Changes the listener when the caller switches language.
 
-    ``later`` (the call's worker sets it) brings a turn's words back from the recogniser's
-    thread behind the frames received meanwhile: no frame waits for recognition.
+    ``pending.later`` (the call's worker sets it) brings a turn's words back from the
+    recogniser's thread behind the frames received meanwhile: no frame waits for recognition.
     """
 
     def __init__(
@@ -102,8 +102,7 @@ class CallPipeline:
         )
         self.handover: Handover | None = None
         self.closed = False
-        self.later: Later | None = None
-        self.pending = PendingWords(self.call_id)
+        self.pending = PendingWords(self.call_id)  # the call's worker sets its queue
         self.last_timing: TurnTiming | None = None
         self._parties = CallParties()
         self._listening: Listen | None = None
@@ -221,11 +220,12 @@ class CallPipeline:
         self, heard: Heard | HeardLater, timing: TurnTiming, pause: PauseUnderstanding | None = None
     ) -> None:
         if isinstance(heard, HeardLater):  # the frames' thread never waits for the words
-            words, later = heard.heard, self.later
-            if later is not None and not words.done():
-                pause = self.understanding.detach()  # this turn's pause, not the next one's
-                resume = lambda: self._guarded(lambda: self._heard(words.result(), timing, pause))  # noqa: E731
-                self.pending.resume(words, later, resume)
+            words, pause = heard.heard, self.understanding.detach()  # this turn's pause only
+
+            def answer() -> None:
+                self._guarded(lambda: self._heard(words.result(), timing, pause))
+
+            if self.pending.defer(words, answer):
                 return
             heard = words.result()
         if self.handover is not None or self.closed:

@@ -69,7 +69,7 @@ def gated_rig(
     listener = Listener(RecognizerThread(gated), TurnConfig(start_ms=100), prepare_ms=0)
     rig.pipeline.listener = listener
     queued = Queued()
-    rig.pipeline.later = queued
+    rig.pipeline.pending.later = queued
     rig.pipeline.started("+447700900123", None, None)
     rig.echo_marks()
     return rig, gated, queued
