@@ -145,8 +145,9 @@ class Workers:
         )
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        process = start_worker(name, self.env, self.logs, *args)
+    def start(self, name: str, *args: str, **env: str) -> subprocess.Popen[bytes]:
+        """``ivr worker --id name [args]``, with ``env`` over the group's environment."""
+        process = start_worker(name, {**self.env, **env}, self.logs, *args)
         self.processes.append(process)
         return process
 

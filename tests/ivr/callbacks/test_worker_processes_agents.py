@@ -47,6 +47,7 @@ from tests.ivr.store.conftest import Database
 __all__ = ["gate", "twilio", "workers"]  # fixtures
 
 ANN, BEN = "+441632960011", "+441632960012"
+A_LEASE = 10  # seconds: see the test
 PEOPLE = f"""\
 version: 1
 queues:
@@ -131,7 +132,9 @@ def test_kill_9_with_agent_first_callbacks_in_flight_each_adopts_its_own_call(
     group = workers(gate.url)
     group.env["IVR_FLOWS"] = str(flows)
     gate.mode = {"before_request": "request", "before_answer": "answer"}[kill_at]
-    doomed = [group.start("doomed-a", "--batch", "1")]
+    # a's lease outlasts doomed-b's start (seconds on a busy machine): with the group's 2 s
+    # lease, doomed-b could find a's lease run out, recover a and hang at the gate instead.
+    doomed = [group.start("doomed-a", "--batch", "1", IVR_CALLBACK_LEASE_SECONDS=str(A_LEASE))]
     wait_for("a's request", lambda: get(callbacks, a).dial_to == ANN and gate.seen.is_set())
     doomed.append(group.start("doomed-b", "--batch", "1"))  # b prefers ann, who is held
     wait_for("b's request", lambda: get(callbacks, b).dial_to == BEN)
