@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EDGE_ONLY = {"flask", "flask_sock", "twilio", "werkzeug", "socket", "gunicorn"}
+EDGE_ONLY = {"flask", "simple_websocket", "twilio", "werkzeug", "socket", "gunicorn"}
 NEVER_IN_APP = {"tensorflow", "rasa", "sanic"}
 #: Twilio's request fields (webhook forms and stream messages): only ivr/twilio may name them.
 TWILIO_FIELDS = frozenset(

@@ -1,16 +1,18 @@
-"""A call in progress: its pipeline, run on the call's own thread in the order things arrived.
+"""A call in progress: its pipeline, one job at a time in the order things arrived.
 
-A transport (the Twilio socket, later the browser phone) opens a :class:`LiveCall` when its
-stream starts and then only hands over what it receives; it never waits for recognition, the
-NLU or synthesis. :class:`CallOpener` builds each call's stages from the process's parts.
+A transport (the Twilio socket, the browser phone) opens a :class:`LiveCall` when its stream
+starts and hands over what it receives. While the call keeps up, its own thread runs each
+frame at once; recognition, the NLU's pause answers and words decoded later never hold it up
+(they come back as queued jobs). :class:`CallOpener` builds each call's stages from the
+process's parts.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -42,47 +44,99 @@ BACKLOG_WARNING_FRAMES = 25
 SLOW_JOB_MS = 100
 
 
+Job = Callable[[], None]
+
+
 class CallWorker:
-    """Runs one call's jobs on its own thread, in the order they were submitted."""
+    """Runs one call's jobs one at a time, in the order they were submitted.
+
+    The transport's own thread runs a job at once (:meth:`run_here`) when nothing is queued
+    or running: a frame then costs no hand-off to another thread, which on a busy machine is
+    most of a frame's cost. Whatever arrives while a job runs, and every job from another
+    thread (words decoded later, a typed line), waits in the queue for the call's thread.
+    """
 
     def __init__(self, call_id: str) -> None:
         self.call_id = call_id
-        self._jobs: queue.Queue[tuple[str, Callable[[], None]] | None] = queue.Queue()
+        self._jobs: deque[tuple[str, Job]] = deque()
+        self._state = threading.Condition()
+        self._busy = False  # a job is running, here or on the call's thread
+        self._finishing = False
         self._thread = threading.Thread(target=self._run, name=f"call-{call_id[-8:]}", daemon=True)
         self._thread.start()
 
-    def submit(self, what: str, job: Callable[[], None]) -> None:
+    def submit(self, what: str, job: Job) -> None:
         """Queue ``job`` (named ``what`` in logs) behind everything already received."""
-        self._jobs.put((what, job))
-        backlog = self._jobs.qsize()
-        if backlog and backlog % BACKLOG_WARNING_FRAMES == 0:
+        with self._state:
+            self._jobs.append((what, job))
+            backlog = len(self._jobs)
+            self._state.notify()
+        if backlog % BACKLOG_WARNING_FRAMES == 0:
             log.warning(
                 "call falling behind real time", extra={"call_id": self.call_id, "backlog": backlog}
             )
 
+    def run_here(self, what: str, job: Job) -> None:
+        """Run ``job`` on this thread if the call is idle, else queue it like :meth:`submit`."""
+        with self._state:
+            idle = not self._busy and not self._jobs and not self._finishing
+            if idle:
+                self._busy = True
+        if not idle:
+            self.submit(what, job)
+            return
+        try:
+            self._run_one(what, job)
+        finally:
+            with self._state:
+                self._busy = False
+                self._state.notify()
+
     def finish(self, timeout: float = 10.0) -> None:
         """Run what is queued, then stop."""
-        self._jobs.put(None)
+        with self._state:
+            self._finishing = True
+            self._state.notify()
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        while (item := self._jobs.get()) is not None:
-            what, job = item
-            started = time.perf_counter()
+        while (item := self._next()) is not None:
             try:
-                job()
-            except Exception:  # the pipeline guards itself; this is the last line of defence
-                log.exception("call worker job failed", extra={"call_id": self.call_id})
-            took_ms = (time.perf_counter() - started) * 1000
-            if took_ms > SLOW_JOB_MS:
-                log.warning(
-                    "slow call pipeline step",
-                    extra={"call_id": self.call_id, "step": what, "ms": round(took_ms, 1)},
-                )
+                self._run_one(*item)
+            finally:
+                with self._state:
+                    self._busy = False
+
+    def _next(self) -> tuple[str, Job] | None:
+        """The next queued job once no other runs; ``None`` when finished and drained."""
+        with self._state:
+            while self._busy or not self._jobs:
+                if self._finishing and not self._busy and not self._jobs:
+                    return None
+                self._state.wait()
+            self._busy = True
+            return self._jobs.popleft()
+
+    def _run_one(self, what: str, job: Job) -> None:
+        started = time.perf_counter()
+        try:
+            job()
+        except Exception:  # the pipeline guards itself; this is the last line of defence
+            log.exception("call worker job failed", extra={"call_id": self.call_id})
+        took_ms = (time.perf_counter() - started) * 1000
+        if took_ms > SLOW_JOB_MS:
+            log.warning(
+                "slow call pipeline step",
+                extra={"call_id": self.call_id, "step": what, "ms": round(took_ms, 1)},
+            )
 
 
 class LiveCall:
-    """One call's pipeline behind its worker thread; every method returns at once."""
+    """One call's pipeline behind its worker: the transport's thread runs it while it keeps up.
+
+    ``start``, ``audio``, ``dtmf``, ``marked`` and ``stop`` come from the transport's thread;
+    ``typed`` may come from any thread and only queues.
+    """
 
     def __init__(
         self,
@@ -104,33 +158,33 @@ class LiveCall:
         language = parameters.get("language") or None
         offer = callback_offer(parameters)
         pipeline = self._pipeline
-        self._worker.submit("start", lambda: pipeline.started(caller, called, language, offer))
+        self._worker.run_here("start", lambda: pipeline.started(caller, called, language, offer))
         if self._calls is not None:  # typed lines are taken from now on, after the start
             self._calls.running(self.call_id, self)
 
-    def audio(self, ulaw: bytes, received_at: float) -> None:
-        """Caller audio (μ-law 8 kHz) received at ``received_at`` (``perf_counter``)."""
+    def audio(self, ulaw: bytes) -> None:
+        """Caller audio (μ-law 8 kHz), on the transport's thread as it arrives."""
         pipeline = self._pipeline
-        self._worker.submit("audio", lambda: pipeline.audio(ulaw, received_at))
+        self._worker.run_here("audio", lambda: pipeline.audio(ulaw))
 
     def dtmf(self, digit: str) -> None:
         """The caller pressed a key."""
         pipeline = self._pipeline
-        self._worker.submit("dtmf", lambda: pipeline.dtmf(digit))
+        self._worker.run_here("dtmf", lambda: pipeline.dtmf(digit))
 
     def typed(self, text: str) -> None:
-        """The caller typed ``text`` instead of saying it (the browser phone)."""
+        """The caller typed ``text`` instead of saying it (the browser phone; any thread)."""
         pipeline = self._pipeline
         self._worker.submit("typed", lambda: pipeline.typed(text))
 
     def marked(self, name: str) -> None:
         """The audio before mark ``name`` has played (or was cleared)."""
         pipeline = self._pipeline
-        self._worker.submit("mark", lambda: pipeline.marked(name))
+        self._worker.run_here("mark", lambda: pipeline.marked(name))
 
     def stop(self) -> None:
         """The stream stopped (the caller hung up, or the call moved on)."""
-        self._worker.submit("stop", self._pipeline.stopped)
+        self._worker.run_here("stop", self._pipeline.stopped)
 
     def close(self) -> None:
         """Finish what is queued (stopping the call if nothing did) and free the recogniser."""

@@ -123,9 +123,9 @@ class CallPipeline:
         self._parties = CallParties(caller, called)
         self._guarded(lambda: self._start(language, offer))
 
-    def audio(self, ulaw: bytes, received_at: float | None = None) -> None:
-        """The next piece of the caller's audio; ``received_at`` is its ``perf_counter``."""
-        self._guarded(lambda: self._audio(ulaw, received_at))
+    def audio(self, ulaw: bytes) -> None:
+        """The next piece of the caller's audio (μ-law 8 kHz, as it arrives in real time)."""
+        self._guarded(lambda: self._audio(ulaw))
 
     def dtmf(self, digit: str) -> None:
         """The caller pressed a key."""
@@ -171,16 +171,15 @@ class CallPipeline:
             return
         self._perform(reply, TurnTiming(), kind=None)
 
-    def _audio(self, ulaw: bytes, received_at: float | None) -> None:
+    def _audio(self, ulaw: bytes) -> None:
         if self.closed:
             return
+        timing = TurnTiming()
+        late_ms = self._lag.frame(self._stream_ms, timing.started)
         self._stream_ms += len(ulaw) // 8
         if self.listener is None:
             return
-        timing = TurnTiming()
-        if received_at is not None:
-            timing.stages["queue"] = round((timing.started - received_at) * 1000, 2)
-            self._lag.add(timing.stages["queue"])
+        timing.stages["queue"] = round(late_ms, 2)
         for event in self.listener.feed(ulaw):
             if self.closed:
                 return

@@ -25,8 +25,12 @@ class TurnTiming:
 
 
 class LagMeter:
-    """How long frames waited between arriving and being processed: distance from real time.
+    """How far behind real time a call's audio was processed, against the stream's own clock.
 
+    The caller's phone sends audio in real time, so the frame that follows ``stream_ms`` of
+    audio is due ``stream_ms`` after the first; processing it later than that is lateness,
+    wherever it waited (the socket, a queue, a busy thread). The clock is anchored at the
+    earliest-running frame seen so far, so network jitter on the first frame is not counted.
     Keeps the largest delay and a coarse histogram (10 ms buckets), not every value.
     """
 
@@ -34,6 +38,21 @@ class LagMeter:
         self.count = 0
         self.max_ms = 0.0
         self._buckets: dict[int, int] = {}
+        self._origin: float | None = None  # perf_counter when the stream's audio began
+
+    def frame(self, stream_ms: int, now: float | None = None) -> float:
+        """Count the frame that starts ``stream_ms`` into the stream, processed at ``now``.
+
+        Returns:
+            Its lateness in milliseconds (0 for the frame that anchors the clock).
+        """
+        now = time.perf_counter() if now is None else now
+        due = now - stream_ms / 1000
+        if self._origin is None or due < self._origin:
+            self._origin = due  # on time or early: the stream's clock starts here
+        late_ms = max(0.0, (now - self._origin) * 1000 - stream_ms)  # not below 0 by rounding
+        self.add(late_ms)
+        return late_ms
 
     def add(self, ms: float) -> None:
         """Count one frame's delay."""

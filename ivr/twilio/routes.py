@@ -2,11 +2,12 @@
 
 ``init_app`` registers the ``twilio`` blueprint (``/twilio/...``) holding the voice webhooks,
 the Media Streams socket, the placed-callback webhooks and the SMS webhook. The check runs in
-the blueprint's ``before_request`` because flask-sock completes the WebSocket handshake before
-a route's own code runs: this is the only place a bad handshake can still get a 403. A console
-session or the API's token means nothing here; only Twilio's signature opens these routes, and
-the Media Streams socket also opens to a browser-phone pass (:mod:`ivr.stream_tokens`) when
-this process runs the browser phone: the same route, the same protocol, the same pipeline.
+the blueprint's ``before_request`` because the socket route (:mod:`ivr.twilio.websocket`)
+completes the WebSocket handshake before a route's own code runs: this is the only place a bad
+handshake can still get a 403. A console session or the API's token means nothing here; only
+Twilio's signature opens these routes, and the Media Streams socket also opens to a browser
+phone pass (:mod:`ivr.stream_tokens`) when this process runs the browser phone: the same route,
+the same protocol, the same pipeline.
 """
 
 from __future__ import annotations

@@ -2,22 +2,20 @@
 
     WS /twilio/media   the call's audio, both ways (the handshake is signed like a webhook)
 
-The socket thread only moves messages (:mod:`ivr.twilio.media_stream` is the serializer);
-each call's pipeline runs on its own thread (:class:`~ivr.call.live.LiveCall`), so a slow
-stage never stops the socket from reading. A message naming another stream is logged and
-ignored: only this stream's own messages can end or steer its call.
+The socket's thread decodes each message (:mod:`ivr.twilio.media_stream` is the serializer)
+and runs the call's pipeline on it while the call keeps up (:class:`~ivr.call.live.LiveCall`);
+a slow stage only makes later messages wait in the socket, never lost. A message naming
+another stream is logged and ignored: only this stream's own messages can end or steer its call.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from flask import Blueprint, g
-from flask_sock import Sock  # type: ignore[import-untyped]  # flask-sock ships no type hints
-from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]  # no hints either
+from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]  # no type hints
 
 from ivr.call.live import CallOpener, LiveCall
 from ivr.twilio import media_stream
@@ -29,12 +27,12 @@ from ivr.twilio.media_stream import (
     StreamStarted,
     StreamStopped,
 )
+from ivr.twilio.websocket import route
 from ivr.wiring import use
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("stream", __name__)
-_sock = Sock()
 
 
 class StreamOutbox:
@@ -78,7 +76,7 @@ class StreamOutbox:
                 self.closed.set()
 
 
-@_sock.route("/media", bp=blueprint)  # type: ignore[untyped-decorator]  # flask-sock: no hints
+@route(blueprint, "/media")
 def media(ws: Any) -> None:
     """One Media Streams connection."""
     serve_stream(ws, use(CallOpener), g.get("stream_call_id"))
@@ -146,7 +144,7 @@ def _foreign(event: StreamEvent, outbox: StreamOutbox) -> bool:
 def _dispatch(event: StreamEvent, call: LiveCall) -> bool:
     """Hand ``event`` to the call; ``True`` when it was the stream's end."""
     if isinstance(event, AudioReceived):
-        call.audio(event.audio, time.perf_counter())
+        call.audio(event.audio)
     elif isinstance(event, DtmfReceived):
         call.dtmf(event.digit)
     elif isinstance(event, MarkPlayed):

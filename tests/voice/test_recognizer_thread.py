@@ -70,7 +70,7 @@ class SlowRecognizer:
 
 
 def test_feeding_never_waits_and_answers_cover_everything_fed() -> None:
-    threaded = RecognizerThread(SlowRecognizer())
+    threaded = RecognizerThread(SlowRecognizer(), batch_ms=0)  # every piece handed over alone
     try:
         started = time.perf_counter()
         for _ in range(10):
@@ -84,11 +84,42 @@ def test_feeding_never_waits_and_answers_cover_everything_fed() -> None:
 
 
 def test_a_decoding_failure_surfaces_at_the_next_answer() -> None:
-    threaded = RecognizerThread(SlowRecognizer())
+    threaded = RecognizerThread(SlowRecognizer(), batch_ms=0)
     try:
         threaded.accept(b"boom")
         with pytest.raises(RuntimeError, match="decoder exploded"):
             threaded.final()
         assert threaded.flush() == "1 pieces"  # reported once; the thread goes on
+    finally:
+        threaded.close()
+
+
+class RecordingRecognizer(SlowRecognizer):
+    """Keeps every piece of audio it was given, as it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: list[bytes] = []
+
+    def accept(self, pcm16: bytes) -> Partial | None:
+        self.pieces.append(pcm16)
+        return None
+
+
+def test_frames_are_handed_over_in_batches_and_every_answer_covers_the_rest() -> None:
+    inner = RecordingRecognizer()
+    threaded = RecognizerThread(inner, batch_ms=60)  # 60 ms at 16 kHz: three 20 ms frames
+    frames = [bytes([n]) * 640 for n in range(7)]
+    try:
+        for frame in frames:
+            threaded.accept(frame)
+        threaded.final()  # the seventh frame, still held, goes before the answer
+        assert [len(piece) for piece in inner.pieces] == [1920, 1920, 640]
+        assert b"".join(inner.pieces) == b"".join(frames)  # nothing lost, nothing reordered
+        threaded.accept(frames[0])
+        threaded.reset_later()
+        threaded.accept(frames[1])
+        threaded.close()  # what is held is decoded before the thread stops
+        assert inner.pieces[3:] == [frames[0], frames[1]]
     finally:
         threaded.close()
