@@ -1,0 +1,78 @@
+"""The socket route: WebSocket messages both ways, read on the request's thread alone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Blueprint, Flask
+from simple_websocket import Client, ConnectionClosed  # type: ignore[import-untyped]
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from ivr.twilio.websocket import route
+from tests.fixtures.waiting import wait_for
+
+READERS = "simple_websocket.Base._thread"  # the name simple_websocket gives a reader thread
+
+
+def reader_threads() -> int:
+    return sum(READERS in thread.name for thread in threading.enumerate())
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, list[str]]]:
+    """An app whose socket answers each message with how many reader threads exist."""
+    ended: list[str] = []
+    blueprint = Blueprint("sockets", __name__)
+
+    @route(blueprint, "/echo")
+    def echo(ws: Any) -> None:
+        try:
+            while (message := ws.receive()) != "bye":
+                ws.send(f"{message} {reader_threads()}")
+            ws.close()  # as a call ends: our side closes
+            ended.append("closed by us")
+        except ConnectionClosed:
+            ended.append("closed by the peer")
+
+    app = Flask(__name__)
+    app.register_blueprint(blueprint)
+    web: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"ws://127.0.0.1:{web.server_port}/echo", ended
+    finally:
+        web.shutdown()
+        thread.join(5)
+
+
+def test_messages_go_both_ways_with_no_reader_thread_on_the_server(
+    server: tuple[str, list[str]],
+) -> None:
+    url, ended = server
+    client = Client.connect(url)  # the client has a reader thread of its own: one in all
+    try:
+        replies = []
+        for n in range(20):
+            client.send(f"frame {n}")
+            replies.append(client.receive(timeout=5))
+        assert replies == [f"frame {n} 1" for n in range(20)]
+        client.send("bye")
+        wait_for("the server's close", lambda: ended == ["closed by us"], timeout=5)
+        with pytest.raises(ConnectionClosed):
+            while client.receive(timeout=5) is not None:
+                pass
+    finally:
+        client.close() if client.connected else None
+
+
+def test_a_peer_that_hangs_up_ends_the_route(server: tuple[str, list[str]]) -> None:
+    url, ended = server
+    client = Client.connect(url)
+    client.send("hello")
+    assert client.receive(timeout=5) == "hello 1"
+    client.close()
+    wait_for("the route to end", lambda: ended == ["closed by the peer"], timeout=5)
