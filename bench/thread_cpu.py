@@ -1,0 +1,134 @@
+"""Where a call's CPU goes: the web process's CPU per call, by thread, over warm calls in a row.
+
+One caller (a process of its own) places the capacity bench's call several times in a row;
+each thread's user and system time is read from ``/proc/<pid>/task/<tid>/stat`` every 0.2 s
+(a thread that ends keeps its last reading), and ``py-spy dump`` tells the threads apart by
+what they run (the socket's reader, the socket's handler, the call's worker, the recogniser).
+The first call warms the recogniser for the caller's words; compare the later ones.
+
+    .venv/bin/python bench/thread_cpu.py --calls 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from callers import Callers, plan, script
+from capacity import TURNS, question_audio
+from common import progress
+from phone import PhoneServer, phone_server
+
+TICK = os.sysconf("SC_CLK_TCK")
+#: What a thread runs, by a frame on its stack, first match wins.
+KINDS = (
+    ("RecognizerThread._run", "recogniser"),
+    ("CallWorker._run ", "call worker"),
+    ("Base._thread", "socket reader"),
+    ("serve_stream", "socket handler"),
+    ("concurrent/futures/thread.py", "thread pools"),
+)
+PY_SPY = Path(sys.executable).with_name("py-spy")
+
+Times = dict[str, tuple[float, float]]  # thread id -> (user, system) seconds
+
+
+def thread_times(pid: int) -> Times:
+    """Each live thread's user and system CPU seconds."""
+    times: Times = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        times[task.name] = (int(fields[11]) / TICK, int(fields[12]) / TICK)
+    return times
+
+
+def thread_kinds(pid: int) -> dict[str, str]:
+    """What each live thread is, from its Python stack (``py-spy dump``)."""
+    dump = subprocess.run([str(PY_SPY), "dump", "--pid", str(pid)], capture_output=True, text=True)
+    kinds: dict[str, str] = {}
+    for block in dump.stdout.split("\nThread ")[1:]:
+        tid = str(int(block.split()[0], 0))
+        stack = block.replace("\n", " ")
+        kinds[tid] = next((kind for frame, kind in KINDS if frame in stack), "other")
+    return kinds
+
+
+class Sampler:
+    """Reads every thread's CPU (and, now and then, what it is) until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.start = thread_times(pid)
+        self.last: Times = dict(self.start)
+        self.kinds: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        rounds = 0
+        while not self._stop.wait(0.2):
+            self.last.update(thread_times(self.pid))
+            rounds += 1
+            if rounds % 10 == 1:
+                self.kinds.update(thread_kinds(self.pid))
+
+    def stop(self) -> dict[str, tuple[float, float]]:
+        """CPU (user, system) by kind of thread since the sampler started."""
+        self._stop.set()
+        self._thread.join()
+        self.last.update(thread_times(self.pid))
+        used: dict[str, tuple[float, float]] = {}
+        for tid, (user, system) in self.last.items():
+            user0, system0 = self.start.get(tid, (0.0, 0.0))
+            kind = self.kinds.get(tid, "other")
+            total_user, total_system = used.get(kind, (0.0, 0.0))
+            used[kind] = (total_user + user - user0, total_system + system - system0)
+        return used
+
+
+def one_call(server: PhoneServer, callers: Callers, question: bytes) -> str:
+    """Place one call and report its web process CPU by thread, as a table row per kind."""
+    worker = server.pids()[-1]  # gunicorn's worker runs the calls
+    sampler = Sampler(worker)
+    before = server.cpu_seconds()
+    offsets, thinks = plan("poisson", 1, TURNS, seed=1)
+    [view] = callers.run(server.url, [script(question, TURNS, thinks[0])], offsets)
+    time.sleep(1.0)  # the call's threads finish
+    used = sampler.stop()
+    total = server.cpu_seconds() - before
+    lines = [f"web process {total:.2f} s ({view.frames} frames, {len(view.replies_ms)} replies)"]
+    for kind, (user, system) in sorted(used.items(), key=lambda item: -sum(item[1])):
+        if user + system >= 0.005:
+            lines.append(f"  {kind:16s} {user + system:.2f} s (system {system:.2f} s)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--calls", type=int, default=3, help="calls in a row (the first warms)")
+    args = parser.parse_args()
+    if not PY_SPY.exists():
+        raise SystemExit(f"bench: {PY_SPY} is missing (pip install py-spy)")
+    question = question_audio()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Callers(1) as callers,
+        phone_server(Path(folder), IVR_ASR_WARM_RECOGNIZERS="2") as server,
+    ):
+        for number in range(1, args.calls + 1):
+            progress(f"call {number}/{args.calls} ...")
+            print(f"call {number}: {one_call(server, callers, question)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
