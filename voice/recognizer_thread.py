@@ -25,8 +25,8 @@ class RecognizerThread:
 
     A failure while decoding queued audio is raised by the next call that waits for an answer
     (``flush``, ``final``, ``reset``); only the recogniser's thread touches it. One thread feeds
-    it (the call's), as with any recogniser. ``on_partial``,
-    if given, is told the turn's words so far whenever they change (on the recogniser's thread).
+    it (the call's), as with any recogniser. ``on_partial``, if given, is told the turn's words
+    so far whenever they change (on the recogniser's thread).
     """
 
     def __init__(
@@ -37,8 +37,7 @@ class RecognizerThread:
         batch_ms: int = 60,
     ) -> None:
         self.inner = inner
-        self._held: list[bytes] = []  # audio not yet handed to the thread (one feeder)
-        self._held_bytes = 0
+        self._held = bytearray()  # audio not yet handed to the thread (one feeder)
         self._batch_bytes = inner.sample_rate * 2 * batch_ms // 1000
         self._on_partial = on_partial
         self.sample_rate = inner.sample_rate
@@ -54,9 +53,8 @@ class RecognizerThread:
         is held first): waking the recogniser's thread for every 20 ms frame costs more CPU
         than the decoding of the frame itself on a busy machine.
         """
-        self._held.append(pcm16)
-        self._held_bytes += len(pcm16)
-        if self._held_bytes >= self._batch_bytes:
+        self._held += pcm16
+        if len(self._held) >= self._batch_bytes:
             self._send_held()
         return None
 
@@ -95,9 +93,8 @@ class RecognizerThread:
 
     def _send_held(self) -> None:
         if self._held:
-            self._jobs.put(("accept", b"".join(self._held), None))
+            self._jobs.put(("accept", bytes(self._held), None))
             self._held.clear()
-            self._held_bytes = 0
 
     def _ask(self, operation: str) -> Any:
         return self._later(operation).result()

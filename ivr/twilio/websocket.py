@@ -15,7 +15,6 @@ the reader thread: a stream whose peer goes silent ends when the socket does.
 from __future__ import annotations
 
 import contextlib
-import logging
 import socket
 from collections.abc import Callable
 from functools import wraps
@@ -26,8 +25,6 @@ from simple_websocket import (  # type: ignore[import-untyped]  # no type hints
     ConnectionClosed,
     Server,
 )
-
-log = logging.getLogger(__name__)
 
 #: How long a closed connection waits for the peer's close frame before the socket is shut.
 CLOSE_WAIT_S = 1.0

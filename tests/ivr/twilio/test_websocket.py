@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask import Blueprint, Flask
 from simple_websocket import Client, ConnectionClosed  # type: ignore[import-untyped]
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from ivr.twilio.websocket import route
+from tests.fixtures.live_server import serving
 from tests.fixtures.waiting import wait_for
 
 READERS = "simple_websocket.Base._thread"  # the name simple_websocket gives a reader thread
@@ -39,14 +39,8 @@ def server() -> Iterator[tuple[str, list[str]]]:
 
     app = Flask(__name__)
     app.register_blueprint(blueprint)
-    web: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=web.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"ws://127.0.0.1:{web.server_port}/echo", ended
-    finally:
-        web.shutdown()
-        thread.join(5)
+    with serving(app) as url:
+        yield url.replace("http://", "ws://") + "/echo", ended
 
 
 def test_messages_go_both_ways_with_no_reader_thread_on_the_server(
