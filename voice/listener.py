@@ -139,7 +139,10 @@ class Listener:
         return self.detector.trailing_silence_ms
 
     def feed(self, ulaw: bytes) -> list[ListenEvent]:
-        """Take the next piece of the caller's μ-law audio (8 kHz).
+        """Take the next piece of the caller's μ-law audio (8 kHz), any length.
+
+        A long piece (several messages read at once) is decoded in one go, then taken a VAD
+        frame at a time, exactly as if it had come frame by frame.
 
         Returns:
             What this audio decided, in order.
@@ -147,7 +150,14 @@ class Listener:
         pcm = codec.decode_ulaw(ulaw)
         if self._resampler is not None:
             pcm = self._resampler.process(pcm)
-        chunk = pcm.tobytes()
+        data = pcm.tobytes()
+        step = self.detector.config.frame_bytes
+        events: list[ListenEvent] = []
+        for start in range(0, len(data), step):
+            events += self._feed_frame(data[start : start + step])
+        return events
+
+    def _feed_frame(self, chunk: bytes) -> list[ListenEvent]:
         was_in_speech = self.detector.in_speech
         decided = self.detector.push(chunk)
         events: list[ListenEvent] = []
