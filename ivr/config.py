@@ -49,6 +49,10 @@ DEFAULTS: Mapping[str, Any] = {
     "ASR_WARM_RECOGNIZERS": 2,  # IVR_ASR_WARM_RECOGNIZERS: recognisers warmed up at start-up
     "ASR_POOL_IDLE": 32,  # IVR_ASR_POOL_IDLE: idle recognisers kept warm for the next calls
     "BARGE_IN_MS": 120,  # IVR_BARGE_IN_MS: speech over a prompt that interrupts it (noise guard)
+    # IVR_STREAM_READ_MS: a call's socket is read at most this often outside the caller's turns
+    # (one wake-up for several 20 ms messages: less CPU at light load, frames up to this much
+    # later; at 8+ calls it saved nothing measurable, docs/benchmarks.md); 0 reads each at once
+    "STREAM_READ_MS": 0,
     # TWILIO_ACCOUNT_SID: the account that places callbacks and texts (REST API)
     "TWILIO_ACCOUNT_SID": "",
     # IVR_TWILIO_API_URL: the REST API (a local emulator in tests)

@@ -151,6 +151,12 @@ class LiveCall:
         self._worker = CallWorker(pipeline.call_id)
         pipeline.pending.later = self._worker.submit
 
+    @property
+    def mid_turn(self) -> bool:
+        """Whether the caller is speaking a turn (its end is best heard at once)."""
+        listener = self._pipeline.listener
+        return listener is not None and listener.in_speech
+
     def start(self, parameters: Mapping[str, str]) -> None:
         """The stream is up: greet the caller (or book the callback it was opened for)."""
         caller = parameters.get("caller") or None

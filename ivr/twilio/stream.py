@@ -4,14 +4,19 @@
 
 The socket's thread decodes each message (:mod:`ivr.twilio.media_stream` is the serializer)
 and runs the call's pipeline on it while the call keeps up (:class:`~ivr.call.live.LiveCall`);
+audio messages taken from the socket in one read reach the call as one piece (the socket is
+read at most every ``IVR_STREAM_READ_MS`` while the caller is not mid-turn, so one wake-up
+serves several 20 ms messages, and each message at once while a turn's end is awaited);
 a slow stage only makes later messages wait in the socket, never lost. A message naming
 another stream is logged and ignored: only this stream's own messages can end or steer its call.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, g
@@ -91,18 +96,7 @@ def serve_stream(ws: Any, opener: CallOpener, only_call: str | None = None) -> N
     call: LiveCall | None = None
     outbox: StreamOutbox | None = None
     try:
-        while True:
-            try:
-                raw = ws.receive()
-            except ConnectionClosed:
-                break
-            if raw is None:
-                break
-            event = media_stream.decode(
-                raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-            )
-            if event is None:
-                continue  # decode() logged what was wrong; the call goes on
+        for event in _events(ws):
             if isinstance(event, StreamStarted):
                 if only_call is not None and event.call_id != only_call:
                     log.warning(
@@ -114,7 +108,7 @@ def serve_stream(ws: Any, opener: CallOpener, only_call: str | None = None) -> N
                     log.warning("second start message ignored", extra={"call_id": event.call_id})
                     continue
                 outbox = StreamOutbox(ws, event.stream_sid, event.call_id)
-                call = opener.open(event.call_id, event.custom_parameters, outbox)
+                call = _opened(ws, opener.open(event.call_id, event.custom_parameters, outbox))
                 call.start(event.custom_parameters)
             elif call is None or outbox is None:
                 continue  # media before start: nothing to attach it to
@@ -127,6 +121,53 @@ def serve_stream(ws: Any, opener: CallOpener, only_call: str | None = None) -> N
     finally:
         if call is not None:
             call.close()
+
+
+def _opened(ws: Any, call: LiveCall) -> LiveCall:
+    """``call``, its socket told to read each message at once while the caller speaks a turn."""
+    ws.urgent = lambda: call.mid_turn
+    return call
+
+
+def _events(ws: Any) -> Iterator[StreamEvent]:
+    """The stream's events in order; audio messages taken in one read come as one, joined."""
+    held: list[AudioReceived] = []
+    for event in _decoded(ws):
+        if held and not (
+            isinstance(event, AudioReceived) and event.stream_sid == held[0].stream_sid
+        ):
+            yield _joined(held)
+            held = []
+        if not isinstance(event, AudioReceived):
+            yield event
+        elif ws.buffered:
+            held.append(event)  # more has been read: join it
+        else:
+            yield _joined([*held, event])
+            held = []
+    if held:
+        yield _joined(held)
+
+
+def _decoded(ws: Any) -> Iterator[StreamEvent]:
+    """Each message as an event until the socket closes; a malformed one is logged and skipped."""
+    while True:
+        try:
+            raw = ws.receive()
+        except ConnectionClosed:
+            return
+        if raw is None:
+            return
+        event = media_stream.decode(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
+        if event is not None:  # else decode() logged what was wrong; the call goes on
+            yield event
+
+
+def _joined(pieces: list[AudioReceived]) -> AudioReceived:
+    """Consecutive audio of one stream as one piece (stamped as its first)."""
+    if len(pieces) == 1:
+        return pieces[0]
+    return dataclasses.replace(pieces[0], audio=b"".join(piece.audio for piece in pieces))
 
 
 def _foreign(event: StreamEvent, outbox: StreamOutbox) -> bool:

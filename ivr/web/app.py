@@ -52,7 +52,11 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
     parts.start_background()
 
     app = Flask(__name__)
-    app.config["SOCK_SERVER_OPTIONS"] = {"ping_interval": None, "max_message_size": 1 << 20}
+    app.config["SOCK_SERVER_OPTIONS"] = {
+        "ping_interval": None,
+        "max_message_size": 1 << 20,
+        "read_every_s": int(config["STREAM_READ_MS"]) / 1000,
+    }
     limits.init_app(app, int(config["MAX_REQUEST_BYTES"]))
     parts.init_app(app)
     twilio_routes.init_app(app, public_url, auth_token)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ivr.call.live import LiveCall
 from tests.ivr.call.conftest import Rig
 from voice.tts import SynthesisFailed
 
@@ -274,3 +275,19 @@ def test_a_callback_number_is_typed_as_one_entry_even_when_it_starts_with_zero(
     session = rig.pipeline.dialogue.session
     assert session.turns[-1].text == "07700900123#"
     assert session.booking is not None and session.booking.number == "+447700900123"
+
+
+def test_the_live_call_says_when_the_caller_is_mid_turn(
+    make_rig: Callable[..., Rig], speech_ulaw: dict[str, bytes]
+) -> None:
+    rig = make_rig()
+    call = LiveCall(rig.pipeline, None)
+    rig.pipeline.started(None, None, None)
+    rig.echo_marks()
+    rig.silence(200)
+    assert not call.mid_turn  # waiting for the caller: the socket may read in pieces
+    rig.speak(speech_ulaw["greeting"])
+    assert call.mid_turn  # a turn's end is awaited: every message read at once
+    rig.silence(800)
+    assert not call.mid_turn and rig.nlu.heard
+    assert not LiveCall(make_rig(listener=False).pipeline, None).mid_turn  # keypad only

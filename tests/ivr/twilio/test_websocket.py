@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,3 +71,48 @@ def test_a_peer_that_hangs_up_ends_the_route(server: tuple[str, list[str]]) -> N
     assert client.receive(timeout=5) == "hello 1"
     client.close()
     wait_for("the route to end", lambda: ended == ["closed by the peer"], timeout=5)
+
+
+def reads_for(messages: int, gap_s: float, read_every_s: float, urgent: bool) -> list[list[str]]:
+    """Send ``messages`` ``gap_s`` apart: the messages the route got, grouped by socket read."""
+    groups: list[list[str]] = [[]]
+    done = threading.Event()
+    blueprint = Blueprint("paced", __name__)
+
+    @route(blueprint, "/paced")
+    def paced(ws: Any) -> None:
+        ws.urgent = lambda: urgent
+        while (message := ws.receive()) != "bye":
+            groups[-1].append(message)
+            if not ws.buffered:  # the last message this read brought
+                groups.append([])
+        done.set()
+
+    app = Flask(__name__)
+    app.config["SOCK_SERVER_OPTIONS"] = {"read_every_s": read_every_s}
+    app.register_blueprint(blueprint)
+    with serving(app) as url:
+        client = Client.connect(url.replace("http://", "ws://") + "/paced")
+        try:
+            for n in range(messages):
+                client.send(f"frame {n}")
+                time.sleep(gap_s)
+            client.send("bye")
+            assert done.wait(5), "the route never saw the last message"
+        finally:
+            client.close()
+    return [group for group in groups if group]
+
+
+def test_a_paced_socket_takes_the_messages_that_came_meanwhile_in_one_read() -> None:
+    groups = reads_for(8, gap_s=0.05, read_every_s=0.3, urgent=False)
+    assert [message for group in groups for message in group] == [f"frame {n}" for n in range(8)]
+    # 8 messages over 0.4 s, read at most every 0.3 s: the first at once, the rest in one or
+    # two reads (each message alone would be 8 reads).
+    assert len(groups) <= 3 and max(len(group) for group in groups) >= 3
+
+
+def test_an_urgent_socket_reads_each_message_as_it_comes() -> None:
+    groups = reads_for(6, gap_s=0.1, read_every_s=0.3, urgent=True)
+    assert [message for group in groups for message in group] == [f"frame {n}" for n in range(6)]
+    assert len(groups) >= 5  # one read per message (a stall of 100 ms may join two)
