@@ -121,13 +121,19 @@ def model_zip(
     ``payload`` random-looking bytes in ``am/final.mdl`` make it span several chunks; ``extra``
     adds entries by their exact name (for unsafe-name tests).
     """
+    entries: dict[str, str | bytes] = {
+        f"{top}/am/final.mdl": _noise(payload) or b"am",
+        f"{top}/conf/mfcc.conf": "--sample-frequency=16000\n",
+        f"{top}/graph/phones.txt": "<eps> 0\n",
+        **(extra or {}),
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zipped:
-        zipped.writestr(f"{top}/am/final.mdl", _noise(payload) or b"am")
-        zipped.writestr(f"{top}/conf/mfcc.conf", "--sample-frequency=16000\n")
-        zipped.writestr(f"{top}/graph/phones.txt", "<eps> 0\n")
-        for name, data in (extra or {}).items():
-            zipped.writestr(name, data)
+        for name, data in entries.items():
+            # A fixed time: the same arguments give the same bytes (and md5), whenever built.
+            entry = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o600 << 16  # as writestr gives a named entry
+            zipped.writestr(entry, data)
     return buffer.getvalue()
 
 
