@@ -130,7 +130,11 @@ def _opened(ws: Any, call: LiveCall) -> LiveCall:
 
 
 def _events(ws: Any) -> Iterator[StreamEvent]:
-    """The stream's events in order; audio messages taken in one read come as one, joined."""
+    """The stream's events in order; audio messages taken in one read come as one, joined.
+
+    Audio is held only while ``ws.buffered`` (the next message is already read), so nothing is
+    held when the socket closes.
+    """
     held: list[AudioReceived] = []
     for event in _decoded(ws):
         if held and not (
@@ -138,15 +142,13 @@ def _events(ws: Any) -> Iterator[StreamEvent]:
         ):
             yield _joined(held)
             held = []
-        if not isinstance(event, AudioReceived):
-            yield event
-        elif ws.buffered:
-            held.append(event)  # more has been read: join it
+        if isinstance(event, AudioReceived):
+            held.append(event)
         else:
-            yield _joined([*held, event])
+            yield event
+        if held and not ws.buffered:
+            yield _joined(held)
             held = []
-    if held:
-        yield _joined(held)
 
 
 def _decoded(ws: Any) -> Iterator[StreamEvent]:

@@ -7,32 +7,28 @@ handling of long pieces in ``tests/voice/test_listener.py``.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]
+from twilio_emulator import stream_messages
 
 from ivr.twilio.stream import serve_stream
-from tests.ivr.twilio.test_media_stream import DTMF, MEDIA, SID, START
+from tests.ivr.twilio.test_media_stream import CALL, SID
 
 OTHER_SID = "MZ00000000000000000000000000000000"
 
 
 def start() -> str:
-    return json.dumps(START)
+    return stream_messages.start(1, SID, "AC123", CALL, {})
 
 
 def media(audio: bytes, stream_sid: str = SID) -> str:
-    payload = base64.b64encode(audio).decode()
-    return json.dumps(
-        {**MEDIA, "streamSid": stream_sid, "media": {**MEDIA["media"], "payload": payload}}
-    )
+    return stream_messages.media(2, stream_sid, chunk=1, timestamp_ms=0, payload=audio)
 
 
 def dtmf(digit: str) -> str:
-    return json.dumps({**DTMF, "dtmf": {**DTMF["dtmf"], "digit": digit}})
+    return stream_messages.dtmf(3, SID, digit)
 
 
 class ScriptedSocket:
