@@ -13,6 +13,7 @@ from simple_websocket import Client, ConnectionClosed  # type: ignore[import-unt
 
 from ivr.twilio.websocket import route
 from tests.fixtures.live_server import serving
+from tests.fixtures.socket_client import hang_up
 from tests.fixtures.waiting import wait_for
 
 READERS = "simple_websocket.Base._thread"  # the name simple_websocket gives a reader thread
@@ -61,7 +62,7 @@ def test_messages_go_both_ways_with_no_reader_thread_on_the_server(
             while client.receive(timeout=5) is not None:
                 pass
     finally:
-        client.close() if client.connected else None
+        hang_up(client)
 
 
 def test_a_peer_that_hangs_up_ends_the_route(server: tuple[str, list[str]]) -> None:
@@ -100,7 +101,7 @@ def reads_for(messages: int, gap_s: float, read_every_s: float, urgent: bool) ->
             client.send("bye")
             assert done.wait(5), "the route never saw the last message"
         finally:
-            client.close()
+            hang_up(client)
     return [group for group in groups if group]
 
 

@@ -17,6 +17,7 @@ from ivr.nlu.service import free_port
 from ivr.store import Store
 from tests.fixtures.live_server import AUTH_TOKEN, LiveServer
 from tests.fixtures.scripted_asr import ScriptedRecognizerPool
+from tests.fixtures.socket_client import hang_up
 from tests.fixtures.waiting import wait_for
 from tests.ivr.web.test_app import CALL, post
 
@@ -124,7 +125,7 @@ def test_a_stop_for_another_stream_does_not_end_the_call(server: LiveServer) -> 
         assert record is not None and not hung_up(store, CALL["CallSid"])
         client.send(stop_message(ours, "4"))
     finally:
-        client.close()
+        hang_up(client)
     wait_for("the hang-up on our own stream's stop", lambda: hung_up(store, CALL["CallSid"]))
 
 
