@@ -1,12 +1,15 @@
 """Where a call's CPU goes: the web process's CPU per call, by thread, over warm calls in a row.
 
-One caller (a process of its own) places the capacity bench's call several times in a row;
+Callers (a process each) place the capacity bench's call, several rounds in a row;
 each thread's user and system time is read from ``/proc/<pid>/task/<tid>/stat`` every 0.2 s
 (a thread that ends keeps its last reading), and ``py-spy dump`` tells the threads apart by
 what they run (the socket's reader, the socket's handler, the call's worker, the recogniser).
 The first call warms the recogniser for the caller's words; compare the later ones.
+``--together N`` places N calls at once in each round (Poisson arrivals, as the capacity
+bench): where a call's CPU goes under load; figures are per call.
 
     .venv/bin/python bench/thread_cpu.py --calls 3
+    .venv/bin/python bench/thread_cpu.py --calls 2 --together 16
 """
 
 from __future__ import annotations
@@ -80,7 +83,18 @@ class Sampler:
             self.last.update(thread_times(self.pid))
             rounds += 1
             if rounds % 10 == 1:
-                self.kinds.update(thread_kinds(self.pid))
+                self._name(thread_kinds(self.pid))
+
+    def _name(self, seen: dict[str, str]) -> None:
+        """Keep each thread's most telling kind (KINDS lists those first).
+
+        A pool's thread that served a call and is idle again stays the call's.
+        """
+        rank = {kind: place for place, (_, kind) in enumerate(KINDS)}
+        for tid, kind in seen.items():
+            known = self.kinds.get(tid)
+            if known is None or rank.get(kind, len(KINDS)) < rank.get(known, len(KINDS)):
+                self.kinds[tid] = kind
 
     def stop(self) -> dict[str, tuple[float, float]]:
         """CPU (user, system) by kind of thread since the sampler started."""
@@ -96,38 +110,46 @@ class Sampler:
         return used
 
 
-def one_call(server: PhoneServer, callers: Callers, question: bytes) -> str:
-    """Place one call and report its web process CPU by thread, as a table row per kind."""
+def one_round(server: PhoneServer, callers: Callers, question: bytes, together: int) -> str:
+    """The web process's CPU per call by kind of thread, ``together`` calls placed at once.
+
+    Arrivals are Poisson, as the capacity bench's; one line per kind of thread.
+    """
     worker = server.pids()[-1]  # gunicorn's worker runs the calls
     sampler = Sampler(worker)
     before = server.cpu_seconds()
-    offsets, thinks = plan("poisson", 1, TURNS, seed=1)
-    [view] = callers.run(server.url, [script(question, TURNS, thinks[0])], offsets)
-    time.sleep(1.0)  # the call's threads finish
+    offsets, thinks = plan("poisson", together, TURNS, seed=together)
+    views = callers.run(server.url, [script(question, TURNS, pauses) for pauses in thinks], offsets)
+    time.sleep(1.0)  # the calls' threads finish
     used = sampler.stop()
-    total = server.cpu_seconds() - before
-    lines = [f"web process {total:.2f} s ({view.frames} frames, {len(view.replies_ms)} replies)"]
+    total = (server.cpu_seconds() - before) / together
+    frames = sum(view.frames for view in views) // together
+    replies = sum(len(view.replies_ms) for view in views)
+    lines = [f"web process {total:.2f} s per call ({frames} frames, {replies} replies in all)"]
     for kind, (user, system) in sorted(used.items(), key=lambda item: -sum(item[1])):
-        if user + system >= 0.005:
-            lines.append(f"  {kind:16s} {user + system:.2f} s (system {system:.2f} s)")
+        if user + system >= 0.005 * together:
+            per_call = (user + system) / together
+            lines.append(f"  {kind:16s} {per_call:.2f} s (system {system / together:.2f} s)")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--calls", type=int, default=3, help="calls in a row (the first warms)")
+    parser.add_argument("--calls", type=int, default=3, help="rounds in a row (the first warms)")
+    parser.add_argument("--together", type=int, default=1, help="calls at once in each round")
     args = parser.parse_args()
     if not PY_SPY.exists():
         raise SystemExit(f"bench: {PY_SPY} is missing (pip install py-spy)")
     question = question_audio()
     with (
         tempfile.TemporaryDirectory() as folder,
-        Callers(1) as callers,
+        Callers(args.together) as callers,
         phone_server(Path(folder), IVR_ASR_WARM_RECOGNIZERS="2") as server,
     ):
         for number in range(1, args.calls + 1):
-            progress(f"call {number}/{args.calls} ...")
-            print(f"call {number}: {one_call(server, callers, question)}", flush=True)
+            progress(f"round {number}/{args.calls} ({args.together} calls at once) ...")
+            report = one_round(server, callers, question, args.together)
+            print(f"round {number}: {report}", flush=True)
 
 
 if __name__ == "__main__":

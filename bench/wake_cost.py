@@ -36,7 +36,7 @@ class NoWords:
 
     sample_rate = 16000
 
-    def accept(self, pcm16: bytes) -> None:
+    def accept(self, pcm16: bytes, partial: bool = True) -> None:
         """Take audio, hear nothing."""
         return None
 

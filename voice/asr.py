@@ -64,8 +64,12 @@ class Recognizer(Protocol):
 
     sample_rate: int
 
-    def accept(self, pcm16: bytes) -> Partial | None:
-        """Feed 16-bit mono PCM at ``sample_rate``; return the partial words if they changed."""
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
+        """Feed 16-bit mono PCM at ``sample_rate``; return the partial words if they changed.
+
+        With ``partial=False`` the words so far are not worked out (nobody is shown them) and
+        ``None`` is returned; the turn's transcript is the same.
+        """
         ...
 
     def final(self) -> Transcript:
@@ -225,8 +229,11 @@ class VoskRecognizer:
         self._segments: list[dict[str, Any]] = []
         self._last_partial = ""
 
-    def accept(self, pcm16: bytes) -> Partial | None:
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         """Feed 16-bit mono PCM at ``sample_rate``.
+
+        ``partial=False`` skips Vosk's partial result (about a tenth of the decoding's CPU),
+        for a turn whose words so far nobody is shown.
 
         Returns:
             The words of the turn so far when they changed since the last call, else ``None``.
@@ -234,6 +241,8 @@ class VoskRecognizer:
         if self._recognizer.AcceptWaveform(pcm16):
             self._segments.append(json.loads(self._recognizer.Result()))
             current = ""
+        elif not partial:
+            return None
         else:
             current = str(json.loads(self._recognizer.PartialResult()).get("partial", ""))
         text = _join([*(str(s.get("text", "")) for s in self._segments), current])

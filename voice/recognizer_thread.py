@@ -26,7 +26,8 @@ class RecognizerThread:
     A failure while decoding queued audio is raised by the next call that waits for an answer
     (``flush``, ``final``, ``reset``); only the recogniser's thread touches it. One thread feeds
     it (the call's), as with any recogniser. ``on_partial``, if given, is told the turn's words
-    so far whenever they change (on the recogniser's thread).
+    so far whenever they change (on the recogniser's thread), while ``partials_wanted()`` says
+    someone is shown them: working them out costs about a tenth of the decoding.
     """
 
     def __init__(
@@ -35,8 +36,10 @@ class RecognizerThread:
         name: str = "recognizer",
         on_partial: Callable[[str], None] | None = None,
         batch_ms: int = 60,
+        partials_wanted: Callable[[], bool] = lambda: True,
     ) -> None:
         self.inner = inner
+        self._partials_wanted = partials_wanted
         self._held = bytearray()  # audio not yet handed to the thread (one feeder)
         self._batch_bytes = inner.sample_rate * 2 * batch_ms // 1000
         self._on_partial = on_partial
@@ -46,8 +49,10 @@ class RecognizerThread:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def accept(self, pcm16: bytes) -> Partial | None:
-        """Queue audio for decoding; partial words are not reported (``None``).
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
+        """Queue audio for decoding; partial words are not reported here (``None``).
+
+        They go to ``on_partial`` while ``partials_wanted()`` says so (``partial`` is unused).
 
         Audio is handed over in pieces of ``batch_ms`` (any operation that answers sends what
         is held first): waking the recogniser's thread for every 20 ms frame costs more CPU
@@ -114,10 +119,9 @@ class RecognizerThread:
                 answer.set_exception(failure)
                 continue
             try:
+                result = None
                 if operation == "accept":
-                    result = self.inner.accept(pcm)
-                    if result is not None and self._on_partial is not None:
-                        self._on_partial(result.text)
+                    self._accept(pcm)
                 else:
                     result = getattr(self.inner, operation)()
             except BaseException as failure:
@@ -128,3 +132,12 @@ class RecognizerThread:
                 continue
             if answer is not None:
                 answer.set_result(result)
+
+    def _accept(self, pcm: bytes) -> None:
+        """Decode ``pcm``; tell ``on_partial`` the words so far if someone is shown them."""
+        if self._on_partial is None or not self._partials_wanted():
+            self.inner.accept(pcm, partial=False)
+            return
+        words = self.inner.accept(pcm)
+        if words is not None:
+            self._on_partial(words.text)

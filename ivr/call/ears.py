@@ -27,11 +27,13 @@ class CallEars:
         listener: Callable[[RecognizerThread], Listener],
         name: str,
         on_partial: Callable[[str], None] | None = None,
+        partials_wanted: Callable[[], bool] = lambda: True,
     ) -> None:
         self._hearing = hearing
         self._new_listener = listener
         self._name = name
         self._on_partial = on_partial
+        self._partials_wanted = partials_wanted
         self.language: str | None = None
         self.listener: Listener | None = None
         self._held: tuple[RecognizerPool, Recognizer, RecognizerThread] | None = None
@@ -47,7 +49,12 @@ class CallEars:
             self.listener = None
             return None
         recognizer = pool.acquire()
-        thread = RecognizerThread(recognizer, name=self._name, on_partial=self._on_partial)
+        thread = RecognizerThread(
+            recognizer,
+            name=self._name,
+            on_partial=self._on_partial,
+            partials_wanted=self._partials_wanted,
+        )
         self._held = (pool, recognizer, thread)
         self.listener = self._new_listener(thread)
         return self.listener

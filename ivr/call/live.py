@@ -248,6 +248,7 @@ class CallOpener:
             self._listener,
             name=f"asr-{call_id[-8:]}",
             on_partial=lambda words: publish("partial", {"text": words}),
+            partials_wanted=lambda: self.calls.watched(call_id),  # only a watcher sees them
         )
         language = parameters.get("language") or ""
         listener = ears.use(language if language in flow.languages else flow.default_language)

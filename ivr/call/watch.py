@@ -100,6 +100,10 @@ class LiveCalls:
         for feed in feeds:
             feed.put((kind, dict(data)))
 
+    def watched(self, call_id: str) -> bool:
+        """Whether anyone watches ``call_id`` now (a stage may skip work only a watcher sees)."""
+        return bool(self._feeds.get(call_id))  # unlocked read, as in publish
+
     def publisher(self, call_id: str) -> Callable[[str, Mapping[str, Any]], None]:
         """``publish`` for one call, for a stage that knows only its own call."""
         return lambda kind, data: self.publish(call_id, kind, data)

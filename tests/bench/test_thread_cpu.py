@@ -24,7 +24,7 @@ class BusyRecognizer:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
 
-    def accept(self, pcm16: bytes) -> Partial | None:
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         until = time.thread_time() + self.seconds
         while time.thread_time() < until:
             pass

@@ -27,7 +27,7 @@ class HeardAudio:
         self.sample_rate = inner.sample_rate
         self.audio = bytearray()
 
-    def accept(self, pcm16: bytes) -> Partial | None:
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         self.audio += pcm16
         return self.inner.accept(pcm16)
 

@@ -52,7 +52,7 @@ class SlowRecognizer:
     def __init__(self) -> None:
         self.fed = 0
 
-    def accept(self, pcm16: bytes) -> Partial | None:
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         time.sleep(0.05)
         self.fed += 1
         if pcm16 == b"boom":
@@ -101,7 +101,7 @@ class RecordingRecognizer(SlowRecognizer):
         super().__init__()
         self.pieces: list[bytes] = []
 
-    def accept(self, pcm16: bytes) -> Partial | None:
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         self.pieces.append(pcm16)
         return None
 
@@ -123,3 +123,48 @@ def test_frames_are_handed_over_in_batches_and_every_answer_covers_the_rest() ->
         assert inner.pieces[3:] == [frames[0], frames[1]]
     finally:
         threaded.close()
+
+
+class WordsSoFar(SlowRecognizer):
+    """Says the words so far ("n pieces") when asked for them; notes whether it was asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[bool] = []
+
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
+        self.fed += 1
+        self.asked.append(partial)
+        return Partial(f"{self.fed} pieces") if partial else None
+
+
+def test_the_words_so_far_are_worked_out_only_while_someone_is_shown_them() -> None:
+    inner, shown, watched = WordsSoFar(), [], [False]
+    threaded = RecognizerThread(
+        inner, on_partial=shown.append, batch_ms=0, partials_wanted=lambda: watched[0]
+    )
+    try:
+        threaded.accept(b"a")
+        threaded.accept(b"b")
+        threaded.flush()  # every piece so far decoded
+        watched[0] = True  # a watcher opens the call mid-turn
+        threaded.accept(b"c")
+        threaded.flush()
+        watched[0] = False
+        threaded.accept(b"d")
+        assert threaded.final().text == "4 pieces"  # every piece decoded either way
+    finally:
+        threaded.close()
+    assert inner.asked == [False, False, True, False]
+    assert shown == ["3 pieces"]  # the turn's words so far, as soon as someone watches
+
+
+def test_with_no_one_to_tell_the_words_so_far_are_never_worked_out() -> None:
+    inner = WordsSoFar()
+    threaded = RecognizerThread(inner, batch_ms=0)
+    try:
+        threaded.accept(b"a")
+        threaded.final()
+    finally:
+        threaded.close()
+    assert inner.asked == [False]

@@ -32,7 +32,7 @@ class GatedRecognizer:
         self.gate = threading.Event()
         self.fail = fail
 
-    def accept(self, pcm16: bytes) -> Partial | None:
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         return self.inner.accept(pcm16)
 
     def flush(self) -> str:

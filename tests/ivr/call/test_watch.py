@@ -36,6 +36,17 @@ def test_a_watcher_gets_its_calls_events_in_order_and_nobody_elses() -> None:
     assert feed.next(0.01) is None
 
 
+def test_a_call_is_watched_while_a_feed_is_open_on_it() -> None:
+    calls = LiveCalls(lambda: NOW)
+    assert not calls.watched("CA1")
+    first, second = calls.watch("CA1"), calls.watch("CA1")
+    assert calls.watched("CA1") and not calls.watched("CA2")
+    first.close()
+    assert calls.watched("CA1")  # one watcher is still there
+    second.close()
+    assert not calls.watched("CA1")
+
+
 def test_a_watcher_that_stops_reading_loses_the_oldest_events_not_the_newest() -> None:
     calls = LiveCalls(lambda: NOW)
     feed = calls.watch("CA1")
