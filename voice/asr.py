@@ -238,13 +238,14 @@ class VoskRecognizer:
         Returns:
             The words of the turn so far when they changed since the last call, else ``None``.
         """
-        if self._recognizer.AcceptWaveform(pcm16):
+        ended = self._recognizer.AcceptWaveform(pcm16)  # Vosk's endpointer closed a segment
+        if ended:
             self._segments.append(json.loads(self._recognizer.Result()))
-            current = ""
-        elif not partial:
+        if not partial:
             return None
-        else:
-            current = str(json.loads(self._recognizer.PartialResult()).get("partial", ""))
+        current = (
+            "" if ended else str(json.loads(self._recognizer.PartialResult()).get("partial", ""))
+        )
         text = _join([*(str(s.get("text", "")) for s in self._segments), current])
         if text == self._last_partial:
             return None
