@@ -7,10 +7,11 @@ decisions between stages, and the end-to-end tests cover it with the real Rasa.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import pytest
 
@@ -101,6 +102,27 @@ def prompt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("tts")
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class InlineExecutor(Executor):
+    """Runs each job as it is submitted: the pause's words are understood at once.
+
+    The rig feeds frames far faster than real time, so the 150 ms a real pool has to
+    understand a pause would be a few milliseconds here, and a busy machine would decide
+    whether the pool's thread got there first.
+    """
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except Exception as failure:
+            done.set_exception(failure)
+        return done
+
+
 @pytest.fixture(scope="session")
 def understanding_pool() -> Iterator[ThreadPoolExecutor]:
     with ThreadPoolExecutor(4, "understand") as pool:
@@ -120,6 +142,7 @@ def make_rig(
         synthesizer: object | None = None,
         confident_silence_ms: int = 300,
         now: datetime = OPEN,
+        understanding: Executor | None = None,
     ) -> Rig:
         store = Store(f"sqlite:///{tmp_path}/calls-{len(stores)}.db")
         stores.append(store)
@@ -144,7 +167,7 @@ def make_rig(
             listener=hearing,
             recorder=CallRecorder(store, call_id),
             board=board,
-            understanding=PauseUnderstanding(understanding_pool),
+            understanding=PauseUnderstanding(understanding or understanding_pool),
             clock=lambda: now,
             confident_silence_ms=confident_silence_ms,
         )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ivr.call.live import LiveCall
-from tests.ivr.call.conftest import Rig
+from tests.ivr.call.conftest import InlineExecutor, Rig
 from voice.tts import SynthesisFailed
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,8 @@ def test_confidently_understood_words_end_the_turn_at_a_short_pause(
 ) -> None:
     waits = {}
     for confident_ms in (300, 0):
-        rig = make_rig(confident_silence_ms=confident_ms)
+        # Understood at once, as a real NLU is within the pause's 150 ms of real time.
+        rig = make_rig(confident_silence_ms=confident_ms, understanding=InlineExecutor())
         rig.pipeline.started(None, None, None)
         rig.echo_marks()
         rig.speak(speech_ulaw["thanks"])
