@@ -26,9 +26,8 @@ TRAILING_MS = 300
 RATE = 16000
 
 
-@cache
-def _recognizer() -> Any:
-    """Vosk's own recogniser, as the line configures it (word times and confidences)."""
+def recogniser() -> Any:
+    """A fresh Vosk recogniser on the Korean model, as the line configures it (word times)."""
     import vosk  # type: ignore[import-untyped]
 
     path = resolve_model_path(None, lang="ko")
@@ -39,7 +38,14 @@ def _recognizer() -> Any:
     return recognizer
 
 
-def _pcm16(ulaw: bytes) -> bytes:
+@cache
+def _recognizer() -> Any:
+    """One recogniser for every floor measured in this process."""
+    return recogniser()
+
+
+def pcm16(ulaw: bytes) -> bytes:
+    """The caller's μ-law audio as 16-bit PCM at the model's rate."""
     return codec.resample(codec.decode_ulaw(ulaw), 8000, RATE).tobytes()
 
 
@@ -57,7 +63,7 @@ def call_floor(question: bytes, questions: int, frames: int) -> float:
         frames: All 20 ms frames of the call (speech and silence alike get a VAD decision).
     """
     recognizer = _recognizer()
-    speech = _frames(_pcm16(question) + bytes(RATE * TRAILING_MS // 1000 * 2))
+    speech = _frames(pcm16(question) + bytes(RATE * TRAILING_MS // 1000 * 2))
     silence = bytes(RATE * FRAME_MS // 1000 * 2)
     recognizer.AcceptWaveform(b"".join(speech))  # warm, as the pool's recognisers are
     recognizer.FinalResult()

