@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from bot.dialogue import Dialogue
 from bot.engine.actions import Action, Hangup, ScheduleCallback, Transfer
 from voice.listener import RecognitionFailed
 from voice.tts import SynthesisFailed
@@ -70,6 +71,20 @@ class Handover:
             case Hangup(reason=reason):
                 return cls("hangup", reason, language=language, caller=caller, slots=filled)
         return None
+
+    @classmethod
+    def apologising(cls, reason: str, dialogue: Dialogue, caller: str | None) -> Handover:
+        """To a person, with the network's apology: the bot failed for ``reason``."""
+        session = dialogue.session if dialogue.started else None
+        return cls(
+            "transfer",
+            reason,
+            dialogue.engine.flow.escalation.person_queue,
+            apologise=True,
+            language=session.language if session else None,
+            caller=caller,
+            slots=MappingProxyType(dict(session.slots)) if session else MappingProxyType({}),
+        )
 
     def as_data(self) -> dict[str, object]:
         """JSON-ready fields, for the call's stored events."""

@@ -6,19 +6,16 @@
     marks ─▶ Playback (what the caller has heard) ─▶ listen again, or close for the handover
 
 The pipeline only dispatches: each stage returns its result and the pipeline passes it on and
-keeps the call's state (what the caller is asked, the handover, the silence clock). It is
-synchronous and single-threaded: the transport runs it on the call's own thread
-(:mod:`ivr.call.live`). Its clock is the caller's audio (20 ms per frame), so silence timeouts
-are exact and tests are deterministic. Every failure inside (our voice, the recogniser, a bug)
-ends the same way: the stream closes with a handover that apologises and puts the caller
-through to a person.
+keeps the call's state (what the caller is asked, the handover). It is synchronous and runs on
+one thread at a time (:mod:`ivr.call.live`); its clock is the caller's audio (:class:`CallClock`).
+Every failure inside (our voice, the recogniser, a bug) ends the same way: the stream closes
+with a handover that apologises and puts the caller through to a person.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.dialogue import Dialogue, Reply, Understood
@@ -32,10 +29,10 @@ from ivr.call.pending import PendingWords
 from ivr.call.performer import ActionPerformer, CallParties, Performed
 from ivr.call.playback import Playback
 from ivr.call.recorder import CallRecorder, turn_record
-from ivr.call.timing import LagMeter, TurnTiming
+from ivr.call.timing import CallClock, TurnTiming
 from ivr.call.understanding import PauseUnderstanding
 from ivr.callbacks.desk import CallbackDesk
-from voice.listener import Heard, HeardLater, Listener, Paused
+from voice.listener import Heard, HeardLater, Listener, ListenEvent, Paused
 from voice.prompt_cache import PromptCache
 from voice.turns import BargeIn, SpeechStarted, TurnDiscarded
 
@@ -48,13 +45,10 @@ class CallPipeline:
     """Runs one call. Not thread-safe: one worker thread calls every method.
 
     Args:
-        dialogue: The call's dialogue (NLU and engine).
-        voice: Prompt audio (cached for static prompts).
-        outbox: The transport.
+        dialogue, voice, outbox: The call's dialogue (NLU and engine), prompts, transport.
         listener: The call's listening stage; ``None`` when there is no speech model (the
             call is then handed to a person straight after the greeting's apology).
-        recorder: The call's record in the store.
-        board: Where the handover is left for the next request from the network.
+        recorder, board: The call's record in the store; where its handover is left.
         understanding: Understands a pause's words off this thread (on the app's pool).
         clock: Wall-clock time for the engine (business hours, turn times).
         confident_silence_ms: A pause this long ends the caller's turn when the words so far
@@ -106,9 +100,7 @@ class CallPipeline:
         self.last_timing: TurnTiming | None = None
         self._parties = CallParties()
         self._listening: Listen | None = None
-        self._waiting_since_ms: int | None = None
-        self._stream_ms = 0  # caller audio received so far: the call's clock
-        self._lag = LagMeter()
+        self.time = CallClock()
 
     # --- what the transport reports ------------------------------------------------------
 
@@ -125,7 +117,22 @@ class CallPipeline:
 
     def audio(self, ulaw: bytes) -> None:
         """The next piece of the caller's audio (μ-law 8 kHz, as it arrives in real time)."""
-        self._guarded(lambda: self._audio(ulaw))
+        act = self.listen(ulaw)
+        if act is not None:
+            act()
+
+    def listen(self, ulaw: bytes) -> Callable[[], None] | None:
+        """Only the listening part of :meth:`audio`; what is left to act on, or ``None``.
+
+        A thread shared by many calls runs this and leaves the acting (the dialogue, the
+        store, the line: it may take long) to the call's own thread, in order.
+        """
+        decided: list[tuple[list[ListenEvent], TurnTiming]] = []
+        self._guarded(lambda: decided.append(self._frames(ulaw)))
+        if not decided or not (decided[0][0] or self._due()):
+            return None
+        events, timing = decided[0]
+        return lambda: self._guarded(lambda: self._act(events, timing))
 
     def dtmf(self, digit: str) -> None:
         """The caller pressed a key."""
@@ -144,7 +151,7 @@ class CallPipeline:
         if self.closed:
             return
         self.closed = True
-        self._record_lag()
+        self.recorder.lag(self.time.lag)
         if self.handover is None and self.dialogue.started and self.dialogue.session.active:
             try:
                 self.dialogue.hang_up(self.clock(), "caller_hung_up")
@@ -171,20 +178,17 @@ class CallPipeline:
             return
         self._perform(reply, TurnTiming(), kind=None)
 
-    def _audio(self, ulaw: bytes) -> None:
-        if self.closed:
-            return
+    def _frames(self, ulaw: bytes) -> tuple[list[ListenEvent], TurnTiming]:
         timing = TurnTiming()
-        late_ms = self._lag.frame(self._stream_ms, timing.started)
-        self._stream_ms += len(ulaw) // 8
-        if self.listener is None:
-            return
-        timing.stages["queue"] = round(late_ms, 2)
-        for event in self.listener.feed(ulaw):
+        timing.stages["queue"] = round(self.time.audio(len(ulaw), timing.started), 2)
+        return (self.listener.feed(ulaw) if self.listener else []), timing
+
+    def _act(self, events: list[ListenEvent], timing: TurnTiming) -> None:
+        for event in events:
             if self.closed:
                 return
             if isinstance(event, SpeechStarted):
-                self._waiting_since_ms = None
+                self.time.wait(False)
             elif isinstance(event, BargeIn):
                 self._interrupt("speech", event.at_ms)
             elif isinstance(event, Paused):
@@ -196,22 +200,28 @@ class CallPipeline:
         self._maybe_end_early(timing)
         self._tick()
 
+    def _due(self) -> bool:
+        """Whether time alone brings something to act on: a key entry, a silence, a pause."""
+        waited = self.keypad.pending or self.time.waited(self._listening)
+        return self.listener is not None and (waited or self._confident_pause())
+
+    def _confident_pause(self) -> bool:
+        """The caller paused long enough, and the words so far were understood confidently."""
+        listener, enough_ms = self.listener, self.confident_silence_ms
+        if listener is None or not enough_ms or listener.trailing_silence_ms < enough_ms:
+            return False
+        return self.understanding.confident(self.dialogue)
+
     def _paused(self, paused: Paused) -> None:
         """Understand a pause's words while the caller is silent (only open questions)."""
         self.understanding.forget()
-        listening = self._listening
-        if self.handover is None and listening is not None and listening.expect == "intent":
+        if self.handover is None and self._listening and self._listening.expect == "intent":
             self.understanding.pause(paused, self.dialogue)
 
     def _maybe_end_early(self, timing: TurnTiming) -> None:
         """End the turn at a short pause when its words were already understood confidently."""
-        listener = self.listener
-        if listener is None or not self.confident_silence_ms:
-            return
-        if listener.trailing_silence_ms < self.confident_silence_ms:
-            return
-        if self.understanding.confident(self.dialogue):
-            heard = listener.end_now()
+        if self.listener is not None and self._confident_pause():
+            heard = self.listener.end_now()
             if isinstance(heard, Heard | HeardLater):
                 self._heard(heard, timing)
 
@@ -242,7 +252,7 @@ class CallPipeline:
     def _typed(self, text: str) -> None:
         if self.closed or self.handover is not None or not text.strip():
             return
-        self._interrupt("typing", self._stream_ms)
+        self._interrupt("typing", self.time.stream_ms)
         self._answer(text.strip(), "typed", 1.0, TurnTiming())
 
     def _answer(
@@ -276,8 +286,8 @@ class CallPipeline:
     def _dtmf(self, digit: str) -> None:
         if self.closed or self.handover is not None:
             return
-        self._interrupt("keypad", self._stream_ms)
-        entry = self.keypad.press(digit, self._stream_ms)
+        self._interrupt("keypad", self.time.stream_ms)
+        entry = self.keypad.press(digit, self.time.stream_ms)
         self.recorder.event("dtmf", {"digit": digit})
         if entry is not None:
             self._perform(self.dialogue.press(entry, self.clock()), TurnTiming(), kind="dtmf")
@@ -299,15 +309,12 @@ class CallPipeline:
         """Time passed: a half-typed number or a silence may now be due."""
         if self.closed or self.handover is not None:
             return
-        entry = self.keypad.tick(self._stream_ms)
+        entry = self.keypad.tick(self.time.stream_ms)
         if entry is not None:
             self._perform(self.dialogue.press(entry, self.clock()), TurnTiming(), kind="dtmf")
             return
-        listening = self._listening
-        if listening is None or self._waiting_since_ms is None or self.keypad.pending:
-            return
-        if self._stream_ms - self._waiting_since_ms >= listening.timeout_seconds * 1000:
-            self._waiting_since_ms = None
+        if not self.keypad.pending and self.time.waited(self._listening):
+            self.time.wait(False)
             self._perform(self.dialogue.silence(self.clock()), TurnTiming(), kind="silence")
 
     # --- applying the stages' results ----------------------------------------------------
@@ -374,18 +381,13 @@ class CallPipeline:
     def _start_waiting(self) -> None:
         """The caller has heard everything: the silence timeout starts now."""
         if self._listening is not None and not self.playback.playing and not self.pending.count:
-            self._waiting_since_ms = self._stream_ms
+            self.time.wait()
 
     def _close(self) -> None:
         if not self.closed:
             self.closed = True
             self.outbox.close()
-            self._record_lag()
-
-    def _record_lag(self) -> None:
-        """How far behind real time this call's audio was processed (capacity planning)."""
-        if self._lag.count:
-            self.recorder.event("audio_lag", self._lag.summary())
+            self.recorder.lag(self.time.lag)
 
     # --- failures ------------------------------------------------------------------------
 
@@ -411,9 +413,5 @@ class CallPipeline:
         if self.playback.playing:
             self.outbox.clear()
             self.playback.cleared()
-        queue = self.dialogue.engine.flow.escalation.person_queue
-        language = self.dialogue.session.language if self.dialogue.started else None
-        slots = self.dialogue.session.slots if self.dialogue.started else {}
-        handover = Handover("transfer", reason, queue, apologise=True, language=language)
-        self._hand_over(replace(handover, caller=self._parties.caller, slots=slots))
+        self._hand_over(Handover.apologising(reason, self.dialogue, self._parties.caller))
         self._close()

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.engine import Session
 from bot.engine.actions import Action, describe
+from ivr.call.timing import LagMeter
 from ivr.store import EventRecord, Store, StoreUnavailable, TurnRecord
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,11 @@ class CallRecorder:
         self._turns += 1
         self.publish("turn", {**asdict(record), "at": record.at.isoformat()})
         self._write("turn", lambda store: store.add_turn(self.call_id, record))
+
+    def lag(self, meter: LagMeter) -> None:
+        """How far behind real time the call's audio was processed (capacity planning)."""
+        if meter.count:
+            self.event("audio_lag", meter.summary())
 
     def event(self, kind: str, data: Mapping[str, Any] | None = None) -> None:
         """Store something that happened on the call, now."""

@@ -1,13 +1,16 @@
-"""How long a turn's stages took, and how far behind real time a call's audio was processed.
+"""A turn's stage times, how late a call's audio was processed, and the call's own clock.
 
-Both are measurements the pipeline hands forward: the turn's timings are stored with the turn
-(and reported by the benchmarks), the lag summary is stored with the call (capacity planning).
+The clock is the caller's audio; it also times the caller's silence. The measurements are
+handed forward: the turn's timings are stored with the turn (and reported by the benchmarks),
+the lag summary is stored with the call (capacity planning).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+
+from bot.engine.actions import Listen
 
 
 @dataclass
@@ -78,3 +81,33 @@ class LagMeter:
             "p95_ms": self.percentile(0.95),
             "over_100ms": sum(n for b, n in self._buckets.items() if b >= 10),
         }
+
+
+class CallClock:
+    """The call's own clock: the caller's audio (20 ms a frame), so a timeout is exact.
+
+    It counts how late each piece of audio was processed (:class:`LagMeter`) and how long the
+    caller has been waited for since they heard everything (the flow's silence timeout).
+    """
+
+    def __init__(self) -> None:
+        self.stream_ms = 0  # caller audio received so far
+        self.lag = LagMeter()
+        self._waiting_since_ms: int | None = None
+
+    def audio(self, ulaw_bytes: int, now: float) -> float:
+        """A piece of the caller's audio (8 kHz μ-law) processed at ``now``: its lateness, ms."""
+        late_ms = self.lag.frame(self.stream_ms, now)
+        self.stream_ms += ulaw_bytes // 8
+        return late_ms
+
+    def wait(self, waiting: bool = True) -> None:
+        """The caller is waited for from now on (``False``: not any more)."""
+        self._waiting_since_ms = self.stream_ms if waiting else None
+
+    def waited(self, listening: Listen | None) -> bool:
+        """Whether the caller, asked ``listening``, has been waited for its timeout by now."""
+        since = self._waiting_since_ms
+        if listening is None or since is None:
+            return False
+        return self.stream_ms - since >= listening.timeout_seconds * 1000
