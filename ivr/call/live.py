@@ -78,19 +78,31 @@ class CallWorker:
 
     def run_here(self, what: str, job: Job) -> None:
         """Run ``job`` on this thread if the call is idle, else queue it like :meth:`submit`."""
+        self.run_part_here(what, job, job)
+
+    def run_part_here(self, what: str, part: Callable[[], Job | None], whole: Job) -> None:
+        """Run ``part`` here if the call is idle; the job it leaves runs next on the call's thread.
+
+        Queues ``whole`` instead when the call is busy. For a thread shared by many calls:
+        ``part`` must be quick, whatever may take long is left to the call's own thread.
+        """
         with self._state:
             idle = not self._busy and not self._jobs and not self._finishing
             if idle:
                 self._busy = True
         if not idle:
-            self.submit(what, job)
+            self.submit(what, whole)
             return
+        rest: Job | None = None
         try:
-            self._run_one(what, job)
+            rest = self._run_one(what, part)
         finally:
             with self._state:
+                if rest is not None:  # before anything queued meanwhile: it follows this frame
+                    self._jobs.appendleft((what, rest))
                 self._busy = False
-                self._state.notify()
+                if self._jobs or self._finishing:  # else the call's thread has nothing to do:
+                    self._state.notify()  # waking it per frame would cost what the hub saves
 
     def finish(self, timeout: float = 10.0) -> None:
         """Run what is queued, then stop."""
@@ -117,10 +129,11 @@ class CallWorker:
             self._busy = True
             return self._jobs.popleft()
 
-    def _run_one(self, what: str, job: Job) -> None:
+    def _run_one(self, what: str, job: Callable[[], Job | None]) -> Job | None:
         started = time.perf_counter()
+        rest = None
         try:
-            job()
+            rest = job()
         except Exception:  # the pipeline guards itself; this is the last line of defence
             log.exception("call worker job failed", extra={"call_id": self.call_id})
         took_ms = (time.perf_counter() - started) * 1000
@@ -129,13 +142,16 @@ class CallWorker:
                 "slow call pipeline step",
                 extra={"call_id": self.call_id, "step": what, "ms": round(took_ms, 1)},
             )
+        return rest
 
 
 class LiveCall:
     """One call's pipeline behind its worker: the transport's thread runs it while it keeps up.
 
     ``start``, ``audio``, ``dtmf``, ``marked`` and ``stop`` come from the transport's thread;
-    ``typed`` may come from any thread and only queues.
+    ``typed`` may come from any thread and only queues. When the transport's thread serves
+    many calls (``on_shared_thread``), it only listens to the audio: what the audio decided,
+    keys, marks and the stop are acted on by the call's own thread, in the order they came.
     """
 
     def __init__(
@@ -150,6 +166,8 @@ class LiveCall:
         self._calls = calls
         self._worker = CallWorker(pipeline.call_id)
         pipeline.pending.later = self._worker.submit
+        #: The transport's thread serves many calls (a socket hub): only listening runs on it.
+        self.on_shared_thread = False
 
     @property
     def mid_turn(self) -> bool:
@@ -171,12 +189,17 @@ class LiveCall:
     def audio(self, ulaw: bytes) -> None:
         """Caller audio (μ-law 8 kHz), on the transport's thread as it arrives."""
         pipeline = self._pipeline
-        self._worker.run_here("audio", lambda: pipeline.audio(ulaw))
+        if self.on_shared_thread:  # listen here; act on the call's own thread
+            self._worker.run_part_here(
+                "audio", lambda: pipeline.listen(ulaw), lambda: pipeline.audio(ulaw)
+            )
+        else:
+            self._worker.run_here("audio", lambda: pipeline.audio(ulaw))
 
     def dtmf(self, digit: str) -> None:
         """The caller pressed a key."""
         pipeline = self._pipeline
-        self._worker.run_here("dtmf", lambda: pipeline.dtmf(digit))
+        self._run("dtmf", lambda: pipeline.dtmf(digit))
 
     def typed(self, text: str) -> None:
         """The caller typed ``text`` instead of saying it (the browser phone; any thread)."""
@@ -186,11 +209,18 @@ class LiveCall:
     def marked(self, name: str) -> None:
         """The audio before mark ``name`` has played (or was cleared)."""
         pipeline = self._pipeline
-        self._worker.run_here("mark", lambda: pipeline.marked(name))
+        self._run("mark", lambda: pipeline.marked(name))
 
     def stop(self) -> None:
         """The stream stopped (the caller hung up, or the call moved on)."""
-        self._worker.run_here("stop", self._pipeline.stopped)
+        self._run("stop", self._pipeline.stopped)
+
+    def _run(self, what: str, job: Job) -> None:
+        """Run ``job`` here, or on the call's own thread when this thread serves many calls."""
+        if self.on_shared_thread:
+            self._worker.submit(what, job)
+        else:
+            self._worker.run_here(what, job)
 
     def close(self) -> None:
         """Finish what is queued (stopping the call if nothing did) and free the recogniser."""

@@ -6,6 +6,9 @@ And the lateness of its audio, measured against the stream's own clock.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+
+import pytest
 
 from ivr.call.live import CallWorker
 from ivr.call.timing import LagMeter
@@ -123,3 +126,66 @@ def test_a_late_first_frame_is_not_counted_against_the_rest() -> None:
     meter.frame(0, now=100.060)  # the first frame arrived 60 ms late (network)
     assert meter.frame(20, now=100.020) == 0.0  # on time: the clock is anchored here instead
     assert round(meter.frame(40, now=100.140)) == 100
+
+
+def test_a_shared_thread_runs_only_the_part_and_the_calls_thread_acts_next() -> None:
+    """What the part leaves runs on the call's thread before anything queued meanwhile."""
+    worker = CallWorker("CA-part")
+    here = threading.current_thread()
+    ran: list[tuple[str, bool]] = []
+
+    def part() -> Callable[[], None]:
+        worker.submit("words", lambda: ran.append(("words", threading.current_thread() is here)))
+        ran.append(("listen", threading.current_thread() is here))
+        return lambda: ran.append(("act", threading.current_thread() is here))
+
+    worker.run_part_here("audio", part, lambda: ran.append(("whole", True)))
+    worker.finish()
+    assert ran == [("listen", True), ("act", False), ("words", False)]
+
+
+def test_a_part_with_nothing_left_wakes_no_other_thread() -> None:
+    worker = CallWorker("CA-nothing-left")
+    ran_on: list[threading.Thread] = []
+    for _ in range(3):
+        worker.run_part_here("audio", lambda: ran_on.append(threading.current_thread()), print)
+    worker.finish()
+    assert ran_on == [threading.current_thread()] * 3
+
+
+def test_a_busy_call_queues_the_whole_job_not_the_part() -> None:
+    worker = CallWorker("CA-part-busy")
+    release, running = threading.Event(), threading.Event()
+    ran: list[str] = []
+    worker.submit("slow", lambda: (running.set(), release.wait(5), ran.append("slow")))
+    assert running.wait(5)
+    worker.run_part_here("audio", lambda: ran.append("part") or None, lambda: ran.append("whole"))
+    release.set()
+    worker.finish()
+    assert ran == ["slow", "whole"]
+
+
+class CountingCondition(threading.Condition):
+    """A condition that counts how often it was told to wake its waiter."""
+
+    notified = 0
+
+    def notify(self, n: int = 1) -> None:
+        CountingCondition.notified += 1
+        super().notify(n)
+
+
+def test_frames_run_here_do_not_wake_the_calls_idle_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Waking it per frame for nothing to do would cost what running here saves."""
+    monkeypatch.setattr(threading, "Condition", CountingCondition)
+    worker = CallWorker("CA-quiet")
+    CountingCondition.notified = 0  # its thread has started (that sets an event)
+    for _ in range(50):
+        worker.run_here("audio", lambda: None)
+        worker.run_part_here("audio", lambda: None, lambda: None)
+    assert CountingCondition.notified == 0
+    worker.run_part_here("audio", lambda: lambda: None, lambda: None)  # leaves a job: wakes it
+    assert CountingCondition.notified == 1
+    worker.finish()
