@@ -3,7 +3,8 @@
 Callers (a process each) place the capacity bench's call, several rounds in a row;
 each thread's user and system time is read from ``/proc/<pid>/task/<tid>/stat`` every 0.2 s
 (a thread that ends keeps its last reading), and ``py-spy dump`` tells the threads apart by
-what they run (the socket's reader, the socket's handler, the call's worker, the recogniser).
+what they run (the socket hub, the socket's reader or handler, the call's worker, the
+recogniser). The server's settings come from the environment (e.g. ``IVR_STREAM_HUB=off``).
 The first call warms the recogniser for the caller's words; compare the later ones.
 ``--together N`` places N calls at once in each round (Poisson arrivals, as the capacity
 bench): where a call's CPU goes under load; figures are per call.
@@ -31,6 +32,7 @@ from phone import PhoneServer, phone_server
 TICK = os.sysconf("SC_CLK_TCK")
 #: What a thread runs, by a frame on its stack, first match wins.
 KINDS = (
+    ("SocketHub._run", "socket hub"),
     ("RecognizerThread._run", "recogniser"),
     ("CallWorker._run ", "call worker"),
     ("Base._thread", "socket reader"),

@@ -53,6 +53,12 @@ DEFAULTS: Mapping[str, Any] = {
     # (one wake-up for several 20 ms messages: less CPU at light load, frames up to this much
     # later; at 8+ calls it saved nothing measurable, docs/benchmarks.md); 0 reads each at once
     "STREAM_READ_MS": 0,
+    # IVR_STREAM_HUB: on = one thread reads every call's socket once its stream has started
+    # (a wake-up serves all calls with audio waiting; docs/benchmarks.md); off = a thread per call
+    "STREAM_HUB": True,
+    # IVR_STREAM_HUB_TICK_MS: the hub reads every this often, so one wake-up serves every call
+    # whose 20 ms of audio came meanwhile (each frame waits up to a tick); 0 = as each comes
+    "STREAM_HUB_TICK_MS": 20,
     # TWILIO_ACCOUNT_SID: the account that places callbacks and texts (REST API)
     "TWILIO_ACCOUNT_SID": "",
     # IVR_TWILIO_API_URL: the REST API (a local emulator in tests)

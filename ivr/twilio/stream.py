@@ -2,13 +2,15 @@
 
     WS /twilio/media   the call's audio, both ways (the handshake is signed like a webhook)
 
-The socket's thread decodes each message (:mod:`ivr.twilio.media_stream` is the serializer)
-and runs the call's pipeline on it while the call keeps up (:class:`~ivr.call.live.LiveCall`);
-audio messages taken from the socket in one read reach the call as one piece (the socket is
-read at most every ``IVR_STREAM_READ_MS`` while the caller is not mid-turn, so one wake-up
-serves several 20 ms messages, and each message at once while a turn's end is awaited);
-a slow stage only makes later messages wait in the socket, never lost. A message naming
-another stream is logged and ignored: only this stream's own messages can end or steer its call.
+The request's thread reads the stream until it starts and opens the call; from then on the
+socket hub's one thread reads every call's socket (:mod:`ivr.twilio.socket_hub`,
+``IVR_STREAM_HUB``; off, the request's thread goes on reading its own). Each message is
+decoded (:mod:`ivr.twilio.media_stream` is the serializer) and handed to the live call
+(:class:`~ivr.call.live.LiveCall`): on the hub only the listening runs, and the call's own
+thread acts on what it decided. Audio messages taken from the socket in one read reach the
+call as one piece; a slow stage only makes later messages wait in the socket, never lost. A
+message naming another stream is logged and ignored: only this stream's own messages can end
+or steer its call.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Blueprint, g
@@ -32,8 +34,9 @@ from ivr.twilio.media_stream import (
     StreamStarted,
     StreamStopped,
 )
+from ivr.twilio.socket_hub import SocketHub
 from ivr.twilio.websocket import route
-from ivr.wiring import use
+from ivr.wiring import maybe_use, use
 
 log = logging.getLogger(__name__)
 
@@ -84,49 +87,78 @@ class StreamOutbox:
 @route(blueprint, "/media")
 def media(ws: Any) -> None:
     """One Media Streams connection."""
-    serve_stream(ws, use(CallOpener), g.get("stream_call_id"))
+    serve_stream(ws, use(CallOpener), g.get("stream_call_id"), maybe_use(SocketHub))
 
 
-def serve_stream(ws: Any, opener: CallOpener, only_call: str | None = None) -> None:
+def serve_stream(
+    ws: Any, opener: CallOpener, only_call: str | None = None, hub: SocketHub | None = None
+) -> None:
     """Run one Media Streams connection until it stops or the bot hands the call over.
 
     ``only_call``: the socket was opened for this call (a browser-phone pass); a start
-    naming another call is refused and the socket closed.
+    naming another call is refused and the socket closed. ``hub``: once the call has
+    started, the hub's thread reads the socket (this thread waits for the end).
     """
-    call: LiveCall | None = None
-    outbox: StreamOutbox | None = None
+    stream = _Stream(ws, opener, only_call)
     try:
         for event in _events(ws):
-            if isinstance(event, StreamStarted):
-                if only_call is not None and event.call_id != only_call:
-                    log.warning(
-                        "stream start for another call than its pass refused",
-                        extra={"call_id": event.call_id, "pass_call_id": only_call},
-                    )
-                    break
-                if call is not None:
-                    log.warning("second start message ignored", extra={"call_id": event.call_id})
-                    continue
-                outbox = StreamOutbox(ws, event.stream_sid, event.call_id)
-                call = _opened(ws, opener.open(event.call_id, event.custom_parameters, outbox))
-                call.start(event.custom_parameters)
-            elif call is None or outbox is None:
-                continue  # media before start: nothing to attach it to
-            elif _foreign(event, outbox):
-                continue
-            elif _dispatch(event, call):
-                break  # the stream stopped
-            if outbox is not None and outbox.closed.is_set():
-                break
+            if not stream.handle(event):
+                return
+            if hub is not None and stream.call is not None:
+                break  # started: the hub reads the rest
+        else:
+            return  # the socket closed
+        if hub is not None and stream.call is not None and stream.outbox is not None:
+            stream.call.on_shared_thread = True
+            hub.serve(ws, stream.take, stream.outbox.closed, stream.call.call_id)
     finally:
-        if call is not None:
-            call.close()
+        if stream.call is not None:
+            stream.call.close()
 
 
-def _opened(ws: Any, call: LiveCall) -> LiveCall:
-    """``call``, its socket told to read each message at once while the caller speaks a turn."""
-    ws.urgent = lambda: call.mid_turn
-    return call
+class _Stream:
+    """One connection's call: what each of its events does."""
+
+    def __init__(self, ws: Any, opener: CallOpener, only_call: str | None) -> None:
+        self.ws = ws
+        self.opener = opener
+        self.only_call = only_call
+        self.call: LiveCall | None = None
+        self.outbox: StreamOutbox | None = None
+
+    def take(self, messages: list[str | bytes]) -> bool:
+        """One read's messages (on the hub's thread); ``False`` once the stream is over."""
+        decoded = (_decode(raw) for raw in messages)
+        events = _batched((event for event in decoded if event is not None), lambda: False)
+        return all(self.handle(event) for event in events)
+
+    def handle(self, event: StreamEvent) -> bool:
+        """Act on one event; ``False`` once the stream is over."""
+        call, outbox = self.call, self.outbox
+        if isinstance(event, StreamStarted):
+            return self._started(event)
+        if call is None or outbox is None or _foreign(event, outbox):
+            return True  # media before start (nothing to attach it to), or another stream's
+        if _dispatch(event, call):
+            return False  # the stream stopped
+        return not outbox.closed.is_set()
+
+    def _started(self, event: StreamStarted) -> bool:
+        if self.only_call is not None and event.call_id != self.only_call:
+            log.warning(
+                "stream start for another call than its pass refused",
+                extra={"call_id": event.call_id, "pass_call_id": self.only_call},
+            )
+            return False
+        if self.call is not None:
+            log.warning("second start message ignored", extra={"call_id": event.call_id})
+            return True
+        self.outbox = StreamOutbox(self.ws, event.stream_sid, event.call_id)
+        call = self.opener.open(event.call_id, event.custom_parameters, self.outbox)
+        self.ws.urgent = lambda: call.mid_turn  # read each message at once while they speak
+        self.call = call
+        call.start(event.custom_parameters)
+        return not self.outbox.closed.is_set()
 
 
 def _events(ws: Any) -> Iterator[StreamEvent]:
@@ -135,8 +167,13 @@ def _events(ws: Any) -> Iterator[StreamEvent]:
     Audio is held only while ``ws.buffered`` (the next message is already read), so nothing is
     held when the socket closes.
     """
+    return _batched(_decoded(ws), lambda: not ws.buffered)
+
+
+def _batched(events: Iterable[StreamEvent], flush: Callable[[], bool]) -> Iterator[StreamEvent]:
+    """``events`` in order, consecutive audio of one stream joined until ``flush()`` says."""
     held: list[AudioReceived] = []
-    for event in _decoded(ws):
+    for event in events:
         if held and not (
             isinstance(event, AudioReceived) and event.stream_sid == held[0].stream_sid
         ):
@@ -146,9 +183,11 @@ def _events(ws: Any) -> Iterator[StreamEvent]:
             held.append(event)
         else:
             yield event
-        if held and not ws.buffered:
+        if held and flush():
             yield _joined(held)
             held = []
+    if held:
+        yield _joined(held)
 
 
 def _decoded(ws: Any) -> Iterator[StreamEvent]:
@@ -160,9 +199,13 @@ def _decoded(ws: Any) -> Iterator[StreamEvent]:
             return
         if raw is None:
             return
-        event = media_stream.decode(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
+        event = _decode(raw)
         if event is not None:  # else decode() logged what was wrong; the call goes on
             yield event
+
+
+def _decode(raw: str | bytes) -> StreamEvent | None:
+    return media_stream.decode(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
 
 
 def _joined(pieces: list[AudioReceived]) -> AudioReceived:

@@ -54,6 +54,7 @@ class InlineServer(Server):  # type: ignore[misc]  # simple_websocket has no typ
     """
 
     connected: bool
+    input_buffer: list[str | bytes]
 
     def __init__(self, environ: dict[str, Any], read_every_s: float = 0.0, **options: Any) -> None:
         options.pop("ping_interval", None)  # pings need the reader thread
@@ -75,20 +76,39 @@ class InlineServer(Server):  # type: ignore[misc]  # simple_websocket has no typ
         """
         while self.connected and not self.input_buffer:
             self._hold()
-            try:
-                data = self.sock.recv(self.receive_bytes)
-            except OSError:
-                data = b""
-            self._read_all = len(data) < self.receive_bytes
-            if not data:
-                self.connected = False
-                break
-            self.ws.receive_data(data)
-            self.connected = self._handle_events()
+            self._read_once()
         if self.input_buffer:
             message: str | bytes = self.input_buffer.pop(0)
             return message
         raise ConnectionClosed(self.close_reason, self.close_message)
+
+    def read_ready(self) -> tuple[list[str | bytes], bool]:
+        """One read of a socket that is ready (it does not wait).
+
+        Returns:
+            The messages it completed (after any read before), and whether the connection is
+            still open.
+        """
+        self._read_once()
+        return self.take_buffered(), self.connected
+
+    def take_buffered(self) -> list[str | bytes]:
+        """The messages already read, in order; none are left."""
+        messages: list[str | bytes]
+        messages, self.input_buffer = self.input_buffer, []
+        return messages
+
+    def _read_once(self) -> None:
+        try:
+            data = self.sock.recv(self.receive_bytes)
+        except OSError:
+            data = b""
+        self._read_all = len(data) < self.receive_bytes
+        if data:
+            self.ws.receive_data(data)
+            self.connected = self._handle_events()
+        else:
+            self.connected = False
 
     def _hold(self) -> None:
         """Wait out the rest of ``read_every_s`` since the last read.

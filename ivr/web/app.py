@@ -30,7 +30,9 @@ from ivr.config import (
 )
 from ivr.parts import Parts, build_parts
 from ivr.twilio import routes as twilio_routes
+from ivr.twilio.socket_hub import SocketHub
 from ivr.web import api, health, limits
+from ivr.wiring import provide
 
 __all__ = ["create_app", "route_map"]
 
@@ -57,6 +59,8 @@ def create_app(config: Mapping[str, Any] | None = None, parts: Parts | None = No
         "max_message_size": 1 << 20,
         "read_every_s": int(config["STREAM_READ_MS"]) / 1000,
     }
+    if config["STREAM_HUB"]:
+        provide(app, SocketHub(int(config["STREAM_HUB_TICK_MS"]) / 1000))
     limits.init_app(app, int(config["MAX_REQUEST_BYTES"]))
     parts.init_app(app)
     twilio_routes.init_app(app, public_url, auth_token)
