@@ -101,6 +101,9 @@ def phone_server(
         log.close()
         kept = Path(tempfile.gettempdir()) / "ivr-bench-web.log"
         shutil.copyfile(workdir / "web.log", kept)
-        progress(f"the web process's log: {kept}")
+        calls = Path(tempfile.gettempdir()) / "ivr-bench-calls.db"
+        if (workdir / "calls.db").exists():  # each turn's stage timings, each call's lateness
+            shutil.copyfile(workdir / "calls.db", calls)
+        progress(f"the web process's log: {kept}; its calls: {calls}")
         if handle.owned:
             handle.stop()
