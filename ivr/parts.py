@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask
 
 from bot.flow.model import Flow
-from ivr import warmup
+from ivr import collector, warmup
 from ivr.call.context import CallContext
 from ivr.call.handover import HandoverBoard
 from ivr.call.live import CallOpener, CallSettings
@@ -81,6 +81,7 @@ class Parts:
     prompts_ready: threading.Event = field(default_factory=threading.Event)
     speech_ready: threading.Event = field(default_factory=threading.Event)
     turns_ready: threading.Event = field(default_factory=threading.Event)  # a first turn rehearsed
+    memory_settled: threading.Event = field(default_factory=threading.Event)  # see ivr.collector
     understanding: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(UNDERSTANDING_THREADS, "understand")
     )
@@ -216,6 +217,11 @@ class Parts:
             )
         warmup.rehearse(lambda: self.flow, self.nlu, self.turns_ready, self._stop)
         warmup.watch_flows(self.flows, self._stop, self._flow_changed)
+        collector.WATCH.install()
+        warm = [self.prompts_ready, self.turns_ready]
+        if self.recognizers:
+            warm.append(self.speech_ready)
+        collector.settle(warm, self.memory_settled, self._stop, bool(self.config["GC_FREEZE"]))
 
     def _flow_changed(self, flow: Flow) -> None:
         """An admin's edit was loaded: synthesise its new prompts before callers need them."""

@@ -3,10 +3,11 @@
 Ready means warm: the flows are loaded, the NLU answers (its server has already traced its
 model with a parse), every static prompt is synthesised, the recognisers the first calls
 will use have decoded speech and a first turn has been rehearsed through the NLU and the
-engine. A process that reported ready earlier sent its first callers a greeting seconds
-late (behind a load balancer, every deploy does). A line with no speech model is ready
-without one: its callers get the keypad and a person. Load balancers and ``make run`` read
-``ready``; people read the rest.
+engine, and what warm-up built is frozen out of the garbage collector's way
+(:mod:`ivr.collector`). A process that reported ready earlier sent its first callers a
+greeting seconds late (behind a load balancer, every deploy does). A line with no speech
+model is ready without one: its callers get the keypad and a person. Load balancers and
+``make run`` read ``ready``; people read the rest.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def health() -> tuple[Response, int]:
 def is_ready(checks: dict[str, Any]) -> bool:
     """Whether :func:`status` says a first call would be served as fast as a later one."""
     served = checks["flows"] == "ok" and checks["nlu"] == "ok" and checks["first_turn"] == "ready"
-    return served and checks["prompts"] == "ready" and checks["speech"] in ("ready", "missing")
+    warm = checks["prompts"] == "ready" and checks["memory"] == "ready"
+    return served and warm and checks["speech"] in ("ready", "missing")
 
 
 def status(parts: Parts) -> dict[str, Any]:
@@ -60,6 +62,7 @@ def status(parts: Parts) -> dict[str, Any]:
         "prompts": "ready" if parts.prompts_ready.is_set() else "warming",
         "speech": _speech(parts),
         "first_turn": "ready" if parts.turns_ready.is_set() else "warming",
+        "memory": "ready" if parts.memory_settled.is_set() else "warming",  # ivr.collector
     }
 
 

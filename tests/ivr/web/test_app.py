@@ -127,24 +127,26 @@ def test_health_is_ready_when_the_nlu_answers(
     server = live_server(NLU_URL=nlu_server.url, NLU_TOKEN=nlu_server.token)  # type: ignore[attr-defined]
     deadline = time.monotonic() + 120  # ready means warm: the prompts are synthesised first
     while (response := httpx.get(server.url + "/healthz")).status_code != 200:
-        warming = {response.json()[part] for part in ("prompts", "first_turn")}
+        warming = {response.json()[part] for part in ("prompts", "first_turn", "memory")}
         assert "warming" in warming and time.monotonic() < deadline
         time.sleep(0.1)
     body = response.json()
     assert body["ready"] is True and body["prompts"] == "ready" and body["nlu"] == "ok"
+    assert body["memory"] == "ready"
 
 
 @pytest.mark.parametrize(
-    ("prompts", "speech", "ready"),
+    ("prompts", "speech", "memory", "ready"),
     [
-        ("ready", "ready", True),
-        ("ready", "missing", True),  # no speech model: the keypad and a person are ready
-        ("warming", "ready", False),
-        ("ready", "warming", False),
+        ("ready", "ready", "ready", True),
+        ("ready", "missing", "ready", True),  # no speech model: the keypad and a person are ready
+        ("warming", "ready", "ready", False),
+        ("ready", "warming", "ready", False),
+        ("ready", "ready", "warming", False),  # the first full collection would stall the calls
     ],
 )
-def test_ready_means_warm(prompts: str, speech: str, ready: bool) -> None:
-    checks = {"flows": "ok", "nlu": "ok", "prompts": prompts, "speech": speech}
+def test_ready_means_warm(prompts: str, speech: str, memory: str, ready: bool) -> None:
+    checks = {"flows": "ok", "nlu": "ok", "prompts": prompts, "speech": speech, "memory": memory}
     assert is_ready({**checks, "first_turn": "ready"}) is ready
     assert not is_ready({**checks, "first_turn": "warming"})
     assert not is_ready({**checks, "first_turn": "ready", "nlu": "not ready"})
