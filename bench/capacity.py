@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +37,8 @@ from phone import KO_PHRASES, PhoneServer, phone_server
 from pipecat_peer import PeerServer, peer_server
 
 SECTION = "## Capacity (phone)"
+#: The web process's warning for a garbage collection that held every call (ivr.collector).
+SLOW_COLLECTION = re.compile(rb"slow garbage collection[^\n]*? ms=([0-9.]+)")
 TURNS = 3
 LAG_LIMIT_MS = 100.0
 REPLY_P95_LIMIT_MS = 600.0
@@ -54,6 +57,7 @@ class Run:
     peak_mib: float
     idle_mib: float
     answered: int  # calls with every question answered
+    collections_ms: list[float] | None = None  # slow garbage collections in the run (None: unknown)
 
     @property
     def reply_p95(self) -> float:
@@ -71,6 +75,14 @@ class Run:
         return self.real_time and self.reply_p95 <= REPLY_P95_LIMIT_MS
 
 
+@dataclass(frozen=True)
+class Gauges:
+    """What a server tells the bench besides its CPU and memory."""
+
+    lateness: Callable[[str], float]  # a call's worst frame (server side), by call sid
+    collections: Callable[[], list[float] | None] = lambda: None  # slow ones since last asked
+
+
 @dataclass
 class Ramp:
     """One system under one arrival pattern: every run, and the largest level that held."""
@@ -85,7 +97,7 @@ class Ramp:
 def run_level(
     server: ServerProcess,
     callers: Callers,
-    lateness: Callable[[str], float],
+    gauges: Gauges,
     question: bytes,
     calls: int,
     arrival: str,
@@ -94,12 +106,13 @@ def run_level(
     """Place ``calls`` calls as ``arrival`` says; the server's and the callers' measures."""
     offsets, thinks = plan(arrival, calls, TURNS, seed)
     scripts = [script(question, TURNS, pauses) for pauses in thinks]
+    gauges.collections()  # only this run's count
     idle, cpu_before = server.rss_mib(), server.cpu_seconds()
     peak = [idle]
     views = callers.run(server.url, scripts, offsets, on_wait=lambda: peak.append(server.rss_mib()))
     cpu = server.cpu_seconds() - cpu_before
     time.sleep(1)  # the last calls' records
-    lags = [lateness(view.call_sid) for view in views]
+    lags = [gauges.lateness(view.call_sid) for view in views]
     frames = sum(view.frames for view in views) // max(1, len(views))
     return Run(
         calls=calls,
@@ -111,13 +124,14 @@ def run_level(
         peak_mib=max(peak),
         idle_mib=idle,
         answered=sum(len(view.replies_ms) == TURNS for view in views),
+        collections_ms=gauges.collections(),
     )
 
 
 def ramp(
     name: str,
     server: ServerProcess,
-    lateness: Callable[[str], float],
+    gauges: Gauges,
     callers: Callers,
     question: bytes,
     levels: Sequence[int],
@@ -129,13 +143,14 @@ def ramp(
     for calls in levels:
         for number in range(1, runs + 1):
             progress(f"{name}, {arrival}, {calls} calls, run {number}/{runs} ...")
-            run = run_level(server, callers, lateness, question, calls, arrival, seed=number)
+            run = run_level(server, callers, gauges, question, calls, arrival, seed=number)
             result.runs.append(run)
             progress(
                 f"  worst frame {run.worst_lag_ms:.0f} ms, reply p95 {run.reply_p95:.0f} ms, "
                 f"{run.answered}/{calls} answered, CPU/call {run.cpu_per_call_s:.2f} s "
                 f"(floor {run.floor_per_call_s:.2f} s), callers' worst frame "
-                f"{run.send_late_ms:.0f} ms late"
+                f"{run.send_late_ms:.0f} ms late; slow garbage collections: "
+                f"{_collections(run.collections_ms)}"
             )
             if not run.real_time:
                 return result
@@ -146,8 +161,8 @@ def ramp(
     return result
 
 
-def our_lateness(server: PhoneServer) -> Callable[[str], float]:
-    """The worst frame wait our pipeline stored with the call (``audio_lag``)."""
+def our_gauges(server: PhoneServer) -> Gauges:
+    """Our pipeline's worst frame wait per call (``audio_lag``), and its slow collections."""
     store = server.store()
 
     def worst(call_sid: str) -> float:
@@ -155,17 +170,39 @@ def our_lateness(server: PhoneServer) -> Callable[[str], float]:
         lags = [e.data for e in (record.events if record else ()) if e.kind == "audio_lag"]
         return max((float(lag["max_ms"]) for lag in lags), default=float("inf"))
 
-    return worst
+    return Gauges(worst, slow_collections(server.log_path))
 
 
-def peer_lateness(peer: PeerServer) -> Callable[[str], float]:
+def slow_collections(log_path: Path) -> Callable[[], list[float]]:
+    """Each call: how long each slow garbage collection the web log gained since the last was."""
+    offset = log_path.stat().st_size if log_path.exists() else 0
+
+    def since_last() -> list[float]:
+        nonlocal offset
+        with log_path.open("rb") as log:
+            log.seek(offset)
+            new = log.read()
+        offset += len(new)
+        return [float(ms) for ms in SLOW_COLLECTION.findall(new)]
+
+    return since_last
+
+
+def peer_gauges(peer: PeerServer) -> Gauges:
     """The peer's worst frame, where its speech-to-text takes the audio (relative to its best)."""
 
     def worst(call_sid: str) -> float:
         lateness = peer.frame_lateness(call_sid)["lateness_ms"]
         return float(lateness["max"]) - min(0.0, float(lateness["min"]))
 
-    return worst
+    return Gauges(worst)  # its collections are not logged: unknown
+
+
+def _collections(pauses: list[float] | None) -> str:
+    """``none``, or how many and the longest; ``n/a`` when the server does not say."""
+    if pauses is None:
+        return "n/a"
+    return f"{len(pauses)}, longest {max(pauses):.0f} ms" if pauses else "none"
 
 
 def _ms(values: Sequence[float]) -> str:
@@ -194,7 +231,8 @@ def summary_row(result: Ramp, cores: int) -> str:
 def run_row(result: Ramp, run: Run, number: int) -> str:
     return (
         f"| {result.system} | {result.arrival} | {run.calls} | {number} | "
-        f"{run.worst_lag_ms:.0f} ms | {_ms(run.replies)} | {run.answered}/{run.calls} | "
+        f"{run.worst_lag_ms:.0f} ms | {_collections(run.collections_ms)} | {_ms(run.replies)} | "
+        f"{run.answered}/{run.calls} | "
         f"{run.cpu_per_call_s:.2f} / {run.floor_per_call_s:.2f} s | {run.send_late_ms:.0f} ms | "
         f"{'yes' if run.real_time else '**no**'} | {'yes' if run.held else '**no**'} |"
     )
@@ -226,7 +264,8 @@ def report(ramps: Sequence[Ramp], cores: int, machine_line: str, command: str, r
         f" than {LAG_LIMIT_MS:.0f} ms late on the server and every question answered; 'with"
         f" reply goal' also needs the callers' reply p95 ≤ {REPLY_P95_LIMIT_MS:.0f} ms in each"
         " run. Each caller is a process of its own. CPU, floor and memory are per call at the"
-        " largest level kept.\n\n"
+        " largest level kept. Slow garbage collections are those our web process logged as"
+        " holding every call (20 ms or more, `ivr.collector`); the peer does not log them.\n\n"
         "| system | arrivals | calls kept in real time | with reply goal | per core "
         "| reply p50 / p95 | CPU per call | floor per call | CPU ÷ floor | memory per call |\n"
         "|---|---|---|---|---|---|---|---|---|---|\n"
@@ -235,9 +274,10 @@ def report(ramps: Sequence[Ramp], cores: int, machine_line: str, command: str, r
         "| system | turns | p50 / p95 |\n|---|---|---|\n"
         + "\n".join(latency)
         + "\n\nEvery run:\n\n"
-        "| system | arrivals | calls | run | worst frame (server) | reply p50 / p95 | answered "
-        "| CPU / floor per call | callers' worst frame late | real time | reply goal |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(numbered) + "\n"
+        "| system | arrivals | calls | run | worst frame (server) | slow garbage collections "
+        "| reply p50 / p95 | answered | CPU / floor per call | callers' worst frame late "
+        "| real time | reply goal |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(numbered) + "\n"
     )
 
 
@@ -276,10 +316,10 @@ def main() -> None:
         workdir = Path(folder)
         warm = str(max(levels))
         with phone_server(workdir, IVR_ASR_WARM_RECOGNIZERS=warm) as ours:
-            nlu, lateness = (ours.nlu_url, ours.nlu_token), our_lateness(ours)
+            nlu, gauges = (ours.nlu_url, ours.nlu_token), our_gauges(ours)
             for arrival in args.arrivals.split(","):
                 ramps.append(
-                    ramp("ours", ours, lateness, callers, question, levels, arrival, args.runs)
+                    ramp("ours", ours, gauges, callers, question, levels, arrival, args.runs)
                 )
             if not args.no_peer:  # Rasa stays up for the peer while ours idles
                 for turn in args.peer_turns.split(","):
@@ -291,7 +331,7 @@ def main() -> None:
                                 ramp(
                                     name,
                                     peer,
-                                    peer_lateness(peer),
+                                    peer_gauges(peer),
                                     callers,
                                     question,
                                     peer_levels,

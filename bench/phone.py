@@ -41,6 +41,7 @@ class PhoneServer(ServerProcess):
     database_url: str = ""
     nlu_url: str = ""
     nlu_token: str = ""
+    log_path: Path = Path("web.log")  # its stdout and stderr
 
     def store(self) -> Store:
         """The server's call records."""
@@ -78,7 +79,7 @@ def phone_server(
         web_command(port), env=environment, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    server = PhoneServer(url, process, database_url, handle.url, handle.token)
+    server = PhoneServer(url, process, database_url, handle.url, handle.token, workdir / "web.log")
     try:
         progress("waiting for the web process: NLU, prompts, speech model ...")
         deadline = time.monotonic() + 300
@@ -102,8 +103,9 @@ def phone_server(
         kept = Path(tempfile.gettempdir()) / "ivr-bench-web.log"
         shutil.copyfile(workdir / "web.log", kept)
         calls = Path(tempfile.gettempdir()) / "ivr-bench-calls.db"
-        if (workdir / "calls.db").exists():  # each turn's stage timings, each call's lateness
-            shutil.copyfile(workdir / "calls.db", calls)
+        for suffix in ("", "-wal", "-shm"):  # each turn's stage timings, each call's lateness
+            if (workdir / f"calls.db{suffix}").exists():
+                shutil.copyfile(workdir / f"calls.db{suffix}", f"{calls}{suffix}")
         progress(f"the web process's log: {kept}; its calls: {calls}")
         if handle.owned:
             handle.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,13 @@ capacity = load("capacity")
 callers = load("callers")
 
 
-def run(calls: int, worst: float = 20.0, p95: float = 350.0, answered: int | None = None) -> Any:
+def run(
+    calls: int,
+    worst: float = 20.0,
+    p95: float = 350.0,
+    answered: int | None = None,
+    collections: list[float] | None = None,
+) -> Any:
     return capacity.Run(
         calls=calls,
         worst_lag_ms=worst,
@@ -24,6 +31,7 @@ def run(calls: int, worst: float = 20.0, p95: float = 350.0, answered: int | Non
         peak_mib=1200.0 + 6.0 * calls,
         idle_mib=1200.0,
         answered=calls if answered is None else answered,
+        collections_ms=collections,
     )
 
 
@@ -74,6 +82,35 @@ def test_the_report_states_what_was_measured(monkeypatch: pytest.MonkeyPatch) ->
         r"\| ours \| poisson \| 16 \| 1 \| 280 ms .*\| \*\*no\*\* \| \*\*no\*\* \|", text
     )
     assert text.count("\n| ours | poisson |") == 1 + 7  # the headline and every run
+
+
+def test_each_run_reports_the_slow_garbage_collections_the_web_process_logged(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "web.log"
+    log.write_text(
+        "14:10:01 WARNING ivr.collector: slow garbage collection: every call waited "
+        "generation=2 ms=61.0 collected=3\n"
+    )
+    collections = capacity.slow_collections(log)  # what was logged before is not this run's
+    with log.open("a") as more:
+        more.write(
+            "14:13:26 WARNING ivr.collector: slow garbage collection: every call waited "
+            "generation=2 ms=64.0 collected=3420\n"
+            "14:13:27 WARNING ivr.call.live: slow call pipeline step call_id=CA1 ms=72.8\n"
+            "14:14:30 WARNING ivr.collector: slow garbage collection: every call waited "
+            "generation=1 ms=22.5 collected=7826\n"
+        )
+    assert collections() == [64.0, 22.5]
+    assert collections() == []  # nothing new since
+    ours = capacity.Ramp(
+        "ours", "poisson", [run(16, collections=[64.0, 22.5]), run(16, collections=[])]
+    )
+    peer = capacity.Ramp("Pipecat 1.14 (silero)", "poisson", [run(1)], 0, 0)
+    text = capacity.report([ours, peer], 2, "machine: 2 cores", "make x", 3)
+    assert "| ours | poisson | 16 | 1 | 20 ms | 2, longest 64 ms |" in text
+    assert "| ours | poisson | 16 | 2 | 20 ms | none |" in text
+    assert "| Pipecat 1.14 (silero) | poisson | 1 | 1 | 20 ms | n/a |" in text  # not logged
 
 
 def test_poisson_arrivals_are_spread_and_seeded_and_synchronised_ones_are_not() -> None:
