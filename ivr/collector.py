@@ -3,17 +3,18 @@
 A full collection walks every object the process holds while holding the GIL, so for its
 whole length no call's audio is taken. In a warm web process most of those objects were
 built at start-up (the libraries' modules, the flows, the speech models' wrappers) and live
-as long as the process: under 16 calls, a full collection took 50 to 60 ms and made every call's
-frames 60 to 90 ms late together (docs/benchmarks.md). Once the process is warm, :func:`settle`
-collects what warm-up left behind and freezes the rest (``gc.freeze``: later collections
-skip it), so a full collection walks only what calls made since. :class:`CollectionWatch`
-logs any collection still long enough to be heard.
+as long as the process: under 16 calls, a full collection took 45 to 64 ms and made every
+call's frames 60 to 93 ms late together (docs/benchmarks.md). Once the process is warm,
+:func:`settle` collects what warm-up left behind and freezes the rest (``gc.freeze``: later
+collections skip it), so a full collection walks only what calls made since.
+:class:`CollectionWatch` logs any collection still long enough to be heard.
 
 Written here, not taken from a library: the standard library's ``gc`` is the whole tool.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import threading
@@ -99,9 +100,10 @@ class CollectionWatch:
         self._started = 0.0
 
     def install(self) -> None:
-        """Start watching (once: installing again changes nothing)."""
+        """Start watching (once: installing again changes nothing), until the process exits."""
         if self._callback not in gc.callbacks:
             gc.callbacks.append(self._callback)
+            atexit.register(self.uninstall)  # the collections of shutdown hold no call
 
     def uninstall(self) -> None:
         """Stop watching."""

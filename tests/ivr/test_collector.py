@@ -19,7 +19,7 @@ from ivr import collector
 ROOT = Path(__file__).resolve().parents[2]
 
 FREEZE_SCRIPT = """
-import gc, threading, weakref
+import gc, sys, threading, weakref
 from ivr import collector
 
 class Part:  # something start-up built and keeps
@@ -48,6 +48,8 @@ gc.collect()
 assert collector.WATCH.slow == logged + 1  # the watch was on
 print(before, gc.get_freeze_count() > before, walked, gone() is None, collector.freeze_once(),
       logged)
+gc.enable()
+print("exiting", file=sys.stderr)  # what the interpreter collects on its way out is not logged
 """
 
 
@@ -61,6 +63,7 @@ def run_script(freeze: bool) -> list[str]:
         timeout=60,
         check=True,
     )
+    assert "slow garbage collection" not in done.stderr.split("exiting")[1]
     return done.stdout.split()
 
 
