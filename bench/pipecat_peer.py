@@ -52,7 +52,8 @@ class PeerServer(ServerProcess):
             if time.monotonic() > deadline:
                 raise FileNotFoundError(f"the peer wrote no stats for {call_sid}: {path}")
             time.sleep(0.05)
-        return json.loads(path.read_text())
+        stats: dict[str, Any] = json.loads(path.read_text())
+        return stats
 
 
 @contextmanager
