@@ -26,8 +26,6 @@ log = logging.getLogger(__name__)
 
 #: A collection this long holds every call's audio back noticeably (a frame is 20 ms).
 SLOW_COLLECTION_MS = 20.0
-#: How long :func:`settle` waits for the warm-up before freezing what is there.
-WARM_WAIT_SECONDS = 600.0
 
 
 def settle(
@@ -38,17 +36,17 @@ def settle(
 ) -> threading.Thread:
     """Once every event in ``warm`` is set, collect and freeze what is left; then ``settled``.
 
-    With ``freeze`` off (``IVR_GC_FREEZE=off``) ``settled`` is set at once and nothing changes.
-    Nothing is frozen twice in one process: a second app in the same process (tests) only
-    sets ``settled``.
+    However long the warm-up takes (a first start may train the NLU model for minutes), the
+    freeze waits for it; a stopping process only sets ``settled``. With ``freeze`` off
+    (``IVR_GC_FREEZE=off``) nothing is frozen. Nothing is frozen twice in one process: a second
+    app in the same process (tests) only sets ``settled``.
     """
 
     def run() -> None:
         try:
-            deadline = time.monotonic() + WARM_WAIT_SECONDS
             for event in warm:
                 while not event.wait(0.5):
-                    if stop.is_set() or time.monotonic() > deadline:
+                    if stop.is_set():
                         return
             if freeze:
                 freeze_once()
