@@ -230,6 +230,7 @@ class Parts:
     def close(self) -> None:
         """Stop background work and release what we started."""
         self._stop.set()
+        collector.WATCH.uninstall()  # the process's one watch: another app here (tests) loses it
         if self._desk is not None:
             self._desk.close()
         self.nlu.close()
