@@ -4,10 +4,11 @@ A full collection walks every object the process holds while holding the GIL, so
 whole length no call's audio is taken. In a warm web process most of those objects were
 built at start-up (the libraries' modules, the flows, the speech models' wrappers) and live
 as long as the process: under 16 calls, a full collection took 45 to 64 ms and made every
-call's frames 60 to 93 ms late together (docs/benchmarks.md). Once the process is warm,
-:func:`settle` collects what warm-up left behind and freezes the rest (``gc.freeze``: later
-collections skip it), so a full collection walks only what calls made since.
-:class:`CollectionWatch` logs any collection still long enough to be heard.
+call's frames 60 to 93 ms late together (docs/benchmarks.md). Once the process is warm
+(:func:`ivr.warmup.settle_memory`), :func:`freeze_once` collects what warm-up left behind and
+freezes the rest (``gc.freeze``: later collections skip it), so a full collection walks only
+what calls made since. :class:`CollectionWatch` then logs any collection still long enough to
+be heard.
 
 Written here, not taken from a library: the standard library's ``gc`` is the whole tool.
 """
@@ -19,7 +20,6 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -27,39 +27,7 @@ log = logging.getLogger(__name__)
 #: A collection this long holds every call's audio back noticeably (a frame is 20 ms).
 SLOW_COLLECTION_MS = 20.0
 
-
-def settle(
-    warm: Sequence[threading.Event],
-    settled: threading.Event,
-    stop: threading.Event,
-    freeze: bool = True,
-) -> threading.Thread:
-    """Once every event in ``warm`` is set, collect and freeze what is left; then ``settled``.
-
-    However long the warm-up takes (a first start may train the NLU model for minutes), the
-    freeze waits for it; a stopping process only sets ``settled``. With ``freeze`` off
-    (``IVR_GC_FREEZE=off``) nothing is frozen. Nothing is frozen twice in one process: a second
-    app in the same process (tests) only sets ``settled``.
-    """
-
-    def run() -> None:
-        try:
-            for event in warm:
-                while not event.wait(0.5):
-                    if stop.is_set():
-                        return
-            if freeze:
-                freeze_once()
-        finally:
-            settled.set()
-
-    thread = threading.Thread(target=run, name="gc-settle", daemon=True)
-    thread.start()
-    return thread
-
-
-_frozen = threading.Lock()
-_froze = False
+_freezing = threading.Lock()  # two apps in one process (tests) may settle at once
 
 
 def freeze_once() -> int:
@@ -67,17 +35,11 @@ def freeze_once() -> int:
 
     Only the first call in a process freezes; later ones return 0.
     """
-    global _froze
-    with _frozen:
-        if _froze:
+    with _freezing:
+        if gc.get_freeze_count():
             return 0
-        _froze = True
         started = time.perf_counter()
-        WATCH.quiet = True  # before ready: no call waits for this one
-        try:
-            gc.collect()
-        finally:
-            WATCH.quiet = False
+        gc.collect()
         gc.freeze()
         frozen = gc.get_freeze_count()
     log.info(
@@ -94,7 +56,6 @@ class CollectionWatch:
         self.slow_ms = slow_ms
         self.slow = 0  # how many collections were slow since it was installed
         self.longest_ms = 0.0
-        self.quiet = False  # a collection made on purpose while no call runs is not counted
         self._started = 0.0
 
     def install(self) -> None:
@@ -109,7 +70,7 @@ class CollectionWatch:
             gc.callbacks.remove(self._callback)
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start" or self.quiet:
+        if phase == "start":
             self._started = time.perf_counter()
             return
         took_ms = (time.perf_counter() - self._started) * 1000
@@ -126,5 +87,5 @@ class CollectionWatch:
             )
 
 
-#: The process's watch (the serving process installs it: :meth:`ivr.parts.Parts.start_background`).
+#: The process's watch (installed once the process is warm: :func:`ivr.warmup.settle_memory`).
 WATCH = CollectionWatch()

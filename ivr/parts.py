@@ -217,11 +217,11 @@ class Parts:
             )
         warmup.rehearse(lambda: self.flow, self.nlu, self.turns_ready, self._stop)
         warmup.watch_flows(self.flows, self._stop, self._flow_changed)
-        collector.WATCH.install()
         warm = [self.prompts_ready, self.turns_ready]
         if self.recognizers:
             warm.append(self.speech_ready)
-        collector.settle(warm, self.memory_settled, self._stop, bool(self.config["GC_FREEZE"]))
+        freeze = bool(self.config["GC_FREEZE"])
+        warmup.settle_memory(warm, self.memory_settled, self._stop, freeze)
 
     def _flow_changed(self, flow: Flow) -> None:
         """An admin's edit was loaded: synthesise its new prompts before callers need them."""

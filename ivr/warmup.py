@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -16,6 +16,7 @@ from bot.dialogue import Dialogue
 from bot.engine import Engine
 from bot.engine.actions import Say
 from bot.flow.model import Flow, without_annotations
+from ivr import collector
 from ivr.flow_source import FlowSource
 from ivr.nlu.connection import NLUConnection
 from voice.asr import Recognizer
@@ -27,18 +28,23 @@ from voice.tts import SynthesisFailed
 log = logging.getLogger(__name__)
 
 
-def warm_prompts(voice: PromptCache, flow: Flow, ready: threading.Event) -> threading.Thread:
-    """Synthesise ``flow``'s static prompts on a thread; ``ready`` is set when done."""
+def in_background(name: str, work: Callable[[], object], done: threading.Event) -> threading.Thread:
+    """Run ``work`` on a daemon thread called ``name``; ``done`` is set when it ends, however."""
 
-    def warm() -> None:
+    def run() -> None:
         try:
-            voice.warm(flow)
+            work()
         finally:
-            ready.set()
+            done.set()
 
-    thread = threading.Thread(target=warm, name="tts-warm", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def warm_prompts(voice: PromptCache, flow: Flow, ready: threading.Event) -> threading.Thread:
+    """Synthesise ``flow``'s static prompts on a thread; ``ready`` is set when done."""
+    return in_background("tts-warm", lambda: voice.warm(flow), ready)
 
 
 def warm_recognizers(
@@ -69,15 +75,7 @@ def warm_recognizers(
             warm_pool(pool, speech, count)
             log.info("speech model ready", extra={"language": language, "recognizers": count})
 
-    def load() -> None:
-        try:
-            warm()
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=load, name="asr-load", daemon=True)
-    thread.start()
-    return thread
+    return in_background("asr-load", warm, ready)
 
 
 def watch_flows(
@@ -129,12 +127,34 @@ def rehearse(
                     return  # stopping, or the NLU does not answer: nothing more to warm
         except Exception:  # the NLU went away, a flow without intents: only less warm
             log.info("warm-up turn failed", exc_info=True)
-        finally:
-            done.set()
 
-    thread = threading.Thread(target=run, name="turn-rehearsal", daemon=True)
-    thread.start()
-    return thread
+    return in_background("turn-rehearsal", run, done)
+
+
+def settle_memory(
+    warm: Sequence[threading.Event],
+    settled: threading.Event,
+    stop: threading.Event,
+    freeze: bool = True,
+) -> threading.Thread:
+    """Once every event in ``warm`` is set: freeze what warm-up built, watch for slow collections.
+
+    However long the warm-up takes (a first start may train the NLU model for minutes), this
+    waits for it; a stopping process only sets ``settled``. With ``freeze`` off
+    (``IVR_GC_FREEZE=off``) nothing is frozen. The watch starts only now: before, no call runs
+    that a collection (the freeze's own included) could hold up. See :mod:`ivr.collector`.
+    """
+
+    def work() -> None:
+        for event in warm:
+            while not event.wait(0.5):
+                if stop.is_set():
+                    return
+        if freeze:
+            collector.freeze_once()
+        collector.WATCH.install()
+
+    return in_background("gc-settle", work, settled)
 
 
 def _spoken(voice: PromptCache, says: list[Say]) -> list[bytes]:

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from ivr import collector
+from ivr import collector, warmup
 
 ROOT = Path(__file__).resolve().parents[2]
 
 FREEZE_SCRIPT = """
 import gc, sys, threading, weakref
-from ivr import collector
+from ivr import collector, warmup
 
 class Part:  # something start-up built and keeps
     pass
@@ -36,9 +36,8 @@ del leftover
 before = gc.get_freeze_count()
 gc.disable()  # only the collections made on purpose
 collector.WATCH.slow_ms = 0.0  # every collection would be logged as slow...
-collector.WATCH.install()
 warm, settled, stop = threading.Event(), threading.Event(), threading.Event()
-collector.settle([warm], settled, stop, freeze={freeze})
+warmup.settle_memory([warm], settled, stop, freeze={freeze})
 assert not settled.wait(0.3), "settled before the warm-up ended"
 warm.set()
 assert settled.wait(10)
@@ -84,7 +83,7 @@ def test_with_freezing_off_nothing_is_frozen_but_the_process_still_settles() -> 
 def test_a_stopping_process_settles_without_waiting_for_the_warm_up() -> None:
     settled, stop = threading.Event(), threading.Event()
     stop.set()
-    collector.settle([threading.Event()], settled, stop, freeze=True).join(5)
+    warmup.settle_memory([threading.Event()], settled, stop, freeze=True).join(5)
     assert settled.is_set()
 
 
