@@ -1,16 +1,20 @@
 """Listening to one caller: phone audio in, turn events and transcripts out.
 
-The stage between the socket and the dialogue. It decodes μ-law, resamples to the model's
-rate, decides where turns begin and end (:mod:`voice.turns`) and feeds the recogniser only
-while the caller speaks, with a short pre-roll so the first syllable is not lost. Silence
-between turns costs no recognition time, which is what lets many calls share two cores.
+The stage between the socket and the dialogue. It decodes μ-law, decides where turns begin
+and end (:mod:`voice.turns`, on the phone's own 8 kHz audio) and feeds the recogniser only
+while the caller speaks, with a short pre-roll so the first syllable is not lost, resampled to
+the model's rate. Silence between turns costs no recognition and no resampling, which is what
+lets many calls share two cores. (WebRTC's VAD decides at 8 kHz whatever the rate it is given:
+16 kHz audio is first halved again, so upsampling the silence for it was work thrown away.)
 
 End of turn: the turn ends after ``TurnConfig.silence_ms`` of silence. Sooner is possible:
 after ``prepare_ms`` of silence the listener settles the recogniser's words (Vosk's partial
 words lag the audio; settling catches up) and reports :class:`Paused` with them. The pipeline
 can understand those words while the caller is still silent and, if they already make sense,
 call :meth:`Listener.end_now` a little later instead of waiting for the full silence. If the
-caller goes on speaking, the turn simply continues.
+caller goes on speaking, the turn simply continues. The silence after the words were settled
+is held back, not decoded: it is handed over only if the caller speaks again, so a turn that
+ends costs no more decoding than its words and the pause that settled them.
 
 Usage::
 
@@ -96,7 +100,7 @@ class Listener:
 
     Args:
         recognizer: This call's recogniser (its ``sample_rate`` decides the resampling).
-        config: Turn settings; its ``sample_rate`` is replaced by the recogniser's.
+        config: Turn settings; its ``sample_rate`` is replaced by the phone's (8 kHz).
         prepare_ms: Silence after which the words so far are settled and reported as
             :class:`Paused`; 0 never reports pauses.
         preroll_ms: Audio before the detected onset that the recogniser still gets.
@@ -111,13 +115,13 @@ class Listener:
         preroll_ms: int = 300,
     ) -> None:
         self.recognizer = recognizer
-        rate = recognizer.sample_rate
-        self.detector = TurnDetector(replace(config or TurnConfig(), sample_rate=rate))
+        self.detector = TurnDetector(replace(config or TurnConfig(), sample_rate=PHONE_RATE))
         self.prepare_ms = prepare_ms
-        self._resampler = codec.Resampler(PHONE_RATE, rate) if rate != PHONE_RATE else None
+        self._resampler: codec.Resampler | None = None  # one per turn, from its pre-roll on
         frame_ms = self.detector.config.frame_ms
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // frame_ms))
         self._settled = False  # the words were settled in the current pause
+        self._held: list[bytes] = []  # the pause's audio since the words were settled
 
     @property
     def bot_speaking(self) -> bool:
@@ -147,10 +151,7 @@ class Listener:
         Returns:
             What this audio decided, in order.
         """
-        pcm = codec.decode_ulaw(ulaw)
-        if self._resampler is not None:
-            pcm = self._resampler.process(pcm)
-        data = pcm.tobytes()
+        data = codec.decode_ulaw(ulaw).tobytes()
         step = self.detector.config.frame_bytes
         events: list[ListenEvent] = []
         for start in range(0, len(data), step):
@@ -164,10 +165,10 @@ class Listener:
         for event in decided:
             if isinstance(event, SpeechStarted):
                 self._preroll.append(chunk)
-                self._listen(b"".join(self._preroll))
+                self._start_hearing(b"".join(self._preroll))
                 self._preroll.clear()
             elif isinstance(event, TurnEnded):
-                if was_in_speech:
+                if was_in_speech and not self._settled:
                     self._listen(chunk)
                 events.append(self._finish(event, early=False))
                 continue
@@ -176,7 +177,7 @@ class Listener:
             events.append(event)
         if not decided:
             if was_in_speech:
-                self._listen(chunk)
+                self._go_on_hearing(chunk)
             else:
                 self._preroll.append(chunk)
         if self.detector.trailing_silence_ms == 0:
@@ -204,7 +205,26 @@ class Listener:
         self.detector.reset()
         self._forget()
 
+    def _start_hearing(self, pcm: bytes) -> None:
+        """A turn starts: its pre-roll is the first audio of a fresh resampler."""
+        rate = self.recognizer.sample_rate
+        self._resampler = codec.Resampler(PHONE_RATE, rate) if rate != PHONE_RATE else None
+        self._listen(pcm)
+
+    def _go_on_hearing(self, pcm: bytes) -> None:
+        """Mid-turn audio: held back once the words were settled, until the caller speaks."""
+        if not self._settled:
+            self._listen(pcm)
+        elif self.detector.trailing_silence_ms:
+            self._held.append(pcm)
+        else:  # speaking again: the pause first, as the recogniser would have heard it
+            self._listen(b"".join([*self._held, pcm]))
+            self._held.clear()
+
     def _listen(self, pcm: bytes) -> None:
+        """Give the recogniser 8 kHz audio, at its own rate."""
+        if self._resampler is not None:
+            pcm = self._resampler.process(codec.pcm16_from_bytes(pcm)).tobytes()
         try:
             self.recognizer.accept(pcm)
         except Exception as failure:
@@ -224,6 +244,7 @@ class Listener:
 
     def _finish(self, ended: TurnEnded, *, early: bool) -> Heard | HeardLater:
         self._settled = False
+        self._held.clear()  # the pause after the settled words: nothing more to decode
         started = time.perf_counter()
         later = getattr(self.recognizer, "final_later", None)
         if later is None:
@@ -252,6 +273,7 @@ class Listener:
         else:
             self.recognizer.reset()
         self._settled = False
+        self._held.clear()
 
 
 def _heard(transcript: Transcript, ended: TurnEnded, early: bool, started: float) -> Heard:

@@ -14,6 +14,10 @@ several of them (a stream's 20 ms messages, two to a 40 ms read) at the cost of 
 much more latency; while ``urgent()`` says so, it reads each message as it comes.
 :attr:`InlineServer.buffered` says whether the next message is already read.
 
+Whole data frames (every message of a stream) are read by :class:`~ivr.twilio.data_frames.
+DataFrames`, at a fraction of wsproto's cost; from the first frame of any other kind (a ping,
+a close, a fragment, a compressed message) on, wsproto reads the connection.
+
     @route(blueprint, "/media")
     def media(ws): ...          # ws.receive() / ws.send() / ws.close(), as with flask-sock
 """
@@ -32,6 +36,8 @@ from simple_websocket import (  # type: ignore[import-untyped]  # no type hints
     ConnectionClosed,
     Server,
 )
+
+from ivr.twilio.data_frames import DataFrames
 
 #: How long a closed connection waits for the peer's close frame before the socket is shut.
 CLOSE_WAIT_S = 1.0
@@ -62,6 +68,7 @@ class InlineServer(Server):  # type: ignore[misc]  # simple_websocket has no typ
         self.read_every_s = read_every_s
         self._last_read = 0.0
         self._read_all = True  # the last read took all there was (else read again at once)
+        self._frames: DataFrames | None = DataFrames(self.max_message_size or None)  # None: wsproto
         self.urgent: Callable[[], bool] = lambda: False  # read at once while this says so
 
     @property
@@ -104,11 +111,16 @@ class InlineServer(Server):  # type: ignore[misc]  # simple_websocket has no typ
         except OSError:
             data = b""
         self._read_all = len(data) < self.receive_bytes
-        if data:
-            self.ws.receive_data(data)
-            self.connected = self._handle_events()
-        else:
+        if not data:
             self.connected = False
+            return
+        if self._frames is not None:
+            rest = self._frames.feed(data, self.input_buffer)
+            if rest is None:
+                return  # whole data frames only (or the start of one)
+            self._frames, data = None, rest  # wsproto reads from this frame on
+        self.ws.receive_data(data)
+        self.connected = self._handle_events()
 
     def _hold(self) -> None:
         """Wait out the rest of ``read_every_s`` since the last read.

@@ -1,4 +1,4 @@
-"""The listener takes audio in pieces of any length, as if it had come frame by frame.
+"""The listener: audio in pieces of any length, and what the recogniser is given to decode.
 
 A socket read at most every 60 ms hands the listener three 20 ms messages at once; the turn's
 events, their times and the audio the recogniser hears must not depend on how it was cut.
@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
-from voice import asr
+from voice import asr, codec
 from voice.asr import Partial, Transcript
 from voice.listener import Heard, Listener, ListenEvent, Paused
-from voice.turns import TurnConfig
+from voice.turns import TurnConfig, TurnDetector, TurnEnded
 
 FRAME = 160  # μ-law bytes in 20 ms at 8 kHz
 
@@ -86,3 +88,81 @@ def test_an_odd_piece_length_still_decides_the_same(
     one_by_one, _ = listen(model_path, call, FRAME)
     odd, _ = listen(model_path, call, 250)  # not a whole number of frames: frames straddle
     assert odd == one_by_one
+
+
+def heard_with(
+    model_path: Path, ulaw: bytes, prepare_ms: int, silence_ms: int = 600
+) -> tuple[list[ListenEvent], bytes]:
+    """Feed ``ulaw`` frame by frame with pauses settled after ``prepare_ms`` (0: never)."""
+    heard = HeardAudio(asr.VoskRecognizer(model_path))
+    turn = TurnConfig(start_ms=100, silence_ms=silence_ms)
+    listener = Listener(heard, turn, prepare_ms=prepare_ms)
+    events: list[ListenEvent] = []
+    for start in range(0, len(ulaw), FRAME):
+        events += listener.feed(ulaw[start : start + FRAME])
+    return events, bytes(heard.audio)
+
+
+HEARD_BYTES_PER_MS = 16000 * 2 // 1000  # the Korean model hears 16 kHz, 16-bit
+SETTLED_AFTER_MS = 160  # prepare_ms=150 is reached on the eighth 20 ms frame of silence
+
+
+@pytest.mark.slow
+def test_the_silence_after_the_settled_words_is_not_decoded(
+    model_path: Path, speech_ulaw: dict[str, bytes]
+) -> None:
+    silence = b"\xff" * 4000  # half a second
+    call = silence + speech_ulaw["thanks"] + silence * 3
+    settled, audio_settled = heard_with(model_path, call, prepare_ms=150)
+    unsettled, audio_unsettled = heard_with(model_path, call, prepare_ms=0)
+    turns = [event for event in settled if isinstance(event, Heard)]
+    assert len(turns) == 1 and turns[0].text  # the words, settled in the pause
+    assert [e.at_ms for e in turns] == [e.at_ms for e in unsettled if isinstance(e, Heard)]
+    # Without a settle the recogniser decodes all 600 ms of the ending silence; with one, the
+    # silence that settled the words, and the same audio up to there.
+    ending_not_decoded = (600 - SETTLED_AFTER_MS) * HEARD_BYTES_PER_MS
+    assert len(audio_unsettled) - len(audio_settled) == ending_not_decoded
+    assert audio_unsettled.startswith(audio_settled)
+
+
+@pytest.mark.slow
+def test_a_caller_who_goes_on_after_a_settled_pause_is_heard_whole(
+    model_path: Path, speech_ulaw: dict[str, bytes]
+) -> None:
+    silence = b"\xff" * 4000  # half a second
+    pause = b"\xff" * 3200  # 400 ms: settled (150 ms), then the caller goes on
+    call = silence + speech_ulaw["greeting"] + pause + speech_ulaw["thanks"] + silence * 3
+    settled, audio_settled = heard_with(model_path, call, prepare_ms=150, silence_ms=1000)
+    _, audio_unsettled = heard_with(model_path, call, prepare_ms=0, silence_ms=1000)
+    assert sum(isinstance(event, Paused) for event in settled) >= 2  # both pauses settled
+    turns = [event for event in settled if isinstance(event, Heard)]
+    assert len(turns) == 1  # one turn: the pause was not its end
+    # The held pause was handed over when the caller spoke again, in order: all of the audio
+    # up to the last settle is what a recogniser without settling heard.
+    assert audio_unsettled.startswith(audio_settled)
+    ending_not_decoded = (1000 - SETTLED_AFTER_MS) * HEARD_BYTES_PER_MS
+    assert len(audio_unsettled) - len(audio_settled) == ending_not_decoded
+    assert len(turns[0].text.split()) >= 4  # words of both phrases ("감사합니다 좋은 하루 되세요")
+
+
+def test_turns_are_decided_on_the_phone_audio_as_on_the_model_rate(
+    speech_8k: dict[str, NDArray[np.int16]],
+) -> None:
+    """WebRTC's VAD halves 16 kHz audio before deciding: the 8 kHz decisions are the same.
+
+    The same turns, starting and ending at the same frames; a frame of the speech itself may
+    be judged otherwise (the two halvings of the audio are not bit for bit the same).
+    """
+    pause = np.zeros(4000, dtype=np.int16)
+    call = np.concatenate([pause, speech_8k["greeting"], pause, pause, speech_8k["thanks"], pause])
+    at_phone_rate = TurnDetector(TurnConfig(sample_rate=8000, start_ms=100))
+    at_model_rate = TurnDetector(TurnConfig(sample_rate=16000, start_ms=100))
+    on_phone = at_phone_rate.push(call.tobytes())
+    on_model = at_model_rate.push(codec.resample(call, 8000, 16000).tobytes())
+    assert [type(event) for event in on_phone].count(TurnEnded) == 2
+    assert [type(event) for event in on_phone] == [type(event) for event in on_model]
+    for phone, model in zip(on_phone, on_model, strict=True):
+        assert phone.at_ms == model.at_ms
+        if isinstance(phone, TurnEnded) and isinstance(model, TurnEnded):
+            assert phone.last_voiced_ms == model.last_voiced_ms
+            assert abs(phone.speech_ms - model.speech_ms) <= 2 * 20

@@ -74,6 +74,24 @@ def test_a_peer_that_hangs_up_ends_the_route(server: tuple[str, list[str]]) -> N
     wait_for("the route to end", lambda: ended == ["closed by the peer"], timeout=5)
 
 
+def test_pings_between_messages_are_answered_and_the_messages_go_on(
+    server: tuple[str, list[str]],
+) -> None:
+    """The first ping hands the connection to wsproto: it answers, and reads what follows."""
+    url, _ = server
+    client = Client.connect(url, ping_interval=0.05)  # closes itself if a pong does not come
+    try:
+        replies = []
+        for n in range(12):
+            client.send(f"frame {n}")
+            replies.append(client.receive(timeout=5))
+            time.sleep(0.03)  # pings come between the messages
+        assert replies == [f"frame {n} 1" for n in range(12)]
+        assert client.pong_received and client.connected
+    finally:
+        hang_up(client)
+
+
 def reads_for(messages: int, gap_s: float, read_every_s: float, urgent: bool) -> list[list[str]]:
     """Send ``messages`` ``gap_s`` apart: the messages the route got, grouped by socket read."""
     groups: list[list[str]] = [[]]
