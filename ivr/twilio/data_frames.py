@@ -22,6 +22,8 @@ the state it would be in after the frames read here.
 
 from __future__ import annotations
 
+from wsproto.frame_protocol import XorMaskerSimple
+
 #: FIN set, no RSV bits: the first byte of a whole, uncompressed message's frame.
 _FIN = 0x80
 _TEXT, _BINARY = 0x1, 0x2
@@ -84,19 +86,12 @@ class DataFrames:
         end = head + 4 + length
         if end > len(buffer):
             return start, None
-        payload = _unmask(buffer[head + 4 : end], buffer[head : head + 4])
+        payload = XorMaskerSimple(buffer[head : head + 4]).process(
+            bytearray(buffer[head + 4 : end])
+        )
         if first & 0x0F == _BINARY:
-            return end, payload
+            return end, bytes(payload)
         try:
             return end, payload.decode("utf-8")
         except UnicodeDecodeError:
             return None  # the library closes the connection as the protocol says
-
-
-def _unmask(payload: bytes, mask: bytes) -> bytes:
-    """XOR ``payload`` with the repeated 4-byte ``mask``, as one big integer (fast in CPython)."""
-    size = len(payload)
-    key = (mask * (size // 4 + 1))[:size]
-    return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(
-        size, "little"
-    )
