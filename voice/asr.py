@@ -211,7 +211,7 @@ def load_model(path: Path) -> Any:
 
 
 class VoskRecognizer:
-    """A per-call Vosk recogniser over a shared, cached model.
+    """A Vosk recogniser over a shared, cached model, one turn at a time.
 
     Args:
         model_path: A Vosk model directory, usually from :func:`resolve_model_path`.
@@ -273,19 +273,27 @@ class VoskRecognizer:
         return Transcript(text, confidence if text else 0.0)
 
     def reset(self) -> None:
-        """Forget the current turn without producing a transcript."""
-        self._recognizer.Reset()
+        """Forget the current turn without producing a transcript.
+
+        Vosk's own ``Reset()`` mid-utterance keeps the feature pipeline, and the dropped audio
+        then shows in the next turn's words (a cough's "의료반" before the next caller's
+        question, measured); finishing the utterance and throwing its words away starts the
+        next turn afresh, as after any final result.
+        """
+        self._recognizer.FinalResult()
         self._segments = []
         self._last_partial = ""
 
 
 class VoskRecognizerPool:
-    """Hands out per-call recognisers and takes them back for the next call.
+    """Hands out recognisers and takes them back, last in first out.
 
     Why a pool: Vosk expands its decoding graph lazily, per recogniser. On this model a fresh
     recogniser decodes its first few utterances at about real time, and a warmed one at about a
-    seventh of that. Reusing recognisers keeps that cost off each new call. Only idle ones are
-    kept; each is used by one call at a time.
+    seventh of that. Reusing recognisers keeps that cost off each new call; calls borrow one per
+    turn (:class:`voice.turn_recognizer.TurnRecognizer`), so the few given back last, still in
+    the processor's caches, hear most turns. Only idle ones are kept; each hears one turn at a
+    time.
 
     Args:
         model_path: The model every recogniser of the pool uses.
@@ -294,12 +302,13 @@ class VoskRecognizerPool:
 
     def __init__(self, model_path: Path, max_idle: int = 8) -> None:
         self.model_path = model_path
+        self.sample_rate = model_sample_rate(model_path)
         self.max_idle = max_idle
         self._idle: list[VoskRecognizer] = []
         self._lock = threading.Lock()
 
     def acquire(self) -> VoskRecognizer:
-        """A recogniser for one call: a warmed idle one when there is one, else a new one."""
+        """A recogniser: the idle one given back last (the warmest), or a new one."""
         with self._lock:
             if self._idle:
                 return self._idle.pop()

@@ -22,13 +22,14 @@ class RecognizerPool(Protocol):
     """Hands out recognisers of one model (see :class:`voice.asr.VoskRecognizerPool`)."""
 
     model_path: Path
+    sample_rate: int  # what its recognisers take
 
     def acquire(self) -> Recognizer:
-        """A recogniser for one call."""
+        """A recogniser for one turn (``voice.turn_recognizer``) or one warm-up."""
         ...
 
     def release(self, recognizer: Recognizer) -> None:
-        """Take a recogniser back at the end of a call."""
+        """Take a recogniser back; whatever it was hearing is dropped."""
         ...
 
 

@@ -1,8 +1,9 @@
 """A call's recogniser for the language it is in, changed when the caller's language changes.
 
-Each language has its own model; a call takes a recogniser from its language's pool and, when
-the caller switches language, gives it back and takes one of the new language (or none: a
-language without a model is not heard at all, never heard by another language's model).
+Each language has its own model; a call hears each turn with a recogniser borrowed from its
+language's pool for that turn (``voice.turn_recognizer``) and, when the caller switches
+language, borrows from the new language's pool (or none: a language without a model is not
+heard at all, never heard by another language's model).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from voice.asr import Recognizer
-from voice.hearing import Hearing, RecognizerPool
+from voice.hearing import Hearing
 from voice.listener import Listener
 from voice.recognizer_thread import RecognizerThread
+from voice.turn_recognizer import TurnRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class CallEars:
         self._partials_wanted = partials_wanted
         self.language: str | None = None
         self.listener: Listener | None = None
-        self._held: tuple[RecognizerPool, Recognizer, RecognizerThread] | None = None
+        self._thread: RecognizerThread | None = None
 
     def use(self, language: str) -> Listener | None:
         """Hear ``language`` from now on; ``None`` when it has no speech model."""
@@ -48,27 +49,28 @@ class CallEars:
         if pool is None:
             self.listener = None
             return None
-        recognizer = pool.acquire()
         thread = RecognizerThread(
-            recognizer,
+            TurnRecognizer(pool),
             name=self._name,
             on_partial=self._on_partial,
             partials_wanted=self._partials_wanted,
         )
-        self._held = (pool, recognizer, thread)
+        self._thread = thread
         self.listener = self._new_listener(thread)
         return self.listener
 
     @property
     def thread(self) -> RecognizerThread | None:
         """The recogniser thread in use, if any."""
-        return self._held[2] if self._held else None
+        return self._thread
 
     def close(self) -> None:
-        """Stop the recogniser thread and give the recogniser back to its pool."""
-        held, self._held, self.listener = self._held, None, None
-        if held is None:
-            return
-        pool, recognizer, thread = held
-        thread.close()
-        pool.release(recognizer)
+        """Stop the recogniser thread; a turn in progress is dropped and its recogniser given back.
+
+        The drop is queued behind the audio already handed over, so the recogniser goes back
+        on its own thread, after its last use.
+        """
+        thread, self._thread, self.listener = self._thread, None, None
+        if thread is not None:
+            thread.reset_later()
+            thread.close()

@@ -72,8 +72,11 @@ class LanguageEar:
     """One language's recogniser pool: a view of the call's one scripted pool.
 
     Every language shares ``words`` (the transcripts play in order across a switch); each
-    recogniser handed out is noted in ``handed_out`` under this view's language.
+    recogniser handed out (one per turn heard) is noted in ``handed_out`` under this view's
+    language.
     """
+
+    sample_rate = 16000
 
     def __init__(self, language: str, words: ScriptedRecognizerPool, handed_out: list[str]):
         self.language = language
@@ -170,16 +173,18 @@ def test_a_czech_caller_ringing_the_uk_number_is_answered_in_czech(
     nlu_server: NLUServerHandle,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ears, hearing = Ears.hearing([])
+    question = "jakou máte otevírací dobu"
+    ears, hearing = Ears.hearing([question])
     server = demo_line(live_server, nlu_server, hearing)
     voice = bot_voice(server, monkeypatch)
 
-    result = phone(server, PRAGUE, MAIN_NUMBER, [])
+    result = phone(server, PRAGUE, MAIN_NUMBER, [Speak(question, "cs")])
 
     assert prompts_heard(result)[:2] == ["greeting", "how_can_i_help"]
     assert voice[:2] == [said("greeting", "cs"), said("how_can_i_help", "cs")]
     assert voice[1].text == "S čím vám dnes mohu pomoci?"
     assert result.streams[0].custom_parameters["language"] == "cs"
+    assert ears.words.heard == [question]
     assert ears.handed_out == ["cs"]  # heard by the Czech recogniser, no other
     record = stored(server, result)
     assert record.language == "cs"
@@ -210,7 +215,8 @@ def test_english_please_mid_call_goes_on_in_english_keeping_the_account_number(
     )
 
     assert ears.words.heard == transcripts
-    assert ears.handed_out == ["cs", "en"]  # the Czech recogniser, then an English one
+    # A recogniser per turn: the Czech one hears "English please" too, the English one the rest.
+    assert ears.handed_out == ["cs", "cs", "en"]
     assert prompts_heard(result) == [
         "greeting", "how_can_i_help", "opening_hours_text", "anything_else_question",
         "anything_else_question", "connecting_billing",
@@ -323,7 +329,8 @@ def test_a_caller_who_switched_to_polish_is_answered_in_polish_next_time(
     nlu_server: NLUServerHandle,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ears, hearing = Ears.hearing(["po polsku proszę"])
+    question = "jakie są godziny otwarcia"
+    ears, hearing = Ears.hearing(["po polsku proszę", question])
     server = demo_line(live_server, nlu_server, hearing)
     voice = bot_voice(server, monkeypatch)
 
@@ -339,11 +346,12 @@ def test_a_caller_who_switched_to_polish_is_answered_in_polish_next_time(
     assert record.language == "pl"  # the language the call ended in
 
     voice.clear()
-    second = phone(server, BERLIN, MAIN_NUMBER, [])
+    second = phone(server, BERLIN, MAIN_NUMBER, [Speak(question, "pl")])
     assert second.streams[0].custom_parameters["language"] == "pl"
     assert voice[:2] == [said("greeting", "pl"), said("how_can_i_help", "pl")]
     assert stored(server, second).language == "pl"
-    assert ears.handed_out == ["en", "pl", "pl"]
+    assert ears.words.heard == ["po polsku proszę", question]
+    assert ears.handed_out == ["en", "pl"]  # the first call's turn in English, the next in Polish
 
 
 def test_with_only_the_korean_model_installed_no_language_is_heard_and_korean_never_stands_in(

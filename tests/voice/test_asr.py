@@ -189,3 +189,11 @@ def test_the_pool_hands_back_a_reset_recognizer(
     second = pool.acquire()
     assert second is first and pool.acquire() is not first  # only idle ones are shared
     assert second.final().text == ""
+    # Nothing of the dropped sentence reaches the next caller's words (Vosk's own Reset()
+    # mid-utterance let it through).
+    thanks = phone_frames(speech_8k["thanks"], silence_ms=300)
+    alone = transcribe_with(asr.VoskRecognizer(model_path), thanks).text
+    for frame in phone_frames(speech_8k["greeting"])[:60]:
+        second.accept(frame)
+    pool.release(second)
+    assert transcribe_with(pool.acquire(), thanks).text == alone != ""

@@ -1,4 +1,4 @@
-"""A call's recogniser follows its language: given back to one pool, taken from the other."""
+"""A call's recogniser follows its language: each turn's is borrowed from its language's pool."""
 
 from __future__ import annotations
 
@@ -24,34 +24,56 @@ def idle(pool: VoskRecognizerPool) -> int:
     return len(pool._idle)
 
 
-def test_switching_language_swaps_the_recogniser_between_pools(
+def a_turn(thread: RecognizerThread) -> None:
+    """A second of audio heard and finished (what it says does not matter here)."""
+    thread.accept(bytes(32000))
+    thread.final()
+
+
+def test_switching_language_takes_each_turns_recogniser_from_the_new_pool(
     pools: dict[str, VoskRecognizerPool],
 ) -> None:
     ears = CallEars(Hearing(pools, deaf=("lv",)), Listener, name="asr-test")
     english = ears.use("en")
     assert isinstance(english, Listener) and ears.language == "en"
     assert isinstance(ears.thread, RecognizerThread)
-    first = ears.thread.inner
     assert ears.use("en") is english  # the same language: nothing changes
+    a_turn(ears.thread)
+    assert (idle(pools["en"]), idle(pools["cs"])) == (1, 0)  # borrowed for the turn, given back
 
     czech = ears.use("cs")
     assert czech is not None and czech is not english and ears.language == "cs"
-    assert idle(pools["en"]) == 1 and pools["en"]._idle[0] is first  # given back
-    assert idle(pools["cs"]) == 0  # in use by the call
+    assert ears.thread is not None
+    ears.thread.accept(bytes(32000))
+    ears.thread.flush()  # mid-turn: the Czech pool's recogniser is out
+    assert (idle(pools["en"]), idle(pools["cs"])) == (1, 0)
 
     assert ears.use("lv") is None  # no Latvian model: not heard by another language's
     assert ears.language == "lv" and ears.thread is None and ears.listener is None
-    assert idle(pools["cs"]) == 1
+    assert (idle(pools["en"]), idle(pools["cs"])) == (1, 1)  # the turn dropped, given back
 
     ears.close()  # nothing held: closing again is harmless
     assert (idle(pools["en"]), idle(pools["cs"])) == (1, 1)
 
 
-def test_closing_gives_the_recogniser_back(pools: dict[str, VoskRecognizerPool]) -> None:
+def test_a_call_that_ends_mid_turn_gives_the_recogniser_back(
+    pools: dict[str, VoskRecognizerPool],
+) -> None:
+    ears = CallEars(Hearing(pools), Listener, name="asr-test")
+    ears.use("cs")
+    assert ears.thread is not None
+    ears.thread.accept(bytes(32000))  # still queued for the recogniser's thread
+    ears.close()
+    assert idle(pools["cs"]) == 1 and ears.thread is None
+
+
+def test_a_call_nobody_speaks_on_borrows_no_recogniser(
+    pools: dict[str, VoskRecognizerPool],
+) -> None:
     ears = CallEars(Hearing(pools), Listener, name="asr-test")
     ears.use("cs")
     ears.close()
-    assert idle(pools["cs"]) == 1 and ears.thread is None
+    assert (idle(pools["en"]), idle(pools["cs"])) == (0, 0)
 
 
 def test_hearing_names_what_it_hears_and_what_it_does_not(

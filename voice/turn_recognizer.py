@@ -1,0 +1,66 @@
+"""A call's recogniser, one turn at a time: borrowed from its pool, given back when the turn ends.
+
+Why: every Vosk recogniser expands the decoding graph into a cache of its own, so each one
+decodes from memory of its own. The more recognisers a process takes turns with, the less of
+that memory stays in the processor's caches, and the more CPU the same audio costs: a second
+of the caller's question costs 41-44 ms of CPU on one warm recogniser, 58-67 ms spread over
+eight and 64-79 ms over sixteen (``bench/recogniser_share.py``). A call needs a recogniser only while its
+caller speaks, so with one borrowed per turn a line decodes with as many recognisers as turns
+overlap, not as many as calls; the pool hands out the one given back last, the warmest.
+
+A turn's words never depend on the recogniser it was heard by: Vosk starts every turn afresh
+after its final result or a reset, which is also how the pool has always handed recognisers
+from one call to the next.
+"""
+
+from __future__ import annotations
+
+from voice.asr import Partial, Recognizer, Transcript
+from voice.hearing import RecognizerPool
+
+
+class TurnRecognizer:
+    """A :class:`~voice.asr.Recognizer` that holds one of ``pool``'s only during a turn.
+
+    The first audio of a turn borrows a recogniser; :meth:`final` and :meth:`reset` give it
+    back (a call that ends drops its turn with :meth:`reset`). Like any recogniser, one thread
+    uses it.
+    """
+
+    def __init__(self, pool: RecognizerPool) -> None:
+        self._pool = pool
+        self.sample_rate = pool.sample_rate
+        self._borrowed: Recognizer | None = None
+
+    @property
+    def borrowed(self) -> Recognizer | None:
+        """The recogniser hearing the turn in progress, if one is."""
+        return self._borrowed
+
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
+        """Feed the turn's audio, borrowing a recogniser when the turn starts."""
+        if self._borrowed is None:
+            self._borrowed = self._pool.acquire()
+        return self._borrowed.accept(pcm16, partial)
+
+    def flush(self) -> str:
+        """The turn's words so far (none before its first audio); the turn goes on."""
+        return self._borrowed.flush() if self._borrowed is not None else ""
+
+    def final(self) -> Transcript:
+        """The turn's transcript; the recogniser goes back to the pool, even on a failure."""
+        if self._borrowed is None:
+            return Transcript("", 0.0)
+        try:
+            return self._borrowed.final()
+        finally:
+            self._give_back()
+
+    def reset(self) -> None:
+        """Drop the turn; the recogniser goes back to the pool (which resets it)."""
+        self._give_back()
+
+    def _give_back(self) -> None:
+        borrowed, self._borrowed = self._borrowed, None
+        if borrowed is not None:
+            self._pool.release(borrowed)
