@@ -47,7 +47,7 @@ DEFAULTS: Mapping[str, Any] = {
     "TURN_SILENCE_MS": 600,  # IVR_TURN_SILENCE_MS: silence that always ends a caller's turn
     "TURN_CONFIDENT_SILENCE_MS": 300,  # IVR_TURN_CONFIDENT_SILENCE_MS: ends it if understood
     "ASR_WARM_RECOGNIZERS": 2,  # IVR_ASR_WARM_RECOGNIZERS: recognisers warmed up at start-up
-    "ASR_POOL_IDLE": 32,  # IVR_ASR_POOL_IDLE: idle recognisers kept warm for the next calls
+    "ASR_POOL_IDLE": 32,  # IVR_ASR_POOL_IDLE: idle recognisers kept warm for the next turns
     "BARGE_IN_MS": 120,  # IVR_BARGE_IN_MS: speech over a prompt that interrupts it (noise guard)
     # IVR_STREAM_READ_MS: a call's socket is read at most this often outside the caller's turns
     # (one wake-up for several 20 ms messages: less CPU at light load, frames up to this much

@@ -1,9 +1,9 @@
-"""Speech recognition with Vosk: one model per process, one recogniser per call.
+"""Speech recognition with Vosk: one model per process, a recogniser per turn from a pool.
 
 Usage::
 
     path = resolve_model_path(config["VOSK_MODEL"], lang=config["VOSK_LANG"])  # None: transfer
-    recognizer = VoskRecognizer(path)                 # per call; loads the model once per path
+    recognizer = VoskRecognizer(path)                 # loads the model once per path
     for chunk in pcm16_chunks_at(recognizer.sample_rate):
         partial = recognizer.accept(chunk)            # Partial when the words changed
     transcript = recognizer.final()                   # then ready for the next turn
@@ -308,14 +308,14 @@ class VoskRecognizerPool:
         self._lock = threading.Lock()
 
     def acquire(self) -> VoskRecognizer:
-        """A recogniser: the idle one given back last (the warmest), or a new one."""
+        """A recogniser: the idle one given back last (likely still in the caches), or a new one."""
         with self._lock:
             if self._idle:
                 return self._idle.pop()
         return VoskRecognizer(self.model_path)
 
     def release(self, recognizer: Recognizer) -> None:
-        """Give a recogniser back at the end of a call; whatever it was hearing is dropped."""
+        """Take a recogniser back at the end of a turn; whatever it was hearing is dropped."""
         recognizer.reset()
         if not isinstance(recognizer, VoskRecognizer):
             return  # not one of ours

@@ -6,7 +6,8 @@
     hearing.heard, hearing.deaf     # ("cs", "en"), ("lv",)
 
 Each model is loaded once per process (:func:`voice.asr.load_model`) and shared by its
-language's recognisers; a pool keeps warmed recognisers between calls.
+language's recognisers; a pool keeps warmed recognisers between turns (a call borrows one
+for each turn: ``voice.turn_recognizer``).
 """
 
 from __future__ import annotations

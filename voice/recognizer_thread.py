@@ -11,6 +11,7 @@ turn's words and goes on reading frames while the recogniser catches up.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from voice.asr import Partial, Recognizer, Transcript
+
+log = logging.getLogger(__name__)
 
 
 class RecognizerThread:
@@ -91,7 +94,12 @@ class RecognizerThread:
         self._jobs.put(("reset", b"", None))
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop the thread once the queue is done."""
+        """Stop the thread once the queue is done; a turn still in progress is then dropped.
+
+        The drop runs on the recogniser's own thread after its last use, so a recogniser
+        borrowed for the turn (``voice.turn_recognizer``) goes back to its pool exactly once,
+        whatever is still queued when the call ends.
+        """
         self._send_held()
         self._jobs.put(None)
         self._thread.join(timeout)
@@ -112,6 +120,13 @@ class RecognizerThread:
         return answer
 
     def _run(self) -> None:
+        self._serve()
+        try:
+            self.inner.reset()
+        except Exception:  # the call is over: nothing is waiting for an answer
+            log.exception("the recogniser failed to drop the last turn")
+
+    def _serve(self) -> None:
         while (job := self._jobs.get()) is not None:
             operation, pcm, answer = job
             if answer is not None and self._failure is not None:

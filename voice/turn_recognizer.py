@@ -6,11 +6,12 @@ that memory stays in the processor's caches, and the more CPU the same audio cos
 of the caller's question costs 41-44 ms of CPU on one warm recogniser, 58-67 ms spread over
 eight and 64-79 ms over sixteen (``bench/recogniser_share.py``). A call needs a recogniser only while its
 caller speaks, so with one borrowed per turn a line decodes with as many recognisers as turns
-overlap, not as many as calls; the pool hands out the one given back last, the warmest.
+overlap, not as many as calls; the pool hands out the one given back last, which is in most
+use and so usually the warmest.
 
-A turn's words never depend on the recogniser it was heard by: Vosk starts every turn afresh
-after its final result or a reset, which is also how the pool has always handed recognisers
-from one call to the next.
+A turn's words do not depend on which recogniser hears it: each turn starts after a final
+result (a dropped turn is finished too, see :meth:`voice.asr.VoskRecognizer.reset`), as turns
+always started between one call and the next.
 """
 
 from __future__ import annotations
@@ -48,13 +49,17 @@ class TurnRecognizer:
         return self._borrowed.flush() if self._borrowed is not None else ""
 
     def final(self) -> Transcript:
-        """The turn's transcript; the recogniser goes back to the pool, even on a failure."""
-        if self._borrowed is None:
+        """The turn's transcript; the recogniser goes back to the pool.
+
+        One whose final result failed is not given back (the next turn would get it first):
+        it is dropped, and the pool makes a new one when needed.
+        """
+        borrowed, self._borrowed = self._borrowed, None
+        if borrowed is None:
             return Transcript("", 0.0)
-        try:
-            return self._borrowed.final()
-        finally:
-            self._give_back()
+        transcript = borrowed.final()  # raises: dropped, never handed out again
+        self._pool.release(borrowed)
+        return transcript
 
     def reset(self) -> None:
         """Drop the turn; the recogniser goes back to the pool (which resets it)."""

@@ -67,10 +67,9 @@ class CallEars:
     def close(self) -> None:
         """Stop the recogniser thread; a turn in progress is dropped and its recogniser given back.
 
-        The drop is queued behind the audio already handed over, so the recogniser goes back
-        on its own thread, after its last use.
+        The thread drops it itself once the audio already handed over is decoded, so the
+        recogniser goes back after its last use.
         """
         thread, self._thread, self.listener = self._thread, None, None
         if thread is not None:
-            thread.reset_later()
             thread.close()

@@ -94,6 +94,31 @@ def test_a_decoding_failure_surfaces_at_the_next_answer() -> None:
         threaded.close()
 
 
+class ResetAfter(SlowRecognizer):
+    """Notes what was done, in order: each piece fed, then each drop of the turn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done: list[str] = []
+
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
+        self.done.append("accept")
+        return super().accept(pcm16, partial)
+
+    def reset(self) -> None:
+        self.done.append("reset")
+        super().reset()
+
+
+def test_closing_drops_the_turn_in_progress_after_the_audio_already_handed_over() -> None:
+    inner = ResetAfter()
+    threaded = RecognizerThread(inner, batch_ms=0)
+    for _ in range(3):
+        threaded.accept(b"x")  # 150 ms of decoding still queued
+    threaded.close()
+    assert inner.done == ["accept", "accept", "accept", "reset"]  # on its thread, last
+
+
 class RecordingRecognizer(SlowRecognizer):
     """Keeps every piece of audio it was given, as it was given."""
 

@@ -115,12 +115,15 @@ class FailingPool(VoskRecognizerPool):
 
 
 @pytest.mark.slow
-def test_a_turn_that_fails_still_gives_its_recogniser_back(
+def test_a_recogniser_whose_turn_failed_is_dropped_not_handed_to_the_next_turn(
     model_path: Path, frames: dict[str, list[bytes]]
 ) -> None:
     pool = FailingPool(model_path)
     call = TurnRecognizer(pool)
     call.accept(frames["greeting"][0])
+    failed = call.borrowed
     with pytest.raises(RuntimeError, match="gave up"):
         call.final()
-    assert call.borrowed is None and len(pool._idle) == 1
+    assert call.borrowed is None and pool._idle == []
+    call.accept(frames["greeting"][0])  # the call goes on: its next turn has a new one
+    assert call.borrowed is not None and call.borrowed is not failed
