@@ -4,10 +4,10 @@ Why: every Vosk recogniser expands the decoding graph into a cache of its own, s
 decodes from memory of its own. The more recognisers a process takes turns with, the less of
 that memory stays in the processor's caches, and the more CPU the same audio costs: a second
 of the caller's question costs 41-44 ms of CPU on one warm recogniser, 58-67 ms spread over
-eight and 64-79 ms over sixteen (``bench/recogniser_share.py``). A call needs a recogniser only while its
-caller speaks, so with one borrowed per turn a line decodes with as many recognisers as turns
-overlap, not as many as calls; the pool hands out the one given back last, which is in most
-use and so usually the warmest.
+eight and 64-79 ms over sixteen (``bench/recogniser_share.py``). A call needs a recogniser
+only while its caller speaks, so with one borrowed per turn a line decodes with as many
+recognisers as turns overlap, not as many as calls; the pool hands out the one given back
+last, which is in most use and so usually the warmest.
 
 A turn's words do not depend on which recogniser hears it: each turn starts after a final
 result (a dropped turn is finished too, see :meth:`voice.asr.VoskRecognizer.reset`), as turns
