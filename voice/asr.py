@@ -228,6 +228,8 @@ class VoskRecognizer:
         # Vosk's own endpointer may close an utterance mid-turn; keep those pieces for final().
         self._segments: list[dict[str, Any]] = []
         self._last_partial = ""
+        self._at_endpoint = False  # the last audio closed a segment: Vosk is not decoding
+        self._tick_of_silence = bytes(self.sample_rate * 2 // 100)  # 10 ms
 
     def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         """Feed 16-bit mono PCM at ``sample_rate``.
@@ -239,6 +241,7 @@ class VoskRecognizer:
             The words of the turn so far when they changed since the last call, else ``None``.
         """
         ended = self._recognizer.AcceptWaveform(pcm16)  # Vosk's endpointer closed a segment
+        self._at_endpoint = bool(ended)
         if ended:
             self._segments.append(json.loads(self._recognizer.Result()))
         if not partial:
@@ -258,13 +261,13 @@ class VoskRecognizer:
         Vosk's partial words lag the audio by a few hundred milliseconds; finalising catches
         up at once. The segment is kept, so the turn can go on if the caller does.
         """
-        self._segments.append(json.loads(self._recognizer.FinalResult()))
+        self._segments.append(self._final_result())
         self._last_partial = _join([str(s.get("text", "")) for s in self._segments])
         return self._last_partial
 
     def final(self) -> Transcript:
         """Close the turn and return its words; the recogniser is then ready for the next turn."""
-        results = [*self._segments, json.loads(self._recognizer.FinalResult())]
+        results = [*self._segments, self._final_result()]
         self._segments = []
         self._last_partial = ""
         words = [w for r in results for w in r.get("result", [])]
@@ -280,9 +283,23 @@ class VoskRecognizer:
         question, measured); finishing the utterance and throwing its words away starts the
         next turn afresh, as after any final result.
         """
-        self._recognizer.FinalResult()
+        self._final_result()
         self._segments = []
         self._last_partial = ""
+
+    def _final_result(self) -> dict[str, Any]:
+        """Vosk's final result of the utterance in progress; the next audio starts afresh.
+
+        Right after its endpointer closed a segment Vosk is not decoding, and ``FinalResult()``
+        then neither decodes nor starts over: the next turn would go on with this one's
+        feature pipeline (measured: other words for the same audio). Ten milliseconds of
+        silence set it decoding again first.
+        """
+        if self._at_endpoint:
+            self._recognizer.AcceptWaveform(self._tick_of_silence)
+            self._at_endpoint = False
+        result: dict[str, Any] = json.loads(self._recognizer.FinalResult())
+        return result
 
 
 class VoskRecognizerPool:

@@ -178,6 +178,34 @@ def test_two_calls_on_one_model_in_two_threads_are_independent(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("ending", ["final", "reset"])
+def test_a_turn_whose_last_audio_closed_a_vosk_segment_leaves_nothing_to_the_next(
+    model_path: Path, speech_8k: dict[str, NDArray[np.int16]], ending: str
+) -> None:
+    thanks = phone_frames(speech_8k["thanks"], silence_ms=300)
+    alone = transcribe_with(asr.VoskRecognizer(model_path), thanks).text
+    recognizer = asr.VoskRecognizer(model_path)
+    for frame in phone_frames(speech_8k["greeting"], silence_ms=3000):
+        recognizer.accept(frame, partial=False)
+        if recognizer._segments:
+            break  # Vosk's endpointer closed the segment with this very frame
+    assert recognizer._segments, "the endpointer closed a segment"
+    getattr(recognizer, ending)()  # the turn ends (or is dropped) right there
+    # Carried over, the last turn's feature pipeline swallowed the next turn's first word
+    # ("가 리나 …" for "남녀 가 이나 …").
+    assert starts_alike(transcribe_with(recognizer, thanks).text, alone)
+
+
+def starts_alike(heard: str, alone: str) -> bool:
+    """The same first two words: where what a dropped or ended turn left behind shows.
+
+    Later words may differ anyway between two recognisers of one model (see the two-thread
+    test), so only the turn's start is compared.
+    """
+    return bool(alone) and heard.split()[:2] == alone.split()[:2]
+
+
+@pytest.mark.slow
 def test_the_pool_hands_back_a_reset_recognizer(
     model_path: Path, speech_8k: dict[str, NDArray[np.int16]]
 ) -> None:
@@ -196,4 +224,4 @@ def test_the_pool_hands_back_a_reset_recognizer(
     for frame in phone_frames(speech_8k["greeting"])[:60]:
         second.accept(frame)
     pool.release(second)
-    assert transcribe_with(pool.acquire(), thanks).text == alone != ""
+    assert starts_alike(transcribe_with(pool.acquire(), thanks).text, alone)
