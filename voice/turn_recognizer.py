@@ -63,9 +63,6 @@ class TurnRecognizer:
 
     def reset(self) -> None:
         """Drop the turn; the recogniser goes back to the pool (which resets it)."""
-        self._give_back()
-
-    def _give_back(self) -> None:
         borrowed, self._borrowed = self._borrowed, None
         if borrowed is not None:
             self._pool.release(borrowed)
