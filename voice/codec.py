@@ -54,6 +54,10 @@ ULAW_DECODE: Final[PCM] = _build_decode_table()
 ULAW_ENCODE: Final[NDArray[np.uint8]] = _build_encode_table()
 """The μ-law code of every 16-bit sample, indexed by the sample viewed as ``uint16``."""
 
+# The low and the high byte of each code's little-endian sample, as ``bytes.translate`` tables.
+_ULAW_LOW: Final = ULAW_DECODE.astype("<i2").view(np.uint8)[0::2].tobytes()
+_ULAW_HIGH: Final = ULAW_DECODE.astype("<i2").view(np.uint8)[1::2].tobytes()
+
 
 def decode_ulaw(data: bytes) -> PCM:
     """Decode μ-law bytes to 16-bit linear samples.
@@ -65,6 +69,19 @@ def decode_ulaw(data: bytes) -> PCM:
         The samples as an ``int16`` array of the same length.
     """
     return ULAW_DECODE[np.frombuffer(data, dtype=np.uint8)]
+
+
+def decode_ulaw_bytes(data: bytes) -> bytes:
+    """Decode μ-law bytes to 16-bit little-endian PCM bytes (what recognisers are fed).
+
+    The same samples as :func:`decode_ulaw`, without numpy: two ``bytes.translate`` look-ups
+    interleaved. On a line's shared socket thread, which wakes to cold caches for every
+    frame, this is about half the CPU of numpy's indexing (``bench/wake_cost.py``).
+    """
+    pcm = bytearray(2 * len(data))
+    pcm[0::2] = data.translate(_ULAW_LOW)
+    pcm[1::2] = data.translate(_ULAW_HIGH)
+    return bytes(pcm)
 
 
 def encode_ulaw(samples: PCM) -> bytes:
@@ -146,6 +163,8 @@ class Resampler:
         """
         if self.from_rate == self.to_rate:
             return np.asarray(samples, dtype=np.int16)
+        if not len(samples):  # np.convolve would swap its arguments: nothing in, nothing out
+            return np.empty(0, dtype=np.int16)
         x = np.concatenate([self._history, np.asarray(samples, dtype=np.float64)])
         if len(self._history):
             self._history = x[len(x) - len(self._history) :]

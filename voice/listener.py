@@ -151,7 +151,7 @@ class Listener:
         Returns:
             What this audio decided, in order.
         """
-        data = codec.decode_ulaw(ulaw).tobytes()
+        data = codec.decode_ulaw_bytes(ulaw)
         step = self.detector.config.frame_bytes
         events: list[ListenEvent] = []
         for start in range(0, len(data), step):

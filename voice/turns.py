@@ -154,7 +154,7 @@ class TurnDetector:
             voiced = bool(self._vad.is_speech(frame, self.config.sample_rate))
             if voiced and floor_power is not None:
                 samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
-                voiced = float(np.mean(samples**2)) >= floor_power
+                voiced = float(samples @ samples) >= floor_power * len(samples)
             events.extend(self.push_frame(voiced))
         return events
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from voice.hearing import Hearing
-from voice.listener import Listener
+from voice.listener import PHONE_RATE, Listener
 from voice.recognizer_thread import RecognizerThread
 from voice.turn_recognizer import TurnRecognizer
 
@@ -50,7 +50,7 @@ class CallEars:
             self.listener = None
             return None
         thread = RecognizerThread(
-            TurnRecognizer(pool),
+            TurnRecognizer(pool, rate=PHONE_RATE),  # resampled on the recogniser's thread
             name=self._name,
             on_partial=self._on_partial,
             partials_wanted=self._partials_wanted,

@@ -18,7 +18,6 @@ import base64
 import binascii
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -30,7 +29,6 @@ ENCODING = "audio/x-mulaw"
 SAMPLE_RATE = 8000
 CHANNELS = 1
 DTMF_DIGITS = frozenset("0123456789*#ABCD")
-_NUMBER = re.compile(r"[0-9]{1,15}")  # ASCII digits only; int() would take "٣", "+1", "1_0"
 
 
 @dataclass(frozen=True)
@@ -262,8 +260,8 @@ def _number(value: object, name: str) -> int:
     """A non-negative integer sent as a string (as documented) or a JSON number."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    if isinstance(value, str) and _NUMBER.fullmatch(value):
-        return int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 15:
+        return int(value)  # ASCII digits only: int() would also take "٣", "+1", "1_0"
     raise _Malformed(f"{name} is not a non-negative integer")
 
 

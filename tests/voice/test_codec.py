@@ -104,3 +104,21 @@ def test_same_rate_is_a_pass_through_and_other_pairs_are_refused() -> None:
     assert np.array_equal(codec.Resampler(8000, 8000).process(tone), tone)
     with pytest.raises(ValueError, match="44100"):
         codec.Resampler(44100, 16000)
+
+
+def test_decoding_to_bytes_gives_the_same_little_endian_samples_as_the_table() -> None:
+    codes = bytes(range(256)) + bytes(np.random.default_rng(7).integers(0, 256, 997, np.uint8))
+    assert codec.decode_ulaw_bytes(codes) == codec.decode_ulaw(codes).astype("<i2").tobytes()
+    assert codec.decode_ulaw_bytes(b"") == b""
+
+
+@pytest.mark.parametrize(("src", "dst"), [(8000, 16000), (16000, 8000)])
+def test_an_empty_chunk_gives_nothing_and_leaves_the_stream_as_it_was(src: int, dst: int) -> None:
+    tone = _tone(1000, src, 0.1)
+    with_empty, without = codec.Resampler(src, dst), codec.Resampler(src, dst)
+    first = with_empty.process(tone[:80])
+    assert len(with_empty.process(tone[:0])) == 0
+    streamed = np.concatenate([first, with_empty.process(tone[80:])])
+    assert np.array_equal(
+        streamed, np.concatenate([without.process(tone[:80]), without.process(tone[80:])])
+    )
