@@ -50,11 +50,16 @@ class PhoneServer(ServerProcess):
 
 @contextmanager
 def phone_server(
-    workdir: Path, flows: Path = KO_LINE, poll_seconds: float = 0.5, **env: str
+    workdir: Path,
+    flows: Path = KO_LINE,
+    poll_seconds: float = 0.5,
+    root: Path = ROOT,
+    **env: str,
 ) -> Iterator[PhoneServer]:
     """Train (or reuse) the flow's model, start Rasa and gunicorn, wait until both are ready.
 
     ``/healthz`` is polled every ``poll_seconds``; ready means warm (prompts, recognisers).
+    ``root``: the checkout whose web process runs (another state of the line, to compare).
     """
     config = load_config({"NLU_URL": "", "NLU_TOKEN": ""})
     progress(f"NLU model for {flows.name} (trains only if its examples changed) ...")
@@ -63,7 +68,8 @@ def phone_server(
     database_url = f"sqlite:///{workdir}/calls.db"
     environment = {
         **os.environ,
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "PATH": f"{root / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(root),
         "IVR_MODE": "production",
         "IVR_FLOWS": str(flows),
         "IVR_NLU_URL": handle.url,
@@ -76,7 +82,7 @@ def phone_server(
     }
     log = (workdir / "web.log").open("wb")
     process = subprocess.Popen(
-        web_command(port), env=environment, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        web_command(port), env=environment, cwd=root, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
     server = PhoneServer(url, process, database_url, handle.url, handle.token, workdir / "web.log")

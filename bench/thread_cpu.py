@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from callers import Callers, plan, script
@@ -113,10 +114,39 @@ class Sampler:
         return used
 
 
-def one_round(server: PhoneServer, callers: Callers, question: bytes, together: int) -> str:
+@dataclass
+class RoundCpu:
+    """The web process's CPU per call in one round, and each kind of thread's (user, system)."""
+
+    together: int
+    per_call_s: float
+    frames: int
+    replies: int
+    by_kind: dict[str, tuple[float, float]]
+
+    def lines(self) -> str:
+        """One line for the process, one per kind of thread that used any CPU to speak of."""
+        lines = [
+            f"web process {self.per_call_s:.2f} s per call ({self.frames} frames, "
+            f"{self.replies} replies in all)"
+        ]
+        for kind, (user, system) in sorted(self.by_kind.items(), key=lambda item: -sum(item[1])):
+            if user + system >= 0.005 * self.together:
+                per_call, system_per_call = (user + system) / self.together, system / self.together
+                lines.append(f"  {kind:16s} {per_call:.2f} s (system {system_per_call:.2f} s)")
+        return "\n".join(lines)
+
+    def kind_per_call(self, kind: str) -> float:
+        """CPU seconds per call of one kind of thread."""
+        return sum(self.by_kind.get(kind, (0.0, 0.0))) / self.together
+
+
+def measure_round(
+    server: PhoneServer, callers: Callers, question: bytes, together: int
+) -> RoundCpu:
     """The web process's CPU per call by kind of thread, ``together`` calls placed at once.
 
-    Arrivals are Poisson, as the capacity bench's; one line per kind of thread.
+    Arrivals are Poisson, as the capacity bench's.
     """
     worker = server.pids()[-1]  # gunicorn's worker runs the calls
     sampler = Sampler(worker)
@@ -125,15 +155,13 @@ def one_round(server: PhoneServer, callers: Callers, question: bytes, together: 
     views = callers.run(server.url, [script(question, TURNS, pauses) for pauses in thinks], offsets)
     time.sleep(1.0)  # the calls' threads finish
     used = sampler.stop()
-    total = (server.cpu_seconds() - before) / together
-    frames = sum(view.frames for view in views) // together
-    replies = sum(len(view.replies_ms) for view in views)
-    lines = [f"web process {total:.2f} s per call ({frames} frames, {replies} replies in all)"]
-    for kind, (user, system) in sorted(used.items(), key=lambda item: -sum(item[1])):
-        if user + system >= 0.005 * together:
-            per_call = (user + system) / together
-            lines.append(f"  {kind:16s} {per_call:.2f} s (system {system / together:.2f} s)")
-    return "\n".join(lines)
+    return RoundCpu(
+        together=together,
+        per_call_s=(server.cpu_seconds() - before) / together,
+        frames=sum(view.frames for view in views) // together,
+        replies=sum(len(view.replies_ms) for view in views),
+        by_kind=used,
+    )
 
 
 def main() -> None:
@@ -151,8 +179,8 @@ def main() -> None:
     ):
         for number in range(1, args.calls + 1):
             progress(f"round {number}/{args.calls} ({args.together} calls at once) ...")
-            report = one_round(server, callers, question, args.together)
-            print(f"round {number}: {report}", flush=True)
+            report = measure_round(server, callers, question, args.together)
+            print(f"round {number}: {report.lines()}", flush=True)
 
 
 if __name__ == "__main__":
