@@ -44,6 +44,7 @@ class TurnRecognizer:
         self.sample_rate = rate or pool.sample_rate
         self._borrowed: Recognizer | None = None
         self._resampler: codec.Resampler | None = None
+        self._new_resampler()  # a pair of rates it cannot convert is refused now, not mid-turn
 
     @property
     def borrowed(self) -> Recognizer | None:
@@ -53,8 +54,8 @@ class TurnRecognizer:
     def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         """Feed the turn's audio, borrowing a recogniser when the turn starts."""
         if self._borrowed is None:
-            self._borrowed = self._pool.acquire()
             self._resampler = self._new_resampler()
+            self._borrowed = self._pool.acquire()
         if self._resampler is not None:
             pcm16 = self._resampler.process(codec.pcm16_from_bytes(pcm16)).tobytes()
         return self._borrowed.accept(pcm16, partial)

@@ -203,3 +203,8 @@ def test_audio_at_the_models_rate_is_passed_on_untouched() -> None:
     call.accept(audio[:100])
     call.accept(audio[100:])
     assert call.sample_rate == 16000 and bytes(pool.handed[0].fed) == audio
+
+
+def test_a_rate_it_cannot_convert_is_refused_when_made_not_when_the_caller_speaks() -> None:
+    with pytest.raises(ValueError, match="44100"):
+        TurnRecognizer(RecordingPool(), rate=44100)  # type: ignore[arg-type]
