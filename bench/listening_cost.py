@@ -28,8 +28,9 @@ from floor import call_floor, korean_model, pcm16
 
 from ivr.call.live import CallSettings
 from voice.asr import Recognizer, VoskRecognizer
-from voice.listener import Heard, HeardLater, Listener, Paused
+from voice.listener import PHONE_RATE, Heard, HeardLater, Listener, Paused
 from voice.recognizer_thread import RecognizerThread
+from voice.resampling import ResamplingRecognizer
 from voice.turns import TurnConfig
 
 FRAME = 160  # μ-law bytes in 20 ms
@@ -87,9 +88,10 @@ def measure(call: bytes, recognizer: VoskRecognizer, way: str) -> Cost:
     """The call's listening one ``way``: "in a loop", "at once" or "in real time"."""
     if way == "in a loop":
         started = time.thread_time()
-        turns = listen(call, recognizer, 0.0)
+        turns = listen(call, ResamplingRecognizer(recognizer, PHONE_RATE), 0.0)
         return Cost(way, time.thread_time() - started, 0.0, turns)
-    thread = RecognizerThread(recognizer, name="bench-asr", partials_wanted=lambda: False)
+    at_phone_rate = ResamplingRecognizer(recognizer, PHONE_RATE)  # on its thread, as on the line
+    thread = RecognizerThread(at_phone_rate, name="bench-asr", partials_wanted=lambda: False)
     started = time.thread_time()
     turns = listen(call, thread, 0.02 if way == "in real time" else 0.0)
     feeding = time.thread_time() - started

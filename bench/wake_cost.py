@@ -7,7 +7,7 @@ thread alone (``time.thread_time``):
 
 * a bare sleep of the interval (the wake-up itself);
 * one 20 ms frame's work (a Media Streams message through the line's serializer, μ-law →
-  16 kHz, turn detection) in a loop, warm;
+  PCM, turn detection) in a loop, warm;
 * the same frame's work after every 20 ms sleep (the socket read per message);
 * three frames taken as one piece after every 60 ms sleep, per frame (a paced read).
 
@@ -34,7 +34,7 @@ STREAM = "MZ" + "0" * 32
 class NoWords:
     """A recogniser that hears nothing: only the listening stage's own work is measured."""
 
-    sample_rate = 16000
+    sample_rate = 8000  # the phone's: the listener feeds it as it feeds the line's recogniser
 
     def accept(self, pcm16: bytes, partial: bool = True) -> None:
         """Take audio, hear nothing."""

@@ -21,8 +21,9 @@ from ivr.flow_source import FlowSource
 from ivr.nlu.connection import NLUConnection
 from voice.asr import Recognizer
 from voice.hearing import RecognizerPool
-from voice.listener import Listener
+from voice.listener import PHONE_RATE, Listener
 from voice.prompt_cache import PromptCache, static_prompts
+from voice.resampling import ResamplingRecognizer
 from voice.tts import SynthesisFailed
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def warm_pool(pool: RecognizerPool, speech: list[bytes], count: int) -> None:
     warmed = [pool.acquire() for _ in range(count)]
 
     def hear_prompts(recognizer: Recognizer) -> None:
-        listener = Listener(recognizer)
+        listener = Listener(ResamplingRecognizer(recognizer, PHONE_RATE))
         for audio in speech:
             listener.feed(audio + b"\xff" * 8000)  # the prompt, then a second of silence
 

@@ -20,6 +20,7 @@ from ivr.commands.common import unreachable_nlu
 from tests.fixtures.ko_line import KO_EXPECTED, KO_LINE, KO_PHRASES, PHONE_RATE
 from voice import asr, codec
 from voice.listener import Heard, Listener
+from voice.resampling import ResamplingRecognizer
 from voice.turns import TurnConfig
 
 TESTS = load_tests(KO_LINE / "tests")
@@ -94,7 +95,7 @@ def heard_on_a_call(model_path: Path, ulaw: bytes) -> list[str]:
     a call: the turn's pre-roll, the speech, and the end of turn.
     """
     listener = Listener(
-        asr.VoskRecognizer(model_path),
+        ResamplingRecognizer(asr.VoskRecognizer(model_path), PHONE_RATE),
         TurnConfig(silence_ms=600, start_ms=120),
         prepare_ms=150,
     )

@@ -2,10 +2,12 @@
 
 The stage between the socket and the dialogue. It decodes μ-law, decides where turns begin
 and end (:mod:`voice.turns`, on the phone's own 8 kHz audio) and feeds the recogniser only
-while the caller speaks, with a short pre-roll so the first syllable is not lost, resampled to
-the model's rate. Silence between turns costs no recognition and no resampling, which is what
-lets many calls share two cores. (WebRTC's VAD decides at 8 kHz whatever the rate it is given:
-16 kHz audio is first halved again, so upsampling the silence for it was work thrown away.)
+while the caller speaks, with a short pre-roll so the first syllable is not lost. The
+recogniser takes the phone's 8 kHz audio: one for a model at another rate is wrapped in
+:class:`voice.resampling.ResamplingRecognizer`, which the line runs on the recogniser's
+thread. Silence between turns costs no recognition and no resampling, which is what lets many
+calls share two cores. (WebRTC's VAD decides at 8 kHz whatever the rate it is given: 16 kHz
+audio is first halved again, so upsampling the silence for it was work thrown away.)
 
 End of turn: the turn ends after ``TurnConfig.silence_ms`` of silence. Sooner is possible:
 after ``prepare_ms`` of silence the listener settles the recogniser's words (Vosk's partial
@@ -18,7 +20,8 @@ ends costs no more decoding than its words and the pause that settled them.
 
 Usage::
 
-    listener = Listener(recognizer, TurnConfig(silence_ms=600), prepare_ms=150)
+    heard = ResamplingRecognizer(VoskRecognizer(model_path), PHONE_RATE)  # the model's 16 kHz
+    listener = Listener(heard, TurnConfig(silence_ms=600), prepare_ms=150)
     listener.bot_speaking = True          # speech onset is then also a BargeIn
     for event in listener.feed(ulaw):     # 20 ms of Twilio audio, or any length
         ...  # SpeechStarted, BargeIn, Paused, Heard (or HeardLater), TurnDiscarded
@@ -99,11 +102,14 @@ class Listener:
     """One call's listening stage. Not thread-safe: one thread feeds it.
 
     Args:
-        recognizer: This call's recogniser (its ``sample_rate`` decides the resampling).
+        recognizer: This call's recogniser, fed the phone's 8 kHz audio.
         config: Turn settings; its ``sample_rate`` is replaced by the phone's (8 kHz).
         prepare_ms: Silence after which the words so far are settled and reported as
             :class:`Paused`; 0 never reports pauses.
         preroll_ms: Audio before the detected onset that the recogniser still gets.
+
+    Raises:
+        ValueError: For a recogniser at another rate (wrap it in a ``ResamplingRecognizer``).
     """
 
     def __init__(
@@ -114,10 +120,14 @@ class Listener:
         prepare_ms: int = 150,
         preroll_ms: int = 300,
     ) -> None:
+        if recognizer.sample_rate != PHONE_RATE:
+            raise ValueError(
+                f"the listener feeds {PHONE_RATE} Hz audio, the recogniser takes "
+                f"{recognizer.sample_rate} Hz: wrap it in voice.resampling.ResamplingRecognizer"
+            )
         self.recognizer = recognizer
         self.detector = TurnDetector(replace(config or TurnConfig(), sample_rate=PHONE_RATE))
         self.prepare_ms = prepare_ms
-        self._resampler: codec.Resampler | None = None  # one per turn, from its pre-roll on
         frame_ms = self.detector.config.frame_ms
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // frame_ms))
         self._settled = False  # the words were settled in the current pause
@@ -165,7 +175,7 @@ class Listener:
         for event in decided:
             if isinstance(event, SpeechStarted):
                 self._preroll.append(chunk)
-                self._start_hearing(b"".join(self._preroll))
+                self._listen(b"".join(self._preroll))
                 self._preroll.clear()
             elif isinstance(event, TurnEnded):
                 if was_in_speech and not self._settled:
@@ -205,12 +215,6 @@ class Listener:
         self.detector.reset()
         self._forget()
 
-    def _start_hearing(self, pcm: bytes) -> None:
-        """A turn starts: its pre-roll is the first audio of a fresh resampler."""
-        rate = self.recognizer.sample_rate
-        self._resampler = codec.Resampler(PHONE_RATE, rate) if rate != PHONE_RATE else None
-        self._listen(pcm)
-
     def _go_on_hearing(self, pcm: bytes) -> None:
         """Mid-turn audio: held back once the words were settled, until the caller speaks."""
         if not self._settled:
@@ -222,9 +226,7 @@ class Listener:
             self._held.clear()
 
     def _listen(self, pcm: bytes) -> None:
-        """Give the recogniser 8 kHz audio, at its own rate."""
-        if self._resampler is not None:
-            pcm = self._resampler.process(codec.pcm16_from_bytes(pcm)).tobytes()
+        """Give the recogniser the turn's 8 kHz audio."""
         try:
             self.recognizer.accept(pcm)
         except Exception as failure:

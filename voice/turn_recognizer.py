@@ -11,17 +11,12 @@ last, which is in most use and so usually the warmest.
 
 A turn's words do not depend on which recogniser hears it: each turn starts after a final
 result (a dropped turn is finished too, see :meth:`voice.asr.VoskRecognizer.reset`), as turns
-always started between one call and the next.
-
-Given the caller's rate (``rate``, the phone's 8 kHz), it also brings the audio to the model's
-rate, with a resampler per turn as the listener's own. Here that runs on the recogniser's thread,
-on its 60 ms pieces, rather than on the thread that reads every call's socket for each 20 ms
-frame: a third as many calls into numpy, and none on the thread every call's audio waits for.
+always started between one call and the next. It takes the model's rate; the line puts a
+:class:`voice.resampling.ResamplingRecognizer` in front of it for the phone's.
 """
 
 from __future__ import annotations
 
-from voice import codec
 from voice.asr import Partial, Recognizer, Transcript
 from voice.hearing import RecognizerPool
 
@@ -34,17 +29,13 @@ class TurnRecognizer:
     uses it.
 
     Args:
-        pool: Where the recognisers come from.
-        rate: The rate of the audio it is fed (``None``: the pool's); other than the pool's,
-            each turn's audio is resampled to it.
+        pool: Where the recognisers come from (their rate is this one's).
     """
 
-    def __init__(self, pool: RecognizerPool, rate: int | None = None) -> None:
+    def __init__(self, pool: RecognizerPool) -> None:
         self._pool = pool
-        self.sample_rate = rate or pool.sample_rate
+        self.sample_rate = pool.sample_rate
         self._borrowed: Recognizer | None = None
-        self._resampler: codec.Resampler | None = None
-        self._new_resampler()  # a pair of rates it cannot convert is refused now, not mid-turn
 
     @property
     def borrowed(self) -> Recognizer | None:
@@ -54,17 +45,8 @@ class TurnRecognizer:
     def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
         """Feed the turn's audio, borrowing a recogniser when the turn starts."""
         if self._borrowed is None:
-            self._resampler = self._new_resampler()
             self._borrowed = self._pool.acquire()
-        if self._resampler is not None:
-            pcm16 = self._resampler.process(codec.pcm16_from_bytes(pcm16)).tobytes()
         return self._borrowed.accept(pcm16, partial)
-
-    def _new_resampler(self) -> codec.Resampler | None:
-        """A turn's resampler to the pool's rate (a fresh one: no audio of the last turn in it)."""
-        if self.sample_rate == self._pool.sample_rate:
-            return None
-        return codec.Resampler(self.sample_rate, self._pool.sample_rate)
 
     def flush(self) -> str:
         """The turn's words so far (none before its first audio); the turn goes on."""

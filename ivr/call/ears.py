@@ -14,6 +14,7 @@ from collections.abc import Callable
 from voice.hearing import Hearing
 from voice.listener import PHONE_RATE, Listener
 from voice.recognizer_thread import RecognizerThread
+from voice.resampling import ResamplingRecognizer
 from voice.turn_recognizer import TurnRecognizer
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ class CallEars:
             self.listener = None
             return None
         thread = RecognizerThread(
-            TurnRecognizer(pool, rate=PHONE_RATE),  # resampled on the recogniser's thread
+            # The phone's audio is resampled on the recogniser's thread, not the socket hub's.
+            ResamplingRecognizer(TurnRecognizer(pool), PHONE_RATE),
             name=self._name,
             on_partial=self._on_partial,
             partials_wanted=self._partials_wanted,

@@ -15,14 +15,15 @@ from numpy.typing import NDArray
 
 from voice import asr, codec
 from voice.asr import Partial, Transcript
-from voice.listener import Heard, Listener, ListenEvent, Paused
+from voice.listener import PHONE_RATE, Heard, Listener, ListenEvent, Paused
+from voice.resampling import ResamplingRecognizer
 from voice.turns import TurnConfig, TurnDetector, TurnEnded
 
 FRAME = 160  # μ-law bytes in 20 ms at 8 kHz
 
 
 class HeardAudio:
-    """The real recogniser, keeping every piece of audio it is given."""
+    """The real recogniser, keeping every piece of audio it is given (at the model's rate)."""
 
     def __init__(self, inner: asr.VoskRecognizer) -> None:
         self.inner = inner
@@ -59,7 +60,9 @@ def described(event: ListenEvent) -> tuple[object, ...]:
 def listen(model_path: Path, ulaw: bytes, piece: int) -> tuple[list[tuple[object, ...]], bytes]:
     """Feed ``ulaw`` in pieces of ``piece`` bytes: what was decided and the audio recognised."""
     heard = HeardAudio(asr.VoskRecognizer(model_path))
-    listener = Listener(heard, TurnConfig(start_ms=100), prepare_ms=150)
+    listener = Listener(
+        ResamplingRecognizer(heard, PHONE_RATE), TurnConfig(start_ms=100), prepare_ms=150
+    )
     events: list[ListenEvent] = []
     for start in range(0, len(ulaw), piece):
         events += listener.feed(ulaw[start : start + piece])
@@ -96,7 +99,7 @@ def heard_with(
     """Feed ``ulaw`` frame by frame with pauses settled after ``prepare_ms`` (0: never)."""
     heard = HeardAudio(asr.VoskRecognizer(model_path))
     turn = TurnConfig(start_ms=100, silence_ms=silence_ms)
-    listener = Listener(heard, turn, prepare_ms=prepare_ms)
+    listener = Listener(ResamplingRecognizer(heard, PHONE_RATE), turn, prepare_ms=prepare_ms)
     events: list[ListenEvent] = []
     for start in range(0, len(ulaw), FRAME):
         events += listener.feed(ulaw[start : start + FRAME])

@@ -10,7 +10,6 @@ import pytest
 from numpy.typing import NDArray
 
 from tests.voice.test_asr import phone_frames
-from voice import codec
 from voice.asr import Transcript, VoskRecognizer, VoskRecognizerPool
 from voice.turn_recognizer import TurnRecognizer
 
@@ -128,83 +127,3 @@ def test_a_recogniser_whose_turn_failed_is_dropped_not_handed_to_the_next_turn(
     assert call.borrowed is None and pool._idle == []
     call.accept(frames["greeting"][0])  # the call goes on: its next turn has a new one
     assert call.borrowed is not None and call.borrowed is not failed
-
-
-class RecordingRecognizer:
-    """Keeps what it is fed; hears no words."""
-
-    sample_rate = 16000
-
-    def __init__(self) -> None:
-        self.fed = bytearray()
-
-    def accept(self, pcm16: bytes, partial: bool = True) -> None:
-        self.fed += pcm16
-
-    def final(self) -> Transcript:
-        return Transcript("", 0.0)
-
-    def flush(self) -> str:
-        return ""
-
-    def reset(self) -> None:
-        pass
-
-
-class RecordingPool:
-    """A new recording recogniser per turn, so each turn's audio can be read back."""
-
-    sample_rate = 16000
-
-    def __init__(self) -> None:
-        self.handed: list[RecordingRecognizer] = []
-
-    def acquire(self) -> RecordingRecognizer:
-        self.handed.append(RecordingRecognizer())
-        return self.handed[-1]
-
-    def release(self, recognizer: object) -> None:
-        pass
-
-
-def phone_audio(seconds: float, seed: int) -> bytes:
-    samples = np.random.default_rng(seed).normal(0, 3000, int(8000 * seconds))
-    return samples.clip(-32768, 32767).astype("<i2").tobytes()
-
-
-def upsampled(pcm8k: bytes) -> bytes:
-    """What a fresh resampler makes of the audio in one go."""
-    samples = np.frombuffer(pcm8k, dtype="<i2").astype(np.int16)
-    return codec.Resampler(8000, 16000).process(samples).tobytes()
-
-
-def test_phone_audio_reaches_the_model_resampled_per_turn_whatever_the_pieces() -> None:
-    pool = RecordingPool()
-    call = TurnRecognizer(pool, rate=8000)  # type: ignore[arg-type]  # a pool of recorders
-    first, second = phone_audio(1.3, seed=1), phone_audio(0.7, seed=2)
-    assert call.sample_rate == 8000  # what the listener and the recogniser thread feed it
-
-    for start in range(0, len(first), 320):  # the phone's 20 ms frames
-        call.accept(first[start : start + 320])
-    call.flush()  # a pause mid-turn: the same resampler goes on
-    call.accept(b"")
-    call.final()
-    call.accept(second[:960])  # the next turn, in the recogniser thread's 60 ms pieces
-    call.accept(second[960:])
-    call.reset()
-
-    assert [bytes(r.fed) for r in pool.handed] == [upsampled(first), upsampled(second)]
-
-
-def test_audio_at_the_models_rate_is_passed_on_untouched() -> None:
-    pool = RecordingPool()
-    call = TurnRecognizer(pool)  # type: ignore[arg-type]  # a pool of recorders
-    audio = phone_audio(0.5, seed=3)
-    call.accept(audio[:100])
-    call.accept(audio[100:])
-    assert call.sample_rate == 16000 and bytes(pool.handed[0].fed) == audio
-
-
-def test_a_rate_it_cannot_convert_is_refused_when_made_not_when_the_caller_speaks() -> None:
-    with pytest.raises(ValueError, match="44100"):
-        TurnRecognizer(RecordingPool(), rate=44100)  # type: ignore[arg-type]

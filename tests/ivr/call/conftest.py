@@ -25,8 +25,9 @@ from ivr.call.understanding import PauseUnderstanding
 from ivr.store import Store
 from tests.bot.engine_flow import make_flow, nlu
 from voice import asr
-from voice.listener import Listener
+from voice.listener import PHONE_RATE, Listener
 from voice.prompt_cache import PromptCache
+from voice.resampling import ResamplingRecognizer
 from voice.tts import EspeakNgSynthesizer
 from voice.turns import TurnConfig
 
@@ -153,7 +154,7 @@ def make_rig(
         store.call_started(call_id, caller="+447700900123", called=None, started_at=OPEN)
         hearing = (
             Listener(
-                asr.VoskRecognizer(model_path),
+                ResamplingRecognizer(asr.VoskRecognizer(model_path), PHONE_RATE),
                 TurnConfig(start_ms=100),
                 prepare_ms=confident_silence_ms // 2,
             )

@@ -18,8 +18,9 @@ from ivr.call.pipeline import CallPipeline
 from tests.ivr.call.conftest import Rig
 from voice import asr
 from voice.asr import Partial, Transcript
-from voice.listener import Listener
+from voice.listener import PHONE_RATE, Listener
 from voice.recognizer_thread import RecognizerThread
+from voice.resampling import ResamplingRecognizer
 from voice.turns import TurnConfig
 
 
@@ -66,7 +67,8 @@ def gated_rig(
     rig = make_rig(confident_silence_ms=0)
     gated = GatedRecognizer(asr.VoskRecognizer(model_path), fail=fail)
     # No understanding in the pause: the NLU hears the words only when the turn is answered.
-    listener = Listener(RecognizerThread(gated), TurnConfig(start_ms=100), prepare_ms=0)
+    heard = RecognizerThread(ResamplingRecognizer(gated, PHONE_RATE))
+    listener = Listener(heard, TurnConfig(start_ms=100), prepare_ms=0)
     rig.pipeline.listener = listener
     queued = Queued()
     rig.pipeline.pending.later = queued
