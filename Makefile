@@ -14,11 +14,13 @@ test: env ## the whole test suite, real Rasa included
 env: ## both environments (cached by content hash in ~/.cache/ivr)
 	$(PYTHON) tools/bootstrap.py system app nlu
 
-lint: env ## ruff, mypy --strict (bot, voice, ivr, the emulator) and the import contracts
+lint: env ## ruff, mypy --strict (bot, voice, ivr, the emulator, bench) and the import contracts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 	.venv/bin/mypy emulator/twilio_emulator
+	# bench's scripts import each other by name; bench/peer runs in Pipecat's own environment
+	MYPYPATH=bench .venv/bin/mypy --strict --explicit-package-bases --exclude 'bench/peer/' bench
 	.venv/bin/lint-imports
 
 check: env ## validate the flows

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,12 +54,14 @@ def phone_server(
     flows: Path = KO_LINE,
     poll_seconds: float = 0.5,
     root: Path = ROOT,
+    environment: Mapping[str, str] | None = None,
     **env: str,
 ) -> Iterator[PhoneServer]:
     """Train (or reuse) the flow's model, start Rasa and gunicorn, wait until both are ready.
 
     ``/healthz`` is polled every ``poll_seconds``; ready means warm (prompts, recognisers).
     ``root``: the checkout whose web process runs (another state of the line, to compare).
+    ``environment`` and ``env``: the web process's settings (``IVR_…``) on top of this one's.
     """
     config = load_config({"NLU_URL": "", "NLU_TOKEN": ""})
     progress(f"NLU model for {flows.name} (trains only if its examples changed) ...")
@@ -78,6 +80,7 @@ def phone_server(
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "DATABASE_URL": database_url,
         "IVR_LOG_LEVEL": "WARNING",
+        **(environment or {}),
         **env,
     }
     log = (workdir / "web.log").open("wb")

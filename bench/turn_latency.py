@@ -18,15 +18,16 @@ from pathlib import Path
 from common import command_line, machine, percentile, progress, publish, table
 from phone import KO_PHRASES, phone_server
 from twilio_emulator import Hangup, Speak, WaitForBot
+from twilio_emulator.caller import Step
 
 SECTION = "## Turn latency (phone)"
 TURNS_PER_CALL = 10
 STAGES = ("queue", "end_of_turn", "asr", "nlu", "tts", "send")
 
 
-def script(turns: int) -> list[object]:
+def script(turns: int) -> list[Step]:
     """A caller who asks about opening hours ``turns`` times (the bot answers and listens)."""
-    steps: list[object] = [WaitForBot(30)]
+    steps: list[Step] = [WaitForBot(30)]
     for _ in range(turns):
         steps += [Speak(KO_PHRASES["hours"], "ko"), WaitForBot(30)]
     return [*steps, Hangup()]
@@ -48,12 +49,12 @@ def main() -> None:
     own: list[float] = []
     stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
     early = 0
-    env = {}
+    env: dict[str, str] = {}
     if args.confident_silence_ms is not None:
         env["IVR_TURN_CONFIDENT_SILENCE_MS"] = str(args.confident_silence_ms)
     with (
         tempfile.TemporaryDirectory(prefix="ivr-bench-") as workdir,
-        phone_server(Path(workdir), **env) as server,
+        phone_server(Path(workdir), environment=env) as server,
     ):
         emulator = server.emulator()
         progress("warm-up call (not measured) ...")
