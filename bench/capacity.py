@@ -28,8 +28,10 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+import httpx
 from callers import ARRIVALS, Callers, plan, script
 from common import ServerProcess, command_line, machine, percentile, progress, publish
 from floor import call_floor
@@ -81,6 +83,7 @@ class Gauges:
 
     lateness: Callable[[str], float]  # a call's worst frame (server side), by call sid
     collections: Callable[[], list[float] | None] = lambda: None  # slow ones since last asked
+    recognisers: Callable[[], str] = lambda: "not known"  # how many heard turns at once
 
 
 @dataclass
@@ -150,7 +153,7 @@ def ramp(
                 f"{run.answered}/{calls} answered, CPU/call {run.cpu_per_call_s:.2f} s "
                 f"(floor {run.floor_per_call_s:.2f} s), callers' worst frame "
                 f"{run.send_late_ms:.0f} ms late; slow garbage collections: "
-                f"{_collections(run.collections_ms)}"
+                f"{_collections(run.collections_ms)}; recognisers: {gauges.recognisers()}"
             )
             if not run.real_time:
                 return result
@@ -170,7 +173,19 @@ def our_gauges(server: PhoneServer) -> Gauges:
         lags = [e.data for e in (record.events if record else ()) if e.kind == "audio_lag"]
         return max((float(lag["max_ms"]) for lag in lags), default=float("inf"))
 
-    return Gauges(worst, slow_collections(server.log_path))
+    return Gauges(worst, slow_collections(server.log_path), partial(recogniser_use, server.url))
+
+
+def recogniser_use(url: str) -> str:
+    """The speech pools' use since the web process started (``/healthz``), for the progress."""
+    try:
+        pools = httpx.get(f"{url}/healthz", timeout=5).json()["speech_recognizers"]
+    except (httpx.HTTPError, ValueError, KeyError) as error:
+        return f"not known ({error})"
+    return ", ".join(
+        f"{language} {use['made']} made, at most {use['peak_in_use']} hearing at once"
+        for language, use in pools.items()
+    )
 
 
 def slow_collections(log_path: Path) -> Callable[[], list[float]]:

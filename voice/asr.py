@@ -302,6 +302,22 @@ class VoskRecognizer:
         return result
 
 
+@dataclass(frozen=True)
+class PoolUsage:
+    """How a pool's recognisers are used, since the process started (warm-up included).
+
+    Each recogniser caches the decoding graph of its own, and the more of them take turns, the
+    more the same audio costs (``bench/recogniser_share.py``): ``peak_in_use`` says how many
+    turns were heard at once, ``made`` how many recognisers that took (a new one decodes its
+    first turns slowly). For sizing ``IVR_ASR_POOL_IDLE`` and reading the line's CPU.
+    """
+
+    in_use: int  # hearing a turn now
+    idle: int  # kept for the next turns
+    made: int
+    peak_in_use: int
+
+
 class VoskRecognizerPool:
     """Hands out recognisers and takes them back, last in first out.
 
@@ -323,22 +339,51 @@ class VoskRecognizerPool:
         self.max_idle = max_idle
         self._idle: list[VoskRecognizer] = []
         self._lock = threading.Lock()
+        self._in_use = self._made = self._peak_in_use = 0
 
     def acquire(self) -> VoskRecognizer:
         """A recogniser: the idle one given back last (likely still in the caches), or a new one."""
         with self._lock:
+            self._in_use += 1
+            self._peak_in_use = max(self._peak_in_use, self._in_use)
             if self._idle:
                 return self._idle.pop()
-        return VoskRecognizer(self.model_path)
+            self._made += 1
+        try:
+            return self._new_recognizer()
+        except BaseException:
+            with self._lock:
+                self._in_use -= 1
+                self._made -= 1
+            raise
 
     def release(self, recognizer: Recognizer) -> None:
-        """Take a recogniser back at the end of a turn; whatever it was hearing is dropped."""
-        recognizer.reset()
-        if not isinstance(recognizer, VoskRecognizer):
-            return  # not one of ours
+        """Take a recogniser back at the end of a turn; whatever it was hearing is dropped.
+
+        One whose reset fails is discarded, not kept.
+        """
+        try:
+            recognizer.reset()
+        except BaseException:
+            self.discard(recognizer)
+            raise
         with self._lock:
-            if len(self._idle) < self.max_idle:
+            self._in_use -= 1
+            if isinstance(recognizer, VoskRecognizer) and len(self._idle) < self.max_idle:
                 self._idle.append(recognizer)
+
+    def _new_recognizer(self) -> VoskRecognizer:
+        return VoskRecognizer(self.model_path)
+
+    def discard(self, recognizer: Recognizer) -> None:
+        """A recogniser that failed: it is never handed out again."""
+        with self._lock:
+            self._in_use -= 1
+
+    def usage(self) -> PoolUsage:
+        """How many recognisers hear turns now, wait idle, were made, and heard at once."""
+        with self._lock:
+            return PoolUsage(self._in_use, len(self._idle), self._made, self._peak_in_use)
 
 
 def _join(parts: list[str]) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from voice.asr import Recognizer, VoskRecognizerPool
+from voice.asr import PoolUsage, Recognizer, VoskRecognizerPool
 
 
 class RecognizerPool(Protocol):
@@ -31,6 +31,14 @@ class RecognizerPool(Protocol):
 
     def release(self, recognizer: Recognizer) -> None:
         """Take a recogniser back; whatever it was hearing is dropped."""
+        ...
+
+    def discard(self, recognizer: Recognizer) -> None:
+        """A recogniser that failed, borrowed and never to be handed out again."""
+        ...
+
+    def usage(self) -> PoolUsage:
+        """How its recognisers are used (``/healthz`` shows it)."""
         ...
 
 
@@ -68,6 +76,10 @@ class Hearing:
     def pool(self, language: str) -> RecognizerPool | None:
         """The recogniser pool for ``language``, or ``None`` when it has no model."""
         return self._pools.get(language)
+
+    def usage(self) -> dict[str, PoolUsage]:
+        """Each heard language's recogniser use, for ``/healthz``."""
+        return {language: pool.usage() for language, pool in sorted(self._pools.items())}
 
     def pools(self) -> dict[str, RecognizerPool]:
         """Every pool by language (warm-up goes through them)."""

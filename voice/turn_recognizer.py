@@ -56,12 +56,16 @@ class TurnRecognizer:
         """The turn's transcript; the recogniser goes back to the pool.
 
         One whose final result failed is not given back (the next turn would get it first):
-        it is dropped, and the pool makes a new one when needed.
+        it is discarded, and the pool makes a new one when needed.
         """
         borrowed, self._borrowed = self._borrowed, None
         if borrowed is None:
             return Transcript("", 0.0)
-        transcript = borrowed.final()  # raises: dropped, never handed out again
+        try:
+            transcript = borrowed.final()
+        except BaseException:
+            self._pool.discard(borrowed)
+            raise
         self._pool.release(borrowed)
         return transcript
 

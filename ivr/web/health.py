@@ -12,6 +12,7 @@ model is ready without one: its callers get the keypad and a person. Load balanc
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify
@@ -56,6 +57,9 @@ def status(parts: Parts) -> dict[str, Any]:
         "nlu": "ok" if parts.nlu.is_ready() else "not ready",
         "nlu_url": parts.nlu.url,
         "speech_models": parts.recognizers.models,
+        "speech_recognizers": {  # voice.asr.PoolUsage: sizing IVR_ASR_POOL_IDLE, reading CPU
+            language: asdict(usage) for language, usage in parts.recognizers.usage().items()
+        },
         "languages_heard": list(parts.recognizers.heard),
         "languages_not_heard": list(parts.recognizers.deaf),
         "database": _database(parts),

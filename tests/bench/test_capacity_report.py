@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +50,8 @@ def ramped(monkeypatch: pytest.MonkeyPatch, outcomes: dict[int, list[Any]]) -> A
     """The ramp with each level's runs given, instead of phoning a server."""
     given = {level: iter(runs) for level, runs in outcomes.items()}
     monkeypatch.setattr(capacity, "run_level", lambda *a, **k: next(given[a[4]]))
-    return capacity.ramp("ours", None, None, None, b"", list(outcomes), "poisson", 3)
+    gauges = capacity.Gauges(lateness=lambda sid: 0.0)
+    return capacity.ramp("ours", None, gauges, None, b"", list(outcomes), "poisson", 3)
 
 
 def test_a_level_is_kept_after_three_runs_in_a_row_and_the_ramp_stops_at_a_failing_run(
@@ -127,3 +131,31 @@ def test_the_reply_goal_counts_only_when_every_level_below_met_it(
 ) -> None:
     result = ramped(monkeypatch, {1: [run(1), run(1, p95=700.0), run(1)], 8: [run(8)] * 3})
     assert (result.kept, result.goal) == (8, 0)
+
+
+class Health(BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:  # http.server's own name
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_the_progress_says_how_many_recognisers_heard_turns_at_once() -> None:
+    use = {"in_use": 0, "idle": 6, "made": 7, "peak_in_use": 6}
+    Health.body = json.dumps({"ready": True, "speech_recognizers": {"ko": use}}).encode()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        assert capacity.recogniser_use(url) == "ko 7 made, at most 6 hearing at once"
+        Health.body = b'{"ready": true}'  # an older web process: nothing to say
+        assert capacity.recogniser_use(url).startswith("not known")
+    finally:
+        server.shutdown()
+        server.server_close()

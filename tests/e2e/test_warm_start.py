@@ -97,11 +97,24 @@ def replies_ms(result: CallResult) -> list[float]:
     return [float(u.reply_latency_ms) for u in result.utterances if u.reply_latency_ms is not None]
 
 
+def recognizers(url: str) -> dict[str, int]:
+    """The Korean pool's use once no turn is being heard (a call's last one is dropped late)."""
+    deadline = time.monotonic() + 10
+    while (usage := httpx.get(f"{url}/healthz").json()["speech_recognizers"]["ko"])["in_use"]:
+        assert time.monotonic() < deadline, f"a recogniser was never given back: {usage}"
+        time.sleep(0.05)
+    return dict(usage)
+
+
 def test_the_first_call_after_ready_is_as_fast_as_a_warm_one(cold_server: str) -> None:
     health = wait_until_ready(cold_server)
     assert health["prompts"] == "ready" and health["speech"] == "ready"
+    warmed = {"in_use": 0, "idle": 2, "made": 2, "peak_in_use": 2}  # IVR_ASR_WARM_RECOGNIZERS
+    assert health["speech_recognizers"] == {"ko": warmed}
     first = call(cold_server)
     warm = call(cold_server)
+    # Every turn of both calls was heard by a recogniser warmed before ready: none made since.
+    assert recognizers(cold_server) == warmed
 
     assert len(replies_ms(first)) == len(replies_ms(warm)) == TURNS, "every question answered"
     assert greeting_ms(first) <= GREETING_MS, f"greeting {greeting_ms(first):.0f} ms late"

@@ -225,3 +225,29 @@ def test_the_pool_hands_back_a_reset_recognizer(
         second.accept(frame)
     pool.release(second)
     assert starts_alike(transcribe_with(pool.acquire(), thanks).text, alone)
+
+
+class FailingReset(asr.VoskRecognizer):
+    def reset(self) -> None:
+        raise RuntimeError("the decoder gave up")
+
+
+@pytest.mark.slow
+def test_the_pool_counts_what_it_hands_out_and_what_comes_back(model_path: Path) -> None:
+    pool = asr.VoskRecognizerPool(model_path, max_idle=1)
+    assert pool.usage() == asr.PoolUsage(in_use=0, idle=0, made=0, peak_in_use=0)
+    first, second = pool.acquire(), pool.acquire()  # two turns at once: two made
+    assert pool.usage() == asr.PoolUsage(in_use=2, idle=0, made=2, peak_in_use=2)
+    pool.release(first)
+    pool.release(second)  # only one is kept idle
+    assert pool.usage() == asr.PoolUsage(in_use=0, idle=1, made=2, peak_in_use=2)
+    again = pool.acquire()  # the kept one: nothing made
+    assert pool.usage() == asr.PoolUsage(in_use=1, idle=0, made=2, peak_in_use=2)
+    pool.discard(again)  # it failed: gone
+    assert pool.usage() == asr.PoolUsage(in_use=0, idle=0, made=2, peak_in_use=2)
+
+    failing = FailingReset(model_path)
+    pool._in_use += 1  # as if handed out by the pool
+    with pytest.raises(RuntimeError, match="gave up"):
+        pool.release(failing)
+    assert pool.usage() == asr.PoolUsage(in_use=0, idle=0, made=2, peak_in_use=2)  # not kept

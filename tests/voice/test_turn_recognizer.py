@@ -110,8 +110,8 @@ class FailingFinal(VoskRecognizer):
 
 
 class FailingPool(VoskRecognizerPool):
-    def acquire(self) -> VoskRecognizer:
-        return self._idle.pop() if self._idle else FailingFinal(self.model_path)
+    def _new_recognizer(self) -> VoskRecognizer:
+        return FailingFinal(self.model_path)
 
 
 @pytest.mark.slow
@@ -125,5 +125,6 @@ def test_a_recogniser_whose_turn_failed_is_dropped_not_handed_to_the_next_turn(
     with pytest.raises(RuntimeError, match="gave up"):
         call.final()
     assert call.borrowed is None and pool._idle == []
+    assert pool.usage().in_use == 0  # discarded, not counted as hearing a turn any more
     call.accept(frames["greeting"][0])  # the call goes on: its next turn has a new one
     assert call.borrowed is not None and call.borrowed is not failed
