@@ -182,3 +182,4 @@ def warm_pool(pool: RecognizerPool, speech: list[bytes], count: int) -> None:
         list(workers.map(hear_prompts, warmed))
     for recognizer in warmed:
         pool.release(recognizer)
+    pool.forget_peak()  # the callers' turns at once count from here

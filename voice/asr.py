@@ -304,12 +304,14 @@ class VoskRecognizer:
 
 @dataclass(frozen=True)
 class PoolUsage:
-    """How a pool's recognisers are used, since the process started (warm-up included).
+    """How a pool's recognisers are used since the process started.
 
     Each recogniser caches the decoding graph of its own, and the more of them take turns, the
     more the same audio costs (``bench/recogniser_share.py``): ``peak_in_use`` says how many
     turns were heard at once, ``made`` how many recognisers that took (a new one decodes its
-    first turns slowly). For sizing ``IVR_ASR_POOL_IDLE`` and reading the line's CPU.
+    first turns slowly). The peak counts from the end of warm-up (``forget_peak``), whose own
+    borrowing is no turn. For sizing ``IVR_ASR_WARM_RECOGNIZERS`` and ``IVR_ASR_POOL_IDLE``,
+    and reading the line's CPU.
     """
 
     in_use: int  # hearing a turn now
@@ -379,6 +381,11 @@ class VoskRecognizerPool:
         """A recogniser that failed: it is never handed out again."""
         with self._lock:
             self._in_use -= 1
+
+    def forget_peak(self) -> None:
+        """Count the most recognisers in use at once afresh from now (warm-up is over)."""
+        with self._lock:
+            self._peak_in_use = self._in_use
 
     def usage(self) -> PoolUsage:
         """How many recognisers hear turns now, wait idle, were made, and heard at once."""

@@ -41,6 +41,10 @@ class RecognizerPool(Protocol):
         """How its recognisers are used (``/healthz`` shows it)."""
         ...
 
+    def forget_peak(self) -> None:
+        """Count the most in use at once afresh from now (after warm-up's own borrowing)."""
+        ...
+
 
 class Hearing:
     """Recogniser pools by flow language; a language missing from ``pools`` cannot be heard."""

@@ -245,9 +245,13 @@ def test_the_pool_counts_what_it_hands_out_and_what_comes_back(model_path: Path)
     assert pool.usage() == asr.PoolUsage(in_use=1, idle=0, made=2, peak_in_use=2)
     pool.discard(again)  # it failed: gone
     assert pool.usage() == asr.PoolUsage(in_use=0, idle=0, made=2, peak_in_use=2)
+    pool.forget_peak()  # warm-up is over: the callers' turns count from here
+    held = pool.acquire()
+    assert pool.usage() == asr.PoolUsage(in_use=1, idle=0, made=3, peak_in_use=1)
+    pool.release(held)
 
     failing = FailingReset(model_path)
     pool._in_use += 1  # as if handed out by the pool
     with pytest.raises(RuntimeError, match="gave up"):
         pool.release(failing)
-    assert pool.usage() == asr.PoolUsage(in_use=0, idle=0, made=2, peak_in_use=2)  # not kept
+    assert pool.usage() == asr.PoolUsage(in_use=0, idle=1, made=3, peak_in_use=1)  # not kept
