@@ -37,7 +37,7 @@ from ivr.twilio.twiml import SAY_LANGUAGES
 from tests.e2e.prompts import prompts_heard
 from tests.fixtures.live_server import LiveServer
 from tests.fixtures.scripted_asr import ScriptedRecognizerPool
-from voice.asr import Recognizer, resolve_model_path
+from voice.asr import PoolUsage, Recognizer, resolve_model_path
 from voice.hearing import Hearing
 
 pytestmark = pytest.mark.slow
@@ -90,6 +90,16 @@ class LanguageEar:
 
     def release(self, recognizer: Recognizer) -> None:
         """Nothing to keep (as the scripted pool)."""
+
+    def discard(self, recognizer: Recognizer) -> None:
+        """Nothing to keep (as the scripted pool)."""
+
+    def usage(self) -> PoolUsage:
+        """The scripted pool's (nothing is kept)."""
+        return self.words.usage()
+
+    def forget_peak(self) -> None:
+        """Nothing counted (as the scripted pool)."""
 
 
 @dataclass
