@@ -54,14 +54,14 @@ def phone_server(
     flows: Path = KO_LINE,
     poll_seconds: float = 0.5,
     root: Path = ROOT,
-    environment: Mapping[str, str] | None = None,
+    settings: Mapping[str, str] | None = None,
     **env: str,
 ) -> Iterator[PhoneServer]:
     """Train (or reuse) the flow's model, start Rasa and gunicorn, wait until both are ready.
 
     ``/healthz`` is polled every ``poll_seconds``; ready means warm (prompts, recognisers).
     ``root``: the checkout whose web process runs (another state of the line, to compare).
-    ``environment`` and ``env``: the web process's settings (``IVR_…``) on top of this one's.
+    ``settings`` and ``env``: the web process's settings (``IVR_…``) on top of this one's.
     """
     config = load_config({"NLU_URL": "", "NLU_TOKEN": ""})
     progress(f"NLU model for {flows.name} (trains only if its examples changed) ...")
@@ -80,7 +80,7 @@ def phone_server(
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "DATABASE_URL": database_url,
         "IVR_LOG_LEVEL": "WARNING",
-        **(environment or {}),
+        **(settings or {}),
         **env,
     }
     log = (workdir / "web.log").open("wb")

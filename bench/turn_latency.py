@@ -54,7 +54,7 @@ def main() -> None:
         env["IVR_TURN_CONFIDENT_SILENCE_MS"] = str(args.confident_silence_ms)
     with (
         tempfile.TemporaryDirectory(prefix="ivr-bench-") as workdir,
-        phone_server(Path(workdir), environment=env) as server,
+        phone_server(Path(workdir), settings=env) as server,
     ):
         emulator = server.emulator()
         progress("warm-up call (not measured) ...")

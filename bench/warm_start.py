@@ -26,7 +26,7 @@ GREETING_LIMIT_MS = 150.0
 def one_try(workdir: Path, question: bytes) -> tuple[CallerView, CallerView]:
     """A cold web process: its first call at ready, then a second call."""
     cold = {"IVR_CACHE_DIR": str(workdir / "cache")}  # nothing synthesised before this start
-    with phone_server(workdir, poll_seconds=0.02, environment=cold) as server:
+    with phone_server(workdir, poll_seconds=0.02, settings=cold) as server:
         steps = script(question, TURNS, [0.0] * TURNS)
         first = place(server.url, steps, 0.0)
         second = place(server.url, steps, 0.0)

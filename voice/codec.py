@@ -120,6 +120,12 @@ def _to_int16(values: NDArray[np.float64]) -> PCM:
     return np.clip(np.rint(values), -32768, 32767).astype(np.int16)
 
 
+# Polyphase: each 16 kHz output phase is an 8 kHz convolution with every other tap. The factor
+# 2 restores the energy lost to the zeros of the implicit zero-stuffing. Shared by every
+# upsampler (a turn makes one): only each stream's history is its own.
+_UP_PHASES: Final = [2 * _TAPS[0::2], 2 * np.append(_TAPS[1::2], 0.0)]
+
+
 class Resampler:
     """Stream resampler between 8 kHz and 16 kHz (or a pass-through for equal rates).
 
@@ -140,9 +146,7 @@ class Resampler:
         self.from_rate = from_rate
         self.to_rate = to_rate
         if to_rate > from_rate:
-            # Polyphase: each 16 kHz output phase is an 8 kHz convolution with every other tap.
-            # The factor 2 restores the energy lost to the zeros of the implicit zero-stuffing.
-            self._phases = [2 * _TAPS[0::2], 2 * np.append(_TAPS[1::2], 0.0)]
+            self._phases = _UP_PHASES
             history = len(self._phases[0]) - 1
         else:
             history = _NUM_TAPS - 1
