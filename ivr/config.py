@@ -48,6 +48,9 @@ DEFAULTS: Mapping[str, Any] = {
     "TURN_CONFIDENT_SILENCE_MS": 300,  # IVR_TURN_CONFIDENT_SILENCE_MS: ends it if understood
     "ASR_WARM_RECOGNIZERS": 2,  # IVR_ASR_WARM_RECOGNIZERS: recognisers warmed up at start-up
     "ASR_POOL_IDLE": 32,  # IVR_ASR_POOL_IDLE: idle recognisers kept warm for the next turns
+    # IVR_ASR_HOLD_MS: a turn's audio held back, then decoded in a burst when the caller pauses
+    # (fewer recognisers busy at once: less CPU per call); 0 decodes it as it comes
+    "ASR_HOLD_MS": 4000,
     "BARGE_IN_MS": 120,  # IVR_BARGE_IN_MS: speech over a prompt that interrupts it (noise guard)
     # IVR_STREAM_READ_MS: a call's socket is read at most this often outside the caller's turns
     # (one wake-up for several 20 ms messages: less CPU at light load, frames up to this much

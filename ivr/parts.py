@@ -174,11 +174,7 @@ class Parts:
             desk=self.desk,
             calls=self.calls,
             understanding=self.understanding,
-            settings=CallSettings(
-                silence_ms=int(config["TURN_SILENCE_MS"]),
-                confident_silence_ms=int(config["TURN_CONFIDENT_SILENCE_MS"]),
-                barge_in_ms=int(config["BARGE_IN_MS"]),
-            ),
+            settings=call_settings(config),
         )
 
     def init_app(self, app: Flask) -> None:
@@ -307,6 +303,16 @@ def build_worker(config: Mapping[str, Any], flow: Flow, worker_id: str, batch: i
     staffing = Staffing(flow, _directory(config), Roster(lambda: states, tolerant=False))
     worker = CallbackWorker(CallbackStore(store, RULES), ringer, flow, staffing, settings)
     return WorkerRun(worker, store)
+
+
+def call_settings(config: Mapping[str, Any]) -> CallSettings:
+    """How each call takes turns and hears them, from the configuration."""
+    return CallSettings(
+        silence_ms=int(config["TURN_SILENCE_MS"]),
+        confident_silence_ms=int(config["TURN_CONFIDENT_SILENCE_MS"]),
+        barge_in_ms=int(config["BARGE_IN_MS"]),
+        hold_ms=int(config["ASR_HOLD_MS"]),
+    )
 
 
 def make_ringer(config: Mapping[str, Any]) -> TwilioRinger | None:

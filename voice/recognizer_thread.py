@@ -7,6 +7,12 @@ only queues the audio; ``flush``, ``final`` and ``reset`` wait for the queue to 
 their answers cover every frame fed before them. ``flush_later`` and ``final_later`` answer
 the same way without waiting: a call's thread that must keep up with real time asks for the
 turn's words and goes on reading frames while the recogniser catches up.
+
+With ``hold_ms``, audio no one is shown the words of is held back and decoded in one burst
+when the words are asked for (the caller's pause): a turn then borrows its recogniser
+(``voice.turn_recognizer``) for the pause, not the whole turn, so fewer recognisers take
+turns at the busiest hour, and each decodes more cheaply (``docs/benchmarks.md``). A noise
+dropped before its words were asked for is never decoded.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ class RecognizerThread:
     it (the call's), as with any recogniser. ``on_partial``, if given, is told the turn's words
     so far whenever they change (on the recogniser's thread), while ``partials_wanted()`` says
     someone is shown them: working them out costs about a tenth of the decoding.
+
+    Audio goes to the thread every ``batch_ms``; while no one is shown the words so far it is
+    held back up to ``hold_ms`` (0: never), until an answer is asked for.
     """
 
     def __init__(
@@ -40,11 +49,13 @@ class RecognizerThread:
         on_partial: Callable[[str], None] | None = None,
         batch_ms: int = 60,
         partials_wanted: Callable[[], bool] = lambda: True,
+        hold_ms: int = 0,
     ) -> None:
         self.inner = inner
         self._partials_wanted = partials_wanted
         self._held = bytearray()  # audio not yet handed to the thread (one feeder)
         self._batch_bytes = inner.sample_rate * 2 * batch_ms // 1000
+        self._hold_bytes = inner.sample_rate * 2 * hold_ms // 1000
         self._on_partial = on_partial
         self.sample_rate = inner.sample_rate
         self._jobs: queue.Queue[tuple[str, bytes, Future[Any] | None] | None] = queue.Queue()
@@ -59,12 +70,21 @@ class RecognizerThread:
 
         Audio is handed over in pieces of ``batch_ms`` (any operation that answers sends what
         is held first): waking the recogniser's thread for every 20 ms frame costs more CPU
-        than the decoding of the frame itself on a busy machine.
+        than the decoding of the frame itself on a busy machine. While no one is shown the
+        words so far, pieces of up to ``hold_ms``.
         """
         self._held += pcm16
-        if len(self._held) >= self._batch_bytes:
+        if len(self._held) >= self._handover_bytes():
             self._send_held()
         return None
+
+    def _handover_bytes(self) -> int:
+        if self._hold_bytes and not self._showing_partials():
+            return self._hold_bytes
+        return self._batch_bytes
+
+    def _showing_partials(self) -> bool:
+        return self._on_partial is not None and self._partials_wanted()
 
     def flush(self) -> str:
         """Settle the words so far, once all queued audio is decoded."""
@@ -85,12 +105,16 @@ class RecognizerThread:
         return self._later("final")
 
     def reset(self) -> None:
-        """Drop the turn (after the queued audio, which is then thrown away)."""
+        """Drop the turn after the queued audio, which is then thrown away.
+
+        Audio still held back is never decoded.
+        """
+        self._held.clear()
         self._ask("reset")
 
     def reset_later(self) -> None:
         """:meth:`reset` without waiting (a failure surfaces at the next answer waited for)."""
-        self._send_held()
+        self._held.clear()
         self._jobs.put(("reset", b"", None))
 
     def close(self, timeout: float = 5.0) -> None:
@@ -98,9 +122,9 @@ class RecognizerThread:
 
         The drop runs on the recogniser's own thread after its last use, so a recogniser
         borrowed for the turn (``voice.turn_recognizer``) goes back to its pool exactly once,
-        whatever is still queued when the call ends.
+        whatever is still queued when the call ends. Audio still held back is not decoded.
         """
-        self._send_held()
+        self._held.clear()
         self._jobs.put(None)
         self._thread.join(timeout)
 
@@ -150,9 +174,9 @@ class RecognizerThread:
 
     def _accept(self, pcm: bytes) -> None:
         """Decode ``pcm``; tell ``on_partial`` the words so far if someone is shown them."""
-        if self._on_partial is None or not self._partials_wanted():
+        if not self._showing_partials():
             self.inner.accept(pcm, partial=False)
             return
         words = self.inner.accept(pcm)
-        if words is not None:
+        if words is not None and self._on_partial is not None:
             self._on_partial(words.text)

@@ -30,12 +30,14 @@ class CallEars:
         name: str,
         on_partial: Callable[[str], None] | None = None,
         partials_wanted: Callable[[], bool] = lambda: True,
+        hold_ms: int = 0,
     ) -> None:
         self._hearing = hearing
         self._new_listener = listener
         self._name = name
         self._on_partial = on_partial
         self._partials_wanted = partials_wanted
+        self._hold_ms = hold_ms
         self.language: str | None = None
         self.listener: Listener | None = None
         self._thread: RecognizerThread | None = None
@@ -56,6 +58,7 @@ class CallEars:
             name=self._name,
             on_partial=self._on_partial,
             partials_wanted=self._partials_wanted,
+            hold_ms=self._hold_ms,
         )
         self._thread = thread
         self.listener = self._new_listener(thread)

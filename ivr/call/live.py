@@ -247,11 +247,12 @@ def callback_offer(parameters: Mapping[str, str]) -> CallbackOffer | None:
 
 @dataclass(frozen=True)
 class CallSettings:
-    """Turn-taking settings (milliseconds), from the configuration."""
+    """Turn-taking and hearing settings (milliseconds), from the configuration."""
 
     silence_ms: int = 600
     confident_silence_ms: int = 300
     barge_in_ms: int = 120
+    hold_ms: int = 4000  # a turn's audio held back until the pause (voice.recognizer_thread)
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,7 @@ class CallOpener:
             name=f"asr-{call_id[-8:]}",
             on_partial=lambda words: publish("partial", {"text": words}),
             partials_wanted=lambda: self.calls.watched(call_id),  # only a watcher sees them
+            hold_ms=self.settings.hold_ms,
         )
         language = parameters.get("language") or ""
         listener = ears.use(language if language in flow.languages else flow.default_language)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.flow import load_flow
 from ivr.config import ROOT, ConfigurationError, load_config, model_settings
-from ivr.parts import check_voices, hearing
+from ivr.parts import call_settings, check_voices, hearing
 from voice.tts import Pyttsx3Synthesizer
 
 DEMO = load_flow(ROOT / "flows")
@@ -48,3 +48,9 @@ def test_a_language_without_a_voice_stops_the_start_naming_it() -> None:
         ConfigurationError, match="no text-to-speech voice for the flow's language 'tlh'"
     ):
         check_voices(synthesizer, klingon)
+
+
+def test_each_call_holds_a_turns_audio_back_as_configured() -> None:
+    assert call_settings(config()).hold_ms == 4000  # decoded in a burst at the pause
+    streamed = call_settings(config(ASR_HOLD_MS="0", TURN_CONFIDENT_SILENCE_MS="240"))
+    assert (streamed.hold_ms, streamed.confident_silence_ms) == (0, 240)

@@ -142,10 +142,56 @@ def test_frames_are_handed_over_in_batches_and_every_answer_covers_the_rest() ->
         assert [len(piece) for piece in inner.pieces] == [1920, 1920, 640]
         assert b"".join(inner.pieces) == b"".join(frames)  # nothing lost, nothing reordered
         threaded.accept(frames[0])
-        threaded.reset_later()
+        threaded.reset_later()  # a dropped turn: its audio not yet handed over is never decoded
         threaded.accept(frames[1])
-        threaded.close()  # what is held is decoded before the thread stops
-        assert inner.pieces[3:] == [frames[0], frames[1]]
+        threaded.flush()
+        threaded.accept(frames[2])
+        threaded.close()  # nor is a turn's held audio once the call is over
+        assert inner.pieces[3:] == [frames[1]]
+    finally:
+        threaded.close()
+
+
+def test_audio_no_one_is_shown_is_held_until_its_words_are_asked_for() -> None:
+    inner = RecordingRecognizer()
+    threaded = RecognizerThread(inner, batch_ms=60, hold_ms=200)  # 200 ms: 6,400 bytes
+    frames = [bytes([n]) * 640 for n in range(16)]
+    try:
+        for frame in frames[:5]:
+            threaded.accept(frame)
+        threaded.flush()  # the caller paused: the turn so far in one burst
+        assert [len(piece) for piece in inner.pieces] == [3200]
+        for frame in frames[5:]:
+            threaded.accept(frame)
+        threaded.final()  # ten frames held at most, then the last one with the answer
+        assert [len(piece) for piece in inner.pieces] == [3200, 6400, 640]
+        assert b"".join(inner.pieces) == b"".join(frames)
+        threaded.accept(frames[0])
+        threaded.reset()  # a noise: dropped before its words were asked for
+        threaded.final()
+        assert len(inner.pieces) == 3  # never decoded
+    finally:
+        threaded.close()
+
+
+def test_audio_is_handed_over_as_it_comes_while_someone_is_shown_the_words() -> None:
+    inner, watched = RecordingRecognizer(), [True]
+    threaded = RecognizerThread(
+        inner,
+        on_partial=lambda words: None,
+        batch_ms=60,
+        hold_ms=200,
+        partials_wanted=lambda: watched[0],
+    )
+    frames = [bytes([n]) * 640 for n in range(7)]
+    try:
+        for frame in frames[:4]:
+            threaded.accept(frame)
+        watched[0] = False  # the watcher closed the call: held from now on
+        for frame in frames[4:]:
+            threaded.accept(frame)
+        threaded.final()
+        assert [len(piece) for piece in inner.pieces] == [1920, 2560]
     finally:
         threaded.close()
 

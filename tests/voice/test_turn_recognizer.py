@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from numpy.typing import NDArray
 
 from tests.voice.test_asr import phone_frames
 from voice.asr import Transcript, VoskRecognizer, VoskRecognizerPool
+from voice.recognizer_thread import RecognizerThread
 from voice.turn_recognizer import TurnRecognizer
 
 
@@ -134,3 +136,23 @@ def test_a_recogniser_whose_turn_failed_is_dropped_not_handed_to_the_next_turn(
     assert pool.usage().in_use == 0  # discarded, not counted as hearing a turn any more
     call.accept(frames["greeting"][0])  # the call goes on: its next turn has a new one
     assert call.borrowed is not None and call.borrowed is not failed
+
+
+@pytest.mark.slow
+def test_a_turn_held_back_borrows_its_recogniser_only_when_its_words_are_asked_for(
+    model_path: Path, frames: dict[str, list[bytes]], alone: dict[str, str]
+) -> None:
+    pool = VoskRecognizerPool(model_path)
+    held = RecognizerThread(TurnRecognizer(pool), hold_ms=10_000)
+    try:
+        for frame in frames["thanks"]:
+            held.accept(frame)
+        time.sleep(0.3)  # audio handed over would be decoding by now, on a borrowed recogniser
+        assert pool.usage().made == 0  # the caller is still speaking: no recogniser is busy
+        settled = held.flush()  # the pause: the whole turn so far in one burst
+        assert pool.usage().in_use == 1
+        words = held.final().text
+        assert pool.usage().in_use == 0
+    finally:
+        held.close()
+    assert settled and words.startswith(settled) and close_to(words, alone["thanks"])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from ivr.call.ears import CallEars
-from voice.asr import VoskRecognizerPool
+from voice.asr import PoolUsage, VoskRecognizerPool
 from voice.hearing import Hearing
 from voice.listener import Listener
 from voice.recognizer_thread import RecognizerThread
@@ -65,6 +66,23 @@ def test_a_call_that_ends_mid_turn_gives_the_recogniser_back(
     ears.thread.accept(bytes(32000))  # still queued for the recogniser's thread
     ears.close()
     assert idle(pools["cs"]) == 1 and ears.thread is None
+
+
+def test_a_turn_held_back_borrows_its_recogniser_only_once_its_words_are_asked_for(
+    pools: dict[str, VoskRecognizerPool],
+) -> None:
+    ears = CallEars(Hearing(pools), Listener, name="asr-test", hold_ms=4000)
+    ears.use("cs")
+    assert ears.thread is not None
+    ears.thread.accept(bytes(32000))  # two seconds of the caller speaking
+    time.sleep(0.3)  # handed over, it would be decoding by now on a borrowed recogniser
+    assert pools["cs"].usage().made == 0
+    ears.thread.flush()  # the caller paused
+    assert pools["cs"].usage().in_use == 1
+    ears.thread.final()
+    ears.thread.accept(bytes(16000))  # the next turn: the call ends before its pause
+    ears.close()
+    assert pools["cs"].usage() == PoolUsage(in_use=0, idle=1, made=1, peak_in_use=1)
 
 
 def test_a_call_nobody_speaks_on_borrows_no_recogniser(
