@@ -8,11 +8,11 @@ their answers cover every frame fed before them. ``flush_later`` and ``final_lat
 the same way without waiting: a call's thread that must keep up with real time asks for the
 turn's words and goes on reading frames while the recogniser catches up.
 
-With ``hold_ms``, audio no one is shown the words of is held back and decoded in one burst
-when the words are asked for (the caller's pause): a turn then borrows its recogniser
-(``voice.turn_recognizer``) for the pause, not the whole turn, so fewer recognisers take
-turns at the busiest hour, and each decodes more cheaply (``docs/benchmarks.md``). A noise
-dropped before its words were asked for is never decoded.
+With ``hold_ms``, while no one is shown the words so far, a turn's audio is held back and
+decoded in one burst when its words are asked for (the caller's pause): the turn then borrows
+its recogniser (``voice.turn_recognizer``) for the pause, not the whole turn, so fewer
+recognisers take turns at the busiest hour and the same audio costs less
+(``docs/benchmarks.md``). A noise dropped before its words were asked for is never decoded.
 """
 
 from __future__ import annotations
