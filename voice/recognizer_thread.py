@@ -79,12 +79,15 @@ class RecognizerThread:
         return None
 
     def _handover_bytes(self) -> int:
-        if self._hold_bytes and not self._showing_partials():
+        if self._hold_bytes and self._partials_shown_to() is None:
             return self._hold_bytes
         return self._batch_bytes
 
-    def _showing_partials(self) -> bool:
-        return self._on_partial is not None and self._partials_wanted()
+    def _partials_shown_to(self) -> Callable[[str], None] | None:
+        """Whom to tell the words so far, if someone is shown them now."""
+        if self._on_partial is not None and self._partials_wanted():
+            return self._on_partial
+        return None
 
     def flush(self) -> str:
         """Settle the words so far, once all queued audio is decoded."""
@@ -174,9 +177,10 @@ class RecognizerThread:
 
     def _accept(self, pcm: bytes) -> None:
         """Decode ``pcm``; tell ``on_partial`` the words so far if someone is shown them."""
-        if not self._showing_partials():
+        show = self._partials_shown_to()
+        if show is None:
             self.inner.accept(pcm, partial=False)
             return
         words = self.inner.accept(pcm)
-        if words is not None and self._on_partial is not None:
-            self._on_partial(words.text)
+        if words is not None:
+            show(words.text)
