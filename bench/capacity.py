@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 from callers import ARRIVALS, Callers, plan, script
 from common import ServerProcess, command_line, machine, percentile, progress, publish
-from floor import call_floor
+from floor import SAMPLES, Floor, floor_of_call
 from phone import KO_PHRASES, PhoneServer, phone_server
 from pipecat_peer import PeerServer, peer_server
 
@@ -55,11 +55,12 @@ class Run:
     replies: list[float]
     send_late_ms: float  # the callers' own worst frame (shows the callers kept up)
     cpu_per_call_s: float
-    floor_per_call_s: float
+    floor_per_call_s: float  # the median of the floor's measurements after the run
     peak_mib: float
     idle_mib: float
     answered: int  # calls with every question answered
     collections_ms: list[float] | None = None  # slow garbage collections in the run (None: unknown)
+    floor: Floor | None = None  # every measurement of the floor, when more than the median is known
 
     @property
     def reply_p95(self) -> float:
@@ -117,17 +118,19 @@ def run_level(
     time.sleep(1)  # the last calls' records
     lags = [gauges.lateness(view.call_sid) for view in views]
     frames = sum(view.frames for view in views) // max(1, len(views))
+    floor = floor_of_call(question, TURNS, frames)
     return Run(
         calls=calls,
         worst_lag_ms=max(lags),
         replies=[ms for view in views for ms in view.replies_ms],
         send_late_ms=max(view.send_late_ms for view in views),
         cpu_per_call_s=cpu / calls,
-        floor_per_call_s=call_floor(question, TURNS, frames),
+        floor_per_call_s=floor.median_s,
         peak_mib=max(peak),
         idle_mib=idle,
         answered=sum(len(view.replies_ms) == TURNS for view in views),
         collections_ms=gauges.collections(),
+        floor=floor,
     )
 
 
@@ -151,7 +154,7 @@ def ramp(
             progress(
                 f"  worst frame {run.worst_lag_ms:.0f} ms, reply p95 {run.reply_p95:.0f} ms, "
                 f"{run.answered}/{calls} answered, CPU/call {run.cpu_per_call_s:.2f} s "
-                f"(floor {run.floor_per_call_s:.2f} s), callers' worst frame "
+                f"(floor {_floor(run)}), callers' worst frame "
                 f"{run.send_late_ms:.0f} ms late; slow garbage collections: "
                 f"{_collections(run.collections_ms)}; recognisers: {gauges.recognisers()}"
             )
@@ -211,6 +214,17 @@ def peer_gauges(peer: PeerServer) -> Gauges:
         return float(lateness["max"]) - min(0.0, float(lateness["min"]))
 
     return Gauges(worst)  # its collections are not logged: unknown
+
+
+def _floor(run: Run) -> str:
+    """The run's floor, with the range and the first of the measurements it is the median of."""
+    if run.floor is None:
+        return f"{run.floor_per_call_s:.2f} s"
+    floor = run.floor
+    return (
+        f"{floor.median_s:.2f} s, median of {SAMPLES}: {floor.low_s:.2f} to {floor.high_s:.2f} s, "
+        f"first {floor.first_s:.2f} s"
+    )
 
 
 def _collections(pauses: list[float] | None) -> str:
@@ -279,7 +293,8 @@ def report(ramps: Sequence[Ramp], cores: int, machine_line: str, command: str, r
         f" than {LAG_LIMIT_MS:.0f} ms late on the server and every question answered; 'with"
         f" reply goal' also needs the callers' reply p95 ≤ {REPLY_P95_LIMIT_MS:.0f} ms in each"
         " run. Each caller is a process of its own. CPU, floor and memory are per call at the"
-        " largest level kept. Slow garbage collections are those our web process logged as"
+        f" largest level kept; a run's floor is the median of {SAMPLES} measurements after it."
+        " Slow garbage collections are those our web process logged as"
         " holding every call (20 ms or more, `ivr.collector`); the peer does not log them.\n\n"
         "| system | arrivals | calls kept in real time | with reply goal | per core "
         "| reply p50 / p95 | CPU per call | floor per call | CPU ÷ floor | memory per call |\n"

@@ -7,11 +7,14 @@ hands out). Measured in one thread with ``time.thread_time`` (CPU, not wall time
 audio already 16-bit PCM at the model's rate, so nothing of our pipeline is in it.
 
     floor = call_floor(question_ulaw, questions=4, frames=1800)   # CPU seconds
+    steady = floor_of_call(question_ulaw, questions=4, frames=1800)  # median of several
 """
 
 from __future__ import annotations
 
+import statistics
 import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,10 @@ RATE = 16000
 #: each level's first run of ``capacity.py`` used to get a floor a third above its others.
 WARM_PASSES = 8
 _warmed: set[bytes] = set()  # the questions the floor's recogniser has been warmed with
+#: Measurements a floor is the median of. One measurement moved between 0.24 and 0.35 s within
+#: one run of ``capacity.py`` on a shared machine while the line's own CPU stayed within 0.42 to
+#: 0.47 s; the median of several, taken one after another, is steadier at the same centre.
+SAMPLES = 5
 
 
 def korean_model() -> Path:
@@ -91,3 +98,19 @@ def call_floor(question: bytes, questions: int, frames: int) -> float:
     for _ in range(max(0, frames - questions * len(speech))):
         vad.is_speech(silence, RATE)
     return time.thread_time() - started
+
+
+@dataclass(frozen=True)
+class Floor:
+    """A call's floor: the median of several measurements, with their range and the first."""
+
+    median_s: float
+    low_s: float
+    high_s: float
+    first_s: float  # the first measurement alone (what the floor was before it was a median)
+
+
+def floor_of_call(question: bytes, questions: int, frames: int, samples: int = SAMPLES) -> Floor:
+    """:func:`call_floor` measured ``samples`` times in a row: their median, range and first."""
+    measured = [call_floor(question, questions, frames) for _ in range(samples)]
+    return Floor(statistics.median(measured), min(measured), max(measured), measured[0])

@@ -7,7 +7,9 @@ from ``time.thread_time`` of every thread that works:
 
 * **in a loop**: the listener and the recogniser on one thread, as fast as it goes;
 * **on its thread, at once**: the recogniser on its own thread (as in the line), fed at once;
-* **on its thread, in real time**: the same, fed a 20 ms frame every 20 ms, as a call is.
+* **on its thread, in real time**: the same, fed a 20 ms frame every 20 ms, as a call is;
+* **held, in real time**: the same, with each turn's audio held back and decoded in one burst
+  at the pause (``hold_ms``, the line's default while no one watches the call's words).
 
 Against the floor (``floor.py``: Vosk and VAD of the same audio alone, in one loop). The
 difference between the last two is what the call's pace costs the recogniser: between its
@@ -85,15 +87,18 @@ def _heard(event: object) -> int:
 
 
 def measure(call: bytes, recognizer: VoskRecognizer, way: str) -> Cost:
-    """The call's listening one ``way``: "in a loop", "at once" or "in real time"."""
+    """The call's listening one ``way`` (one of :data:`WAYS`)."""
     if way == "in a loop":
         started = time.thread_time()
         turns = listen(call, ResamplingRecognizer(recognizer, PHONE_RATE), 0.0)
         return Cost(way, time.thread_time() - started, 0.0, turns)
     at_phone_rate = ResamplingRecognizer(recognizer, PHONE_RATE)  # on its thread, as on the line
-    thread = RecognizerThread(at_phone_rate, name="bench-asr", partials_wanted=lambda: False)
+    hold_ms = SETTINGS.hold_ms if way == "held, in real time" else 0
+    thread = RecognizerThread(
+        at_phone_rate, name="bench-asr", partials_wanted=lambda: False, hold_ms=hold_ms
+    )
     started = time.thread_time()
-    turns = listen(call, thread, 0.02 if way == "in real time" else 0.0)
+    turns = listen(call, thread, 0.0 if way == "at once" else 0.02)
     feeding = time.thread_time() - started
     recognising = thread_cpu(thread)
     thread.close()
@@ -107,7 +112,7 @@ def thread_cpu(thread: RecognizerThread) -> float:
     return time.clock_gettime(time.pthread_getcpuclockid(ident))
 
 
-WAYS = ("in a loop", "at once", "in real time")
+WAYS = ("in a loop", "at once", "in real time", "held, in real time")
 
 
 def report(costs: list[Cost], floors: list[float]) -> str:
@@ -122,6 +127,8 @@ def report(costs: list[Cost], floors: list[float]) -> str:
     ]
     for way in WAYS:
         mine = [cost for cost in costs if cost.way == way]
+        if not mine:
+            continue
         total = sum(cost.total_s for cost in mine) / len(mine)
         lines.append(
             f"| {way} | {_span([c.feeding_s for c in mine])} | "

@@ -86,6 +86,16 @@ def test_the_report_states_what_was_measured(monkeypatch: pytest.MonkeyPatch) ->
         r"\| ours \| poisson \| 16 \| 1 \| 280 ms .*\| \*\*no\*\* \| \*\*no\*\* \|", text
     )
     assert text.count("\n| ours | poisson |") == 1 + 7  # the headline and every run
+    assert f"a run's floor is the median of {capacity.SAMPLES} measurements after it" in text
+
+
+def test_the_progress_gives_the_floors_median_its_range_and_first_measurement() -> None:
+    measured = run(16)
+    assert capacity._floor(measured) == "0.60 s"  # only the median known
+    measured.floor = capacity.Floor(median_s=0.27, low_s=0.25, high_s=0.39, first_s=0.39)
+    assert capacity._floor(measured) == (
+        f"0.27 s, median of {capacity.SAMPLES}: 0.25 to 0.39 s, first 0.39 s"
+    )
 
 
 def test_each_run_reports_the_slow_garbage_collections_the_web_process_logged(

@@ -43,3 +43,19 @@ def test_a_new_question_is_heard_several_times_before_it_is_measured(
     assert heard.frames == 2 * measured
     floor.call_floor(b"\x01" * 8000, questions=2, frames=200)
     assert heard.whole_passes == 2 * floor.WARM_PASSES + 1  # another question warms anew
+
+
+def test_a_runs_floor_is_the_median_of_several_measurements_with_their_range_and_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    measured = iter([0.39, 0.26, 0.25, 0.31, 0.27])
+    asked: list[tuple[bytes, int, int]] = []
+
+    def one(question: bytes, questions: int, frames: int) -> float:
+        asked.append((question, questions, frames))
+        return next(measured)
+
+    monkeypatch.setattr(floor, "call_floor", one)
+    steady = floor.floor_of_call(b"q", questions=3, frames=1350, samples=5)
+    assert steady == floor.Floor(median_s=0.27, low_s=0.25, high_s=0.39, first_s=0.39)
+    assert asked == [(b"q", 3, 1350)] * 5
