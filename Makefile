@@ -14,7 +14,7 @@ test: env ## the whole test suite, real Rasa included
 env: ## both environments (cached by content hash in ~/.cache/ivr)
 	$(PYTHON) tools/bootstrap.py system app nlu
 
-lint: env ## ruff, mypy --strict (bot, voice, ivr, the emulator, bench) and the import contracts
+lint: env ## ruff, mypy --strict (bot, voice, ivr, tests, the emulator, bench) and the import contracts
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy

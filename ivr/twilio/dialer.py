@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ivr.callbacks.ports import DialerError
 
 if TYPE_CHECKING:
-    from twilio.rest import Client  # type: ignore[import-untyped]  # no py.typed upstream
+    from twilio.rest import Client
 
 __all__ = ["DialerError", "OutboundCall", "TwilioDialer"]
 
@@ -158,7 +158,7 @@ class TwilioDialer:
 
 def _client(account_sid: str, auth_token: str, api_url: str, timeout: float) -> Client:
     # Lazy: only dialling needs the client. twilio ships no py.typed.
-    from twilio.http.http_client import TwilioHttpClient  # type: ignore[import-untyped]  # no py.typed
+    from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
     client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
@@ -184,7 +184,7 @@ def _errors(doing: str) -> Iterator[None]:
 
 def _dialer_error(doing: str, exc: BaseException) -> DialerError | None:
     import requests
-    from twilio.base.exceptions import (  # type: ignore[import-untyped]  # no py.typed
+    from twilio.base.exceptions import (
         TwilioException,
         TwilioRestException,
     )

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from twilio.twiml.messaging_response import (  # type: ignore[import-untyped]  # no py.typed
+from twilio.twiml.messaging_response import (
     MessagingResponse,
 )
-from twilio.twiml.voice_response import (  # type: ignore[import-untyped]  # no py.typed
+from twilio.twiml.voice_response import (
     Connect,
     Dial,
     VoiceResponse,

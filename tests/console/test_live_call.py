@@ -18,6 +18,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from twilio_emulator import AgentBehaviour, CallResult, Press, Speak, TwilioEmulator, WaitForBot
+from twilio_emulator.caller import Step
 
 from ivr.nlu.service import NLUServerHandle
 from tests.console.conftest import Console, add_accounts, log_in
@@ -37,7 +38,7 @@ RING_SECONDS = 12.0
 def phone_in(server: LiveServer, results: list[CallResult]) -> threading.Thread:
     """The caller, in the background: asks about the bill, types the account number."""
     caller = TwilioEmulator(server.url, server.public_url, server.auth_token)
-    script = [WaitForBot(30), Speak("I have a question about my bill"), WaitForBot(60),
+    script: list[Step] = [WaitForBot(30), Speak("I have a question about my bill"), WaitForBot(60),
               Press("12345678"), WaitForBot(60)]  # fmt: skip
     agent = AgentBehaviour("answered", ring_seconds=RING_SECONDS, talk_seconds=2)
 

@@ -161,7 +161,7 @@ def test_our_voice_failing_apology_by_twilio_then_a_person(
     server = live_server(
         NLU_URL=f"http://127.0.0.1:{free_port()}", CACHE_DIR=str(tmp_path), recognizers=english()
     )
-    server.services.voice.synthesizer = BrokenVoice()  # type: ignore[assignment]
+    server.services.voice.synthesizer = BrokenVoice()
     result = call(server, WaitForBot(10), Hangup())
     assert result.ok, result.errors
     assert result.streams and not result.marks  # the stream opened, no audio could be made

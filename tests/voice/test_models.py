@@ -275,7 +275,7 @@ def test_a_refused_connection_names_the_url(dest: Path) -> None:
 
 @pytest.fixture
 def no_packages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(asr.pkgutil, "iter_modules", lambda: iter(()))
+    monkeypatch.setattr("voice.asr.pkgutil.iter_modules", lambda: iter(()))
 
 
 @pytest.mark.usefixtures("no_packages")
@@ -337,7 +337,7 @@ def test_a_downloaded_real_model_loads_and_is_found(
     assert recognizer.accept(bytes(2 * recognizer.sample_rate)) is None  # a second of silence
     assert recognizer.final() == asr.Transcript("", 0.0)
 
-    monkeypatch.setattr(asr.pkgutil, "iter_modules", lambda: iter(()))
+    monkeypatch.setattr("voice.asr.pkgutil.iter_modules", lambda: iter(()))
     caplog.set_level(logging.INFO, logger="voice.asr")
     assert asr.resolve_model_path(None, lang="ko") == path
     assert f"using the downloaded ko Vosk model {path}" in caplog.text

@@ -210,7 +210,8 @@ class WordsSoFar(SlowRecognizer):
 
 
 def test_the_words_so_far_are_worked_out_only_while_someone_is_shown_them() -> None:
-    inner, shown, watched = WordsSoFar(), [], [False]
+    inner, watched = WordsSoFar(), [False]
+    shown: list[str] = []
     threaded = RecognizerThread(
         inner, on_partial=shown.append, batch_ms=0, partials_wanted=lambda: watched[0]
     )

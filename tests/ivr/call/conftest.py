@@ -61,6 +61,10 @@ class RecordingOutbox:
     def kinds(self) -> list[str]:
         return [k for k, _ in self.sent]
 
+    def media_sizes(self) -> list[int]:
+        """Each media message's size in bytes (play() records nothing else for them)."""
+        return [v for k, v in self.sent if k == "media" and isinstance(v, int)]
+
 
 class TableNLU:
     """Every utterance is ``intent`` (or the NLU is down when ``intent`` is None)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -46,8 +47,13 @@ def test_what_arrives_while_a_job_runs_waits_its_turn_in_order() -> None:
     assert running.wait(5)
     here = threading.current_thread()
     threads: list[threading.Thread] = []
+
+    def frame(n: int) -> None:
+        order.append(f"frame {n}")
+        threads.append(here)
+
     for n in range(3):  # the transport goes on: it must not run these before the words
-        worker.run_here("audio", lambda n=n: (order.append(f"frame {n}"), threads.append(here)))
+        worker.run_here("audio", partial(frame, n))
     assert order == []  # queued, not run here while the words job holds the call
     release.set()
     wait_for("the queued frames", lambda: len(order) == 4, timeout=5)
@@ -73,11 +79,11 @@ def test_jobs_from_many_threads_never_overlap_and_none_is_lost() -> None:
 
     def transport() -> None:
         for n in range(300):
-            worker.run_here("audio", lambda n=n: job(n))
+            worker.run_here("audio", partial(job, n))
 
     def other() -> None:
         for n in range(300, 600):
-            worker.submit("typed", lambda n=n: job(n))
+            worker.submit("typed", partial(job, n))
 
     threads = [threading.Thread(target=transport), threading.Thread(target=other)]
     for thread in threads:
@@ -157,9 +163,18 @@ def test_a_busy_call_queues_the_whole_job_not_the_part() -> None:
     worker = CallWorker("CA-part-busy")
     release, running = threading.Event(), threading.Event()
     ran: list[str] = []
-    worker.submit("slow", lambda: (running.set(), release.wait(5), ran.append("slow")))
+
+    def slow() -> None:
+        running.set()
+        release.wait(5)
+        ran.append("slow")
+
+    def part() -> None:  # leaves nothing to run after it
+        ran.append("part")
+
+    worker.submit("slow", slow)
     assert running.wait(5)
-    worker.run_part_here("audio", lambda: ran.append("part") or None, lambda: ran.append("whole"))
+    worker.run_part_here("audio", part, lambda: ran.append("whole"))
     release.set()
     worker.finish()
     assert ran == ["slow", "whole"]

@@ -104,10 +104,12 @@ def test_the_recorder_tells_the_watchers_what_it_stores_and_what_the_bot_says() 
 def test_publishing_to_a_call_nobody_watches_is_safe_from_many_threads() -> None:
     calls = LiveCalls(lambda: NOW)
     feed = calls.watch("CA1")
-    threads = [
-        threading.Thread(target=lambda: [calls.publish("CA1", "x", {}) for _ in range(200)])
-        for _ in range(4)
-    ]
+
+    def publish_200() -> None:
+        for _ in range(200):
+            calls.publish("CA1", "x", {})
+
+    threads = [threading.Thread(target=publish_200) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -25,8 +25,8 @@ WEEKDAYS = BusinessHours(
 )
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int, minute: int, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=LONDON)
 
 
 def test_back_off_follows_the_list_and_repeats_its_last_delay() -> None:

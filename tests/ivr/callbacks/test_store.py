@@ -236,8 +236,8 @@ def test_an_expired_dialing_lease_comes_back_recovering(callbacks: CallbackStore
         ("recovered", "dialing"),
         ("dial_requested", "dialing"),
     ]
-    record = callbacks.get(first)
-    assert record is not None and record.transitions[-1].detail["redial"] is True
+    stored = callbacks.get(first)
+    assert stored is not None and stored.transitions[-1].detail["redial"] is True
 
 
 def test_a_placed_call_waits_for_its_outcome_then_is_recovered(callbacks: CallbackStore) -> None:

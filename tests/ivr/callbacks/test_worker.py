@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from twilio_emulator.agent import AgentBehaviour
@@ -95,11 +96,12 @@ def make_worker(
     )
 
 
-def book(callbacks: CallbackStore, number: str = CUSTOMER, **fields: object) -> str:
+def book(callbacks: CallbackStore, number: str = CUSTOMER, **fields: Any) -> str:
+    # fields: any of CallbackStore.schedule's keyword arguments, passed on as given
     fields.setdefault("due_at", MONDAY)
     return callbacks.schedule(
         queue="billing", number=number, now=MONDAY - timedelta(hours=1), **fields
-    ).id  # type: ignore[arg-type]
+    ).id
 
 
 def created(twilio: TwilioRestEmulator) -> list[RestRequest]:

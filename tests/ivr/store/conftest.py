@@ -62,9 +62,9 @@ class Database:
                 conn.execute(statement)
             return
         assert self.schema is not None
-        with psycopg.connect(libpq(POSTGRES_URL), autocommit=True) as conn:
-            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-            conn.execute(statement.encode())
+        with psycopg.connect(libpq(POSTGRES_URL), autocommit=True) as pg:
+            pg.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+            pg.execute(statement.encode())
 
     def close(self) -> None:
         for store in self.stores:

@@ -68,10 +68,10 @@ def test_round_trip_of_a_call_with_turns_and_events(store: Store) -> None:
         EventRecord(at=at(3), kind="barge_in", data={"prompt": "menu", "after_ms": 820}),
         EventRecord(at=at(9.5), kind="transfer", data={"queue": "support", "nested": {"a": [1]}}),
     )
-    for record in turns:
-        store.add_turn("CA1", record)
-    for record in events:
-        store.add_event("CA1", record)
+    for turn in turns:
+        store.add_turn("CA1", turn)
+    for event in events:
+        store.add_event("CA1", event)
     store.set_outcome("CA1", outcome="transfer", queue="support", reason="asked_for_person")
     store.call_ended("CA1", ended_at=at(60), status="completed")
 
