@@ -157,7 +157,7 @@ class TwilioDialer:
 
 
 def _client(account_sid: str, auth_token: str, api_url: str, timeout: float) -> Client:
-    # Lazy: only dialling needs the client. twilio ships no py.typed.
+    # Lazy: only dialling needs the client.
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 

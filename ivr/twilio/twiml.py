@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from twilio.twiml.messaging_response import (
-    MessagingResponse,
-)
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import (
     Connect,
     Dial,
