@@ -51,6 +51,9 @@ DEFAULTS: Mapping[str, Any] = {
     # IVR_ASR_HOLD_MS: a turn's audio held back, then decoded in a burst when the caller pauses
     # (fewer recognisers busy at once: less CPU per call); 0 decodes it as it comes
     "ASR_HOLD_MS": 4000,
+    # IVR_ASR_HANDOVER_MS: silence in a turn after which the audio held back starts decoding,
+    # so the burst is under way before the words are needed; 0: only when they are asked for
+    "ASR_HANDOVER_MS": 40,
     "BARGE_IN_MS": 120,  # IVR_BARGE_IN_MS: speech over a prompt that interrupts it (noise guard)
     # IVR_STREAM_READ_MS: a call's socket is read at most this often outside the caller's turns
     # (one wake-up for several 20 ms messages: less CPU at light load, frames up to this much

@@ -106,6 +106,9 @@ class Listener:
         config: Turn settings; its ``sample_rate`` is replaced by the phone's (8 kHz).
         prepare_ms: Silence after which the words so far are settled and reported as
             :class:`Paused`; 0 never reports pauses.
+        handover_ms: Silence after which a recogniser that holds the turn's audio back
+            (:meth:`~voice.recognizer_thread.RecognizerThread.hand_over`) starts decoding it,
+            so the burst is under way before the words are asked for; 0: not before.
         preroll_ms: Audio before the detected onset that the recogniser still gets.
 
     Raises:
@@ -118,6 +121,7 @@ class Listener:
         config: TurnConfig | None = None,
         *,
         prepare_ms: int = 150,
+        handover_ms: int = 0,
         preroll_ms: int = 300,
     ) -> None:
         if recognizer.sample_rate != PHONE_RATE:
@@ -128,9 +132,11 @@ class Listener:
         self.recognizer = recognizer
         self.detector = TurnDetector(replace(config or TurnConfig(), sample_rate=PHONE_RATE))
         self.prepare_ms = prepare_ms
+        self.handover_ms = handover_ms
         frame_ms = self.detector.config.frame_ms
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // frame_ms))
         self._settled = False  # the words were settled in the current pause
+        self._handed_over = False  # the recogniser was told of the current pause
         self._held: list[bytes] = []  # the pause's audio since the words were settled
 
     @property
@@ -190,13 +196,14 @@ class Listener:
                 self._go_on_hearing(chunk)
             else:
                 self._preroll.append(chunk)
-        if self.detector.trailing_silence_ms == 0:
-            self._settled = False  # speaking again (or between turns)
-        elif (
-            self.prepare_ms
-            and not self._settled
-            and (self.detector.trailing_silence_ms >= self.prepare_ms)
-        ):
+        silence = self.detector.trailing_silence_ms
+        if silence == 0:
+            self._settled = self._handed_over = False  # speaking again (or between turns)
+            return events
+        if self.handover_ms and not self._handed_over and silence >= self.handover_ms:
+            self._handed_over = True
+            self._hand_over()
+        if self.prepare_ms and not self._settled and silence >= self.prepare_ms:
             self._settled = True
             events.append(Paused(self._settle(), self.detector.stream_ms))
         return events
@@ -232,6 +239,12 @@ class Listener:
         except Exception as failure:
             raise RecognitionFailed(f"recogniser failed on audio: {failure!r}") from failure
 
+    def _hand_over(self) -> None:
+        """The caller paused: a recogniser holding the turn's audio back may start on it."""
+        hand_over = getattr(self.recognizer, "hand_over", None)
+        if hand_over is not None:
+            hand_over()
+
     def _settle(self) -> Future[str]:
         later = getattr(self.recognizer, "flush_later", None)
         if later is not None:
@@ -245,7 +258,7 @@ class Listener:
         return words
 
     def _finish(self, ended: TurnEnded, *, early: bool) -> Heard | HeardLater:
-        self._settled = False
+        self._settled = self._handed_over = False
         self._held.clear()  # the pause after the settled words: nothing more to decode
         started = time.perf_counter()
         later = getattr(self.recognizer, "final_later", None)
@@ -274,7 +287,7 @@ class Listener:
             later()
         else:
             self.recognizer.reset()
-        self._settled = False
+        self._settled = self._handed_over = False
         self._held.clear()
 
 

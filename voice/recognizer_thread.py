@@ -9,7 +9,8 @@ the same way without waiting: a call's thread that must keep up with real time a
 turn's words and goes on reading frames while the recogniser catches up.
 
 With ``hold_ms``, while no one is shown the words so far, a turn's audio is held back and
-decoded in one burst when its words are asked for (the caller's pause): the turn then borrows
+decoded in one burst when the caller pauses (``hand_over``, or when its words are asked for,
+whichever comes first): the turn then borrows
 its recogniser (``voice.turn_recognizer``) for the pause, not the whole turn, so fewer
 recognisers take turns at the busiest hour and the same audio costs less
 (``docs/benchmarks.md``). A noise dropped before its words were asked for is never decoded.
@@ -88,6 +89,14 @@ class RecognizerThread:
         if self._on_partial is not None and self._partials_wanted():
             return self._on_partial
         return None
+
+    def hand_over(self) -> None:
+        """Start decoding the audio held back, without waiting (the caller has paused).
+
+        Its words will be asked for soon; decoding from the pause's first moments, not from
+        then, leaves the burst that much more time before the answer is due.
+        """
+        self._send_held()
 
     def flush(self) -> str:
         """Settle the words so far, once all queued audio is decoded."""

@@ -253,6 +253,7 @@ class CallSettings:
     confident_silence_ms: int = 300
     barge_in_ms: int = 120
     hold_ms: int = 4000  # a turn's audio held back until the pause (voice.recognizer_thread)
+    handover_ms: int = 40  # silence after which the held audio starts decoding (voice.listener)
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,12 @@ class CallOpener:
         settings = self.settings
         turn = TurnConfig(silence_ms=settings.silence_ms, start_ms=settings.barge_in_ms)
         # Words are settled and understood halfway through the short pause, ready at its end.
-        return Listener(recognizer, turn, prepare_ms=settings.confident_silence_ms // 2)
+        return Listener(
+            recognizer,
+            turn,
+            prepare_ms=settings.confident_silence_ms // 2,
+            handover_ms=settings.handover_ms,
+        )
 
     def _turns_so_far(self, call_id: str, parameters: Mapping[str, str]) -> int:
         """Turns the call already has: a second stream (callback booking) numbers on from there."""

@@ -54,3 +54,5 @@ def test_each_call_holds_a_turns_audio_back_as_configured() -> None:
     assert call_settings(config()).hold_ms == 4000  # decoded in a burst at the pause
     streamed = call_settings(config(ASR_HOLD_MS="0", TURN_CONFIDENT_SILENCE_MS="240"))
     assert (streamed.hold_ms, streamed.confident_silence_ms) == (0, 240)
+    assert call_settings(config()).handover_ms == 40  # the burst starts 40 ms into the pause
+    assert call_settings(config(ASR_HANDOVER_MS="0")).handover_ms == 0  # only at the settle

@@ -169,3 +169,54 @@ def test_turns_are_decided_on_the_phone_audio_as_on_the_model_rate(
         if isinstance(phone, TurnEnded) and isinstance(model, TurnEnded):
             assert phone.last_voiced_ms == model.last_voiced_ms
             assert abs(phone.speech_ms - model.speech_ms) <= 2 * 20
+
+
+class PauseWatcher:
+    """A recogniser at the phone's rate that notes how much audio it had at each hand-over."""
+
+    sample_rate = PHONE_RATE
+
+    def __init__(self) -> None:
+        self.audio = 0
+        self.handed_over_at: list[int] = []  # bytes of audio accepted at each hand-over
+        self.settled_at: list[int] = []
+
+    def accept(self, pcm16: bytes, partial: bool = True) -> Partial | None:
+        self.audio += len(pcm16)
+        return None
+
+    def hand_over(self) -> None:
+        self.handed_over_at.append(self.audio)
+
+    def flush(self) -> str:
+        self.settled_at.append(self.audio)
+        return "words"
+
+    def final(self) -> Transcript:
+        return Transcript("words", 1.0)
+
+    def reset(self) -> None:
+        self.audio = 0
+
+
+def paused_with(speech_ulaw: dict[str, bytes], handover_ms: int) -> PauseWatcher:
+    """Two phrases with a 400 ms pause between them, heard frame by frame."""
+    pause, silence = b"\xff" * 3200, b"\xff" * 8000
+    call = silence + speech_ulaw["greeting"] + pause + speech_ulaw["thanks"] + silence
+    watcher = PauseWatcher()
+    listener = Listener(
+        watcher, TurnConfig(silence_ms=1000), prepare_ms=150, handover_ms=handover_ms
+    )
+    for start in range(0, len(call), FRAME):
+        listener.feed(call[start : start + FRAME])
+    return watcher
+
+
+def test_held_audio_is_handed_over_early_in_each_pause(speech_ulaw: dict[str, bytes]) -> None:
+    watcher = paused_with(speech_ulaw, handover_ms=40)
+    # Once per pause (the mid-turn one and the turn's last), before its words are asked for:
+    # the recogniser has then been given 110 ms less of the pause (150 - 40 ms, 8 kHz, 16-bit).
+    assert len(watcher.handed_over_at) == len(watcher.settled_at) == 2
+    for handed, settled in zip(watcher.handed_over_at, watcher.settled_at, strict=True):
+        assert settled - handed == (160 - 40) * 16  # settled on the eighth frame of silence
+    assert paused_with(speech_ulaw, handover_ms=0).handed_over_at == []  # only when asked

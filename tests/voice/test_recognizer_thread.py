@@ -174,6 +174,24 @@ def test_audio_no_one_is_shown_is_held_until_its_words_are_asked_for() -> None:
         threaded.close()
 
 
+def test_held_audio_is_decoded_from_the_moment_the_caller_pauses() -> None:
+    inner = RecordingRecognizer()
+    threaded = RecognizerThread(inner, batch_ms=60, hold_ms=200)
+    frames = [bytes([n]) * 640 for n in range(5)]
+    try:
+        for frame in frames[:3]:
+            threaded.accept(frame)
+        threaded.hand_over()  # the caller paused: what is held starts decoding now
+        threaded.hand_over()  # nothing more held: nothing more handed over
+        for frame in frames[3:]:
+            threaded.accept(frame)
+        threaded.flush()  # the rest of the pause, with the question for the words
+        assert [len(piece) for piece in inner.pieces] == [1920, 1280]  # not one 3,200 burst
+        assert b"".join(inner.pieces) == b"".join(frames)
+    finally:
+        threaded.close()
+
+
 def test_audio_is_handed_over_as_it_comes_while_someone_is_shown_the_words() -> None:
     inner, watched = RecordingRecognizer(), [True]
     threaded = RecognizerThread(
