@@ -30,8 +30,9 @@ log = logging.getLogger(__name__)
 
 #: Examples of each intent the warmed recognisers hear before ready. Even words the warm-up
 #: never said cost less after more of the callers' kind of speech: a Korean question new to
-#: the recogniser, decoded in one burst, took 320 ms after one example per intent (15 s of
-#: speech), 230 ms after three (47 s), 200 ms after six (99 s), and 115-130 ms once heard.
+#: the recogniser, decoded in one burst, took 270-320 ms after one example per intent (15 s of
+#: speech), 210-235 ms after three (47 s), 180-200 ms after six (99 s), and 100-140 ms once
+#: heard (``bench/first_burst.py``).
 WARM_EXAMPLES = 3
 
 
