@@ -32,7 +32,11 @@ AUTH_TOKEN = "warm-start-token"
 #: The issue's bound: the greeting's first audio this soon after the stream starts.
 GREETING_MS = 150.0
 TURNS = 4
-SLACK_MS = 300.0  # the measured gap is 100-126 ms (docs/benchmarks.md, warm start)
+#: The first reply may be this much later than the warm call's slowest (a slower machine
+#: decodes new words slower). Measured here 2026-12-05: 3 ms sooner; 90 ms later with the
+#: burst waiting for the settle (IVR_ASR_HANDOVER_MS=0), 110-210 ms (the bench) with one warm-up
+#: example per intent too. The bench (bench/warm_start.py) holds the goal itself: no slack.
+SLACK_MS = 100.0
 
 
 @pytest.fixture
