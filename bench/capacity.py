@@ -313,12 +313,14 @@ def report(ramps: Sequence[Ramp], cores: int, machine_line: str, command: str, r
 
 def question_audio() -> bytes:
     """The caller's question as the phone sends it (espeak-ng Korean), synthesised once."""
+    return korean_speech(KO_PHRASES["hours"])
+
+
+def korean_speech(text: str) -> bytes:
+    """``text`` as a caller's phone sends it: espeak-ng Korean, rendered by the emulator."""
     from twilio_emulator import Speak, SpeakAudio, TwilioEmulator
 
-    rendered = TwilioEmulator("http://unused", "https://unused", "x").render(
-        [Speak(KO_PHRASES["hours"], "ko")]
-    )
-    step = rendered[0]
+    step = TwilioEmulator("http://unused", "https://unused", "x").render([Speak(text, "ko")])[0]
     assert isinstance(step, SpeakAudio)
     return step.audio
 

@@ -18,14 +18,13 @@ import argparse
 import time
 from typing import Any
 
-from capacity import question_audio
+from capacity import korean_speech, question_audio
 from common import progress
 from floor import RATE, pcm16, recogniser
 from phone import KO_LINE
-from twilio_emulator import Speak, SpeakAudio, TwilioEmulator
 
-from bot.flow.model import without_annotations
 from ivr.flow_source import FlowSource
+from ivr.warmup import callers_words
 
 FRAME_BYTES = RATE * 2 * 20 // 1000
 SETTLE = bytes(RATE * 2 * 150 // 1000)  # the pause's silence before the words are asked for
@@ -35,27 +34,16 @@ BURSTS = 3
 QUESTION_INTENT = "opening_hours"
 
 
-def spoken(text: str) -> bytes:
-    """``text`` as espeak-ng Korean speech at the model's rate."""
-    step = TwilioEmulator("http://unused", "https://unused", "x").render([Speak(text, "ko")])[0]
-    assert isinstance(step, SpeakAudio)
-    return pcm16(step.audio)
-
-
 def warm_up_texts(examples: int) -> list[str]:
-    """The first ``examples`` of each intent of the Korean test line but the question's."""
+    """What the line's warm-up would say (``callers_words``), but the question's intent's."""
     flow = FlowSource(KO_LINE).current
-    return [
-        without_annotations(text)
-        for name, intent in flow.intents.items()
-        if name != QUESTION_INTENT
-        for text in intent.examples.get("ko", ())[:examples]
-    ]
+    question_own = set(flow.intents[QUESTION_INTENT].examples.get("ko", ()))
+    return [text for text in callers_words(flow, "ko", examples) if text not in question_own]
 
 
 def warm_up_speech(examples: int) -> list[bytes]:
-    """:func:`warm_up_texts` spoken, each with a second of silence after it."""
-    return [spoken(text) + SECOND for text in warm_up_texts(examples)]
+    """:func:`warm_up_texts` spoken at the model's rate, each with a second of silence after."""
+    return [pcm16(korean_speech(text)) + SECOND for text in warm_up_texts(examples)]
 
 
 def burst_ms(recognizer: Any, audio: bytes) -> float:

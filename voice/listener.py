@@ -136,7 +136,6 @@ class Listener:
         frame_ms = self.detector.config.frame_ms
         self._preroll: deque[bytes] = deque(maxlen=max(1, preroll_ms // frame_ms))
         self._settled = False  # the words were settled in the current pause
-        self._handed_over = False  # the recogniser was told of the current pause
         self._held: list[bytes] = []  # the pause's audio since the words were settled
 
     @property
@@ -198,11 +197,10 @@ class Listener:
                 self._preroll.append(chunk)
         silence = self.detector.trailing_silence_ms
         if silence == 0:
-            self._settled = self._handed_over = False  # speaking again (or between turns)
+            self._settled = False  # speaking again (or between turns)
             return events
-        if self.handover_ms and not self._handed_over and silence >= self.handover_ms:
-            self._handed_over = True
-            self._hand_over()
+        if 0 < self.handover_ms <= silence < self.handover_ms + self.detector.config.frame_ms:
+            self._hand_over()  # the frame that reached it: once per pause
         if self.prepare_ms and not self._settled and silence >= self.prepare_ms:
             self._settled = True
             events.append(Paused(self._settle(), self.detector.stream_ms))
@@ -258,7 +256,7 @@ class Listener:
         return words
 
     def _finish(self, ended: TurnEnded, *, early: bool) -> Heard | HeardLater:
-        self._settled = self._handed_over = False
+        self._settled = False
         self._held.clear()  # the pause after the settled words: nothing more to decode
         started = time.perf_counter()
         later = getattr(self.recognizer, "final_later", None)
@@ -287,7 +285,7 @@ class Listener:
             later()
         else:
             self.recognizer.reset()
-        self._settled = self._handed_over = False
+        self._settled = False
         self._held.clear()
 
 
