@@ -7,7 +7,8 @@ thread per call, 72 to 79 µs on one thread for all). Here the request's thread 
 handshake and the stream's start, then hands the socket to the hub and waits; the hub's
 thread reads whichever sockets are ready and hands each read's messages to its connection's
 ``take``, which must be quick (the live call only listens there; replies, the store and the
-dialogue run on each call's own thread).
+dialogue run on each call's own thread). The request's thread sleeps until its connection
+ends: when our side closes it first, :meth:`SocketHub.let_go` says so, so nothing polls.
 
 Written with the standard library's :mod:`selectors`: the WSGI server (gunicorn's threads)
 gives each WebSocket its request's thread and no event loop, so there is no library loop to
@@ -16,6 +17,7 @@ protocol.
 
     hub = SocketHub()
     hub.serve(ws, take, until=outbox.closed)   # blocks the request's thread until the end
+    hub.let_go(ws)                             # (another thread) our side closed it: stop reading
 """
 
 from __future__ import annotations
@@ -36,9 +38,6 @@ log = logging.getLogger(__name__)
 
 #: Takes one read's messages; ``False`` ends the connection (the stream stopped).
 Take = Callable[[list[str | bytes]], bool]
-
-#: How often the waiting request's thread looks whether its call closed the socket itself.
-UNTIL_POLL_S = 0.25
 
 
 @dataclass(eq=False)
@@ -64,6 +63,7 @@ class SocketHub:
         self.name = name
         self._lock = threading.Lock()
         self._requests: deque[tuple[str, _Connection]] = deque()
+        self._serving: dict[int, _Connection] = {}  # by id(ws), while its request's thread waits
         self._selector: selectors.BaseSelector | None = None
         self._wake: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -83,17 +83,34 @@ class SocketHub:
     ) -> None:
         """Read ``ws`` on the hub's thread until it closes or ``take`` says the stream ended.
 
-        Blocks the calling thread until then (it sleeps: no wake-up per message). Messages
-        ``ws`` already holds are taken first. ``until``: set when our side closed the
-        connection, so the hub lets it go even if the peer sends nothing more. ``call_id``
-        names the connection in logs.
+        Blocks the calling thread until then; it sleeps, with no wake-up per message and no
+        polling. Messages ``ws`` already holds are taken first. ``until``: set when our side
+        closed the connection before it was handed over; once it is, :meth:`let_go` says so,
+        and the hub lets it go even if the peer sends nothing more. ``call_id`` names the
+        connection in logs.
         """
         connection = _Connection(ws, take, call_id)
-        self._ask("add", connection)
-        while not connection.done.wait(UNTIL_POLL_S):
+        with self._lock:
+            self._serving[id(ws)] = connection
+        try:
+            self._ask("add", connection)
             if until is not None and until.is_set():
                 self._ask("drop", connection)
-                connection.done.wait()
+            connection.done.wait()
+        finally:
+            with self._lock:
+                self._serving.pop(id(ws), None)
+
+    def let_go(self, ws: InlineServer) -> None:
+        """Stop reading ``ws`` (our side closed it): its :meth:`serve` returns. From any thread.
+
+        Nothing happens for a connection the hub does not serve (already ended, or not yet
+        handed over: :meth:`serve` then checks its ``until``).
+        """
+        with self._lock:
+            connection = self._serving.get(id(ws))
+        if connection is not None:
+            self._ask("drop", connection)
 
     def _ask(self, what: str, connection: _Connection) -> None:
         with self._lock:
@@ -158,6 +175,8 @@ class SocketHub:
 
     def _add(self, connection: _Connection) -> None:
         assert self._selector is not None
+        if connection.done.is_set():  # let go before the hub got to it
+            return
         if connection.ws.buffered and not self._deliver(connection, connection.ws.take_buffered()):
             connection.done.set()
             return

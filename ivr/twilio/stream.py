@@ -51,6 +51,7 @@ class StreamOutbox:
         self.stream_sid = stream_sid
         self.call_id = call_id
         self.closed = threading.Event()
+        self.on_closed: Callable[[], None] = lambda: None  # told after :meth:`close`
         self._lock = threading.Lock()
 
     def play(self, ulaw: bytes) -> None:
@@ -73,6 +74,7 @@ class StreamOutbox:
                 self.ws.close()
             except Exception:  # already gone: nothing left to close
                 log.debug("socket already closed", extra={"call_id": self.call_id})
+        self.on_closed()
 
     def _send(self, message: str) -> None:
         with self._lock:
@@ -110,6 +112,7 @@ def serve_stream(
             return  # the socket closed
         if hub is not None and stream.call is not None and stream.outbox is not None:
             stream.call.on_shared_thread = True
+            stream.outbox.on_closed = lambda: hub.let_go(ws)
             hub.serve(ws, stream.take, stream.outbox.closed, stream.call.call_id)
     finally:
         if stream.call is not None:

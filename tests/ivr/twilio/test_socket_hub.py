@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ class Seen:
     threads: set[str] = field(default_factory=set)
     ended: list[str] = field(default_factory=list)
     until: dict[str, threading.Event] = field(default_factory=dict)
+    route_threads: dict[str, int] = field(default_factory=dict)  # native thread ids, by name
     reads: list[int] = field(default_factory=list)  # messages per take
 
 
@@ -38,7 +40,9 @@ def hub_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, Seen, Sock
     """A route that reads a name on its own thread, then hands the socket to the hub.
 
     ``take`` echoes each message, ends the connection on "bye", raises on "boom", and on
-    "close" closes our side and sets the connection's ``until``.
+    "close" closes our side a moment later from another thread (as a call's own thread does),
+    setting the connection's ``until`` and letting it go. A connection named "closed-early"
+    has its ``until`` set before it is handed to the hub.
     """
     seen, hub = Seen(), SocketHub(tick_s=getattr(request, "param", 0.0))
     blueprint = Blueprint("hub", __name__)
@@ -58,8 +62,7 @@ def hub_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, Seen, Sock
                 if message == "boom":
                     raise RuntimeError("a connection's own failure")
                 if message == "close":
-                    ws.close()
-                    until.set()
+                    threading.Timer(0.1, close_our_side).start()
                     return True
                 got.append(message)
                 ws.send(f"{name}: {message}")
@@ -67,8 +70,17 @@ def hub_server(request: pytest.FixtureRequest) -> Iterator[tuple[str, Seen, Sock
                     return False
             return True
 
+        def close_our_side() -> None:
+            ws.close()
+            until.set()
+            hub.let_go(ws)
+
         if name == "unreadable":
             ws.read_ready = broken_read  # its socket fails to read (a bug, a protocol error)
+        if name == "closed-early":
+            ws.close()
+            until.set()
+        seen.route_threads[name] = threading.get_native_id()
         hub.serve(ws, take, until=until)
         seen.ended.append(name)
 
@@ -174,6 +186,45 @@ def test_our_close_ends_the_route_though_the_peer_says_nothing_more(
         raw.sendall(peer.send(Message(data="close")))
         wait_for("the route to end", lambda: seen.ended == ["quiet"], 5)
         assert hub.connections == 0
+
+
+def test_a_connection_closed_before_the_hub_took_it_ends_the_route(
+    hub_server: tuple[str, Seen, SocketHub],
+) -> None:
+    url, seen, hub = hub_server
+    client = connect(url, "closed-early")
+    try:
+        wait_for("the route to end", lambda: seen.ended == ["closed-early"], 5)
+        assert hub.connections == 0
+    finally:
+        hang_up(client)
+
+
+def test_the_waiting_route_sleeps_until_its_connection_ends(
+    hub_server: tuple[str, Seen, SocketHub],
+) -> None:
+    """No polling: the request's thread does not wake while its call goes on."""
+    url, seen, hub = hub_server
+    client = connect(url, "quiet")
+    try:
+        wait_for("the route on the hub", lambda: hub.connections == 1, 5)
+        time.sleep(0.1)
+        before = wake_ups(seen.route_threads["quiet"])
+        for n in range(10):
+            client.send(f"{n}")
+            assert client.receive(timeout=5) == f"quiet: {n}"
+            time.sleep(0.1)
+        assert wake_ups(seen.route_threads["quiet"]) == before
+        client.send("bye")
+        wait_for("the route to end", lambda: seen.ended == ["quiet"], 5)
+    finally:
+        hang_up(client)
+
+
+def wake_ups(native_id: int) -> int:
+    """How many times a thread of this process has gone to sleep and woken (Linux)."""
+    status = Path(f"/proc/self/task/{native_id}/status").read_text()
+    return int(status.split("voluntary_ctxt_switches:")[1].split()[0])
 
 
 def test_a_peer_that_hangs_up_ends_the_route(hub_server: tuple[str, Seen, SocketHub]) -> None:
