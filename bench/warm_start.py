@@ -1,16 +1,22 @@
 """Warm start: the first call to a freshly started web process, the moment ``/healthz`` is ready.
 
-    .venv/bin/python bench/warm_start.py [--tries 3] [--write docs/benchmarks.md]
+    .venv/bin/python bench/warm_start.py [--tries 3] [--spin 0] [--write docs/benchmarks.md]
 
 Each try starts the Procfile's gunicorn with an empty prompt cache, phones it as soon as it
 reports ready (polled every 20 ms, as an eager load balancer), then phones it again: the
 greeting's delay after the stream starts, and the first reply against the second call's.
+``--spin N`` keeps N other processes spinning on the CPU meanwhile, as on a slower or shared
+machine (where a first reply came 150-200 ms after the warm ones, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from callers import CallerView, place, script
@@ -33,15 +39,30 @@ def one_try(workdir: Path, question: bytes) -> tuple[CallerView, CallerView]:
     return first, second
 
 
+@contextmanager
+def spinning(processes: int) -> Iterator[None]:
+    """``processes`` other programs spin on the CPU meanwhile: a shared machine, busy elsewhere."""
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)
+    ]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tries", type=int, default=3)
+    parser.add_argument("--spin", type=int, default=0, help="processes spinning meanwhile")
     parser.add_argument("--write", metavar="MARKDOWN", help="write/replace the section")
     args = parser.parse_args()
     question = question_audio()
     rows = []
     for number in range(1, args.tries + 1):
-        with tempfile.TemporaryDirectory(prefix="ivr-bench-") as folder:
+        with tempfile.TemporaryDirectory(prefix="ivr-bench-") as folder, spinning(args.spin):
             progress(f"try {number}/{args.tries}: a cold web process ...")
             first, second = one_try(Path(folder), question)
         warm_p95 = percentile(second.replies_ms, 95) if second.replies_ms else float("nan")

@@ -312,6 +312,7 @@ def call_settings(config: Mapping[str, Any]) -> CallSettings:
         confident_silence_ms=int(config["TURN_CONFIDENT_SILENCE_MS"]),
         barge_in_ms=int(config["BARGE_IN_MS"]),
         hold_ms=int(config["ASR_HOLD_MS"]),
+        hold_from_calls=int(config["ASR_HOLD_FROM_CALLS"]),
         handover_ms=int(config["ASR_HANDOVER_MS"]),
     )
 

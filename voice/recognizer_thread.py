@@ -8,12 +8,14 @@ their answers cover every frame fed before them. ``flush_later`` and ``final_lat
 the same way without waiting: a call's thread that must keep up with real time asks for the
 turn's words and goes on reading frames while the recogniser catches up.
 
-With ``hold_ms``, while no one is shown the words so far, a turn's audio is held back and
-decoded in one burst when the caller pauses (``hand_over``, or when its words are asked for,
-whichever comes first): the turn then borrows
+With ``hold_ms``, while the line is busy (``hold_wanted``) and no one is shown the words so
+far, a turn's audio is held back and decoded in one burst when the caller pauses
+(``hand_over``, or when its words are asked for, whichever comes first): the turn then borrows
 its recogniser (``voice.turn_recognizer``) for the pause, not the whole turn, so fewer
 recognisers take turns at the busiest hour and the same audio costs less
 (``docs/benchmarks.md``). A noise dropped before its words were asked for is never decoded.
+On a quiet line the audio goes as it comes: words new to a recogniser then cost their
+decoding while the caller speaks, not in the pause before the reply.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ class RecognizerThread:
     so far whenever they change (on the recogniser's thread), while ``partials_wanted()`` says
     someone is shown them: working them out costs about a tenth of the decoding.
 
-    Audio goes to the thread every ``batch_ms``; while no one is shown the words so far it is
-    held back up to ``hold_ms`` (0: never), until an answer is asked for.
+    Audio goes to the thread every ``batch_ms``; while ``hold_wanted()`` and no one is shown
+    the words so far it is held back up to ``hold_ms`` (0: never), until an answer is asked for.
     """
 
     def __init__(
@@ -51,8 +53,10 @@ class RecognizerThread:
         batch_ms: int = 60,
         partials_wanted: Callable[[], bool] = lambda: True,
         hold_ms: int = 0,
+        hold_wanted: Callable[[], bool] = lambda: True,
     ) -> None:
         self.inner = inner
+        self._hold_wanted = hold_wanted
         self._partials_wanted = partials_wanted
         self._held = bytearray()  # audio not yet handed to the thread (one feeder)
         self._batch_bytes = inner.sample_rate * 2 * batch_ms // 1000
@@ -71,8 +75,8 @@ class RecognizerThread:
 
         Audio is handed over in pieces of ``batch_ms`` (any operation that answers sends what
         is held first): waking the recogniser's thread for every 20 ms frame costs more CPU
-        than the decoding of the frame itself on a busy machine. While no one is shown the
-        words so far, pieces of up to ``hold_ms``.
+        than the decoding of the frame itself on a busy machine. While ``hold_wanted()`` and
+        no one is shown the words so far, pieces of up to ``hold_ms``.
         """
         self._held += pcm16
         if len(self._held) >= self._handover_bytes():
@@ -80,7 +84,7 @@ class RecognizerThread:
         return None
 
     def _handover_bytes(self) -> int:
-        if self._hold_bytes and self._partials_shown_to() is None:
+        if self._hold_bytes and self._hold_wanted() and self._partials_shown_to() is None:
             return self._hold_bytes
         return self._batch_bytes
 

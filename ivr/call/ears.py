@@ -31,6 +31,7 @@ class CallEars:
         on_partial: Callable[[str], None] | None = None,
         partials_wanted: Callable[[], bool] = lambda: True,
         hold_ms: int = 0,
+        hold_wanted: Callable[[], bool] = lambda: True,
     ) -> None:
         self._hearing = hearing
         self._new_listener = listener
@@ -38,6 +39,7 @@ class CallEars:
         self._on_partial = on_partial
         self._partials_wanted = partials_wanted
         self._hold_ms = hold_ms
+        self._hold_wanted = hold_wanted
         self.language: str | None = None
         self.listener: Listener | None = None
         self._thread: RecognizerThread | None = None
@@ -59,6 +61,7 @@ class CallEars:
             on_partial=self._on_partial,
             partials_wanted=self._partials_wanted,
             hold_ms=self._hold_ms,
+            hold_wanted=self._hold_wanted,
         )
         self._thread = thread
         self.listener = self._new_listener(thread)

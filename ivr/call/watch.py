@@ -119,6 +119,10 @@ class LiveCalls:
             if self._running.get(call_id) is call:
                 del self._running[call_id]
 
+    def running_count(self) -> int:
+        """How many calls' streams are up in this process now."""
+        return len(self._running)  # unlocked read: asked for every frame of a turn
+
     def find(self, call_id: str) -> TypedInput | None:
         """The running stream of ``call_id`` in this process, if any."""
         with self._lock:

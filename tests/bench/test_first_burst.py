@@ -26,3 +26,11 @@ def test_a_warmed_recogniser_decodes_the_question_in_bursts() -> None:
     question = first_burst.pcm16(first_burst.question_audio())
     bursts = first_burst.after_warm_up(first_burst.warm_up_speech(1)[:2], question)
     assert len(bursts) == first_burst.BURSTS and all(ms > 0 for ms in bursts)
+
+
+@pytest.mark.slow
+def test_a_warmed_recogniser_hears_the_question_as_it_comes_then_settles_it() -> None:
+    question = first_burst.pcm16(first_burst.question_audio())
+    passes = first_burst.streamed_after_warm_up(first_burst.warm_up_speech(1)[:2], question)
+    assert len(passes) == first_burst.BURSTS
+    assert all(cpu > 0 and settle > 0 for cpu, settle in passes)

@@ -214,6 +214,23 @@ def test_audio_is_handed_over_as_it_comes_while_someone_is_shown_the_words() -> 
         threaded.close()
 
 
+def test_audio_is_held_only_while_the_line_is_busy() -> None:
+    inner, busy = RecordingRecognizer(), [False]
+    threaded = RecognizerThread(inner, batch_ms=60, hold_ms=200, hold_wanted=lambda: busy[0])
+    frames = [bytes([n]) * 640 for n in range(10)]
+    try:
+        for frame in frames[:3]:
+            threaded.accept(frame)  # a quiet line: handed over as it comes
+        busy[0] = True  # more calls came in: held from now on
+        for frame in frames[3:]:
+            threaded.accept(frame)
+        threaded.final()
+        assert [len(piece) for piece in inner.pieces] == [1920, 4480]
+        assert b"".join(inner.pieces) == b"".join(frames)
+    finally:
+        threaded.close()
+
+
 class WordsSoFar(SlowRecognizer):
     """Says the words so far ("n pieces") when asked for them; notes whether it was asked."""
 

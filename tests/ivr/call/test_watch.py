@@ -68,6 +68,20 @@ def test_typed_input_reaches_the_running_stream_only() -> None:
     assert calls.find("CA1") is None
 
 
+def test_the_calls_up_are_counted_once_each_however_many_streams_they_had() -> None:
+    calls = LiveCalls(lambda: NOW)
+    assert calls.running_count() == 0
+    first, again, other = Typed(), Typed(), Typed()
+    calls.running("CA1", first)
+    calls.running("CA2", other)
+    calls.running("CA1", again)  # CA1's second stream (a callback booking) replaces its first
+    assert calls.running_count() == 2
+    calls.ended("CA1", first)  # the replaced stream's end leaves the call up
+    assert calls.running_count() == 2
+    calls.ended("CA1", again)
+    assert calls.running_count() == 1
+
+
 def test_each_call_has_its_own_clock_and_forgets_it_when_it_ends() -> None:
     calls = LiveCalls(lambda: NOW)
     calls.shift_clock("CA1", timedelta(hours=12))
