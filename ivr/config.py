@@ -53,7 +53,7 @@ DEFAULTS: Mapping[str, Any] = {
     "ASR_HOLD_MS": 4000,
     # IVR_ASR_HOLD_FROM_CALLS: audio is held back only once this many calls are up in the process;
     # fewer: decoded as it comes (words new to a recogniser then cost nothing in the pause)
-    "ASR_HOLD_FROM_CALLS": 4,
+    "ASR_HOLD_FROM_CALLS": 3,
     # IVR_ASR_HANDOVER_MS: silence in a turn after which the audio held back starts decoding,
     # so the burst is under way before the words are needed; 0: only when they are asked for
     "ASR_HANDOVER_MS": 40,

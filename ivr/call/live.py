@@ -253,7 +253,7 @@ class CallSettings:
     confident_silence_ms: int = 300
     barge_in_ms: int = 120
     hold_ms: int = 4000  # a turn's audio held back until the pause (voice.recognizer_thread)
-    hold_from_calls: int = 4  # ... once this many calls are up in the process (fewer: as it comes)
+    hold_from_calls: int = 3  # ... once this many calls are up in the process (fewer: as it comes)
     handover_ms: int = 40  # silence after which the held audio starts decoding (voice.listener)
 
 
@@ -283,7 +283,7 @@ class CallOpener:
             on_partial=lambda words: publish("partial", {"text": words}),
             partials_wanted=lambda: self.calls.watched(call_id),  # only a watcher sees them
             hold_ms=self.settings.hold_ms,
-            hold_wanted=self._busy,
+            hold_wanted=self._line_busy,
         )
         language = parameters.get("language") or ""
         listener = ears.use(language if language in flow.languages else flow.default_language)
@@ -310,12 +310,14 @@ class CallOpener:
         )
         return LiveCall(pipeline, ears, self.calls)
 
-    def _busy(self) -> bool:
+    def _line_busy(self) -> bool:
         """Whether enough calls are up to hold each turn's audio back for a burst at its pause.
 
         Holding saves CPU only where turns overlap; on a quiet line the audio is decoded as it
         comes, so the words a recogniser has never heard cost their graph's expansion while the
         caller speaks, not in the pause (a just-started line's first reply, docs/benchmarks.md).
+        Below the default of 3 calls, the two recognisers warmed at start-up
+        (``IVR_ASR_WARM_RECOGNIZERS``) hear every turn that streams at once.
         """
         return self.calls.running_count() >= self.settings.hold_from_calls
 

@@ -56,5 +56,5 @@ def test_each_call_holds_a_turns_audio_back_as_configured() -> None:
     assert (streamed.hold_ms, streamed.confident_silence_ms) == (0, 240)
     assert call_settings(config()).handover_ms == 40  # the burst starts 40 ms into the pause
     assert call_settings(config(ASR_HANDOVER_MS="0")).handover_ms == 0  # only at the settle
-    assert call_settings(config()).hold_from_calls == 4  # fewer calls up: as it comes
+    assert call_settings(config()).hold_from_calls == 3  # fewer calls up: as it comes
     assert call_settings(config(ASR_HOLD_FROM_CALLS="1")).hold_from_calls == 1  # always held
