@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from voice.asr import Recognizer
 from voice.hearing import Hearing
 from voice.listener import PHONE_RATE, Listener
 from voice.recognizer_thread import RecognizerThread
@@ -27,19 +28,12 @@ class CallEars:
         self,
         hearing: Hearing,
         listener: Callable[[RecognizerThread], Listener],
-        name: str,
-        on_partial: Callable[[str], None] | None = None,
-        partials_wanted: Callable[[], bool] = lambda: True,
-        hold_ms: int = 0,
-        hold_wanted: Callable[[], bool] = lambda: True,
+        thread: Callable[[Recognizer], RecognizerThread],
     ) -> None:
+        """``thread`` puts a recogniser on its thread with the call's options (name, hold...)."""
         self._hearing = hearing
         self._new_listener = listener
-        self._name = name
-        self._on_partial = on_partial
-        self._partials_wanted = partials_wanted
-        self._hold_ms = hold_ms
-        self._hold_wanted = hold_wanted
+        self._new_thread = thread
         self.language: str | None = None
         self.listener: Listener | None = None
         self._thread: RecognizerThread | None = None
@@ -54,15 +48,8 @@ class CallEars:
         if pool is None:
             self.listener = None
             return None
-        thread = RecognizerThread(
-            # The phone's audio is resampled on the recogniser's thread, not the socket hub's.
-            ResamplingRecognizer(TurnRecognizer(pool), PHONE_RATE),
-            name=self._name,
-            on_partial=self._on_partial,
-            partials_wanted=self._partials_wanted,
-            hold_ms=self._hold_ms,
-            hold_wanted=self._hold_wanted,
-        )
+        # The phone's audio is resampled on the recogniser's thread, not the socket hub's.
+        thread = self._new_thread(ResamplingRecognizer(TurnRecognizer(pool), PHONE_RATE))
         self._thread = thread
         self.listener = self._new_listener(thread)
         return self.listener

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 
 from bot.dialogue import Dialogue
 from bot.engine import Engine
@@ -276,15 +277,15 @@ class CallOpener:
         """A call whose stream just started; ``outbox`` takes what the caller should hear."""
         flow = self.flow()
         publish = self.calls.publisher(call_id)
-        ears = CallEars(
-            self.recognizers(),
-            self._listener,
+        thread = partial(
+            RecognizerThread,
             name=f"asr-{call_id[-8:]}",
             on_partial=lambda words: publish("partial", {"text": words}),
             partials_wanted=lambda: self.calls.watched(call_id),  # only a watcher sees them
             hold_ms=self.settings.hold_ms,
             hold_wanted=self._line_busy,
         )
+        ears = CallEars(self.recognizers(), self._listener, thread)
         language = parameters.get("language") or ""
         listener = ears.use(language if language in flow.languages else flow.default_language)
         clock = self.calls.clock(call_id)

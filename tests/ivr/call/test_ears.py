@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from voice.asr import PoolUsage, VoskRecognizerPool
 from voice.hearing import Hearing
 from voice.listener import Listener
 from voice.recognizer_thread import RecognizerThread
+
+THREAD = partial(RecognizerThread, name="asr-test")  # each call's recogniser thread
 
 
 @pytest.fixture
@@ -34,7 +37,7 @@ def a_turn(thread: RecognizerThread) -> None:
 def test_switching_language_takes_each_turns_recogniser_from_the_new_pool(
     pools: dict[str, VoskRecognizerPool],
 ) -> None:
-    ears = CallEars(Hearing(pools, deaf=("lv",)), Listener, name="asr-test")
+    ears = CallEars(Hearing(pools, deaf=("lv",)), Listener, THREAD)
     english = ears.use("en")
     assert isinstance(english, Listener) and ears.language == "en"
     assert isinstance(ears.thread, RecognizerThread)
@@ -60,7 +63,7 @@ def test_switching_language_takes_each_turns_recogniser_from_the_new_pool(
 def test_a_call_that_ends_mid_turn_gives_the_recogniser_back(
     pools: dict[str, VoskRecognizerPool],
 ) -> None:
-    ears = CallEars(Hearing(pools), Listener, name="asr-test")
+    ears = CallEars(Hearing(pools), Listener, THREAD)
     ears.use("cs")
     assert ears.thread is not None
     ears.thread.accept(bytes(32000))  # still queued for the recogniser's thread
@@ -71,7 +74,7 @@ def test_a_call_that_ends_mid_turn_gives_the_recogniser_back(
 def test_a_turn_held_back_borrows_its_recogniser_only_once_its_words_are_asked_for(
     pools: dict[str, VoskRecognizerPool],
 ) -> None:
-    ears = CallEars(Hearing(pools), Listener, name="asr-test", hold_ms=4000)
+    ears = CallEars(Hearing(pools), Listener, partial(THREAD, hold_ms=4000))
     ears.use("cs")
     assert ears.thread is not None
     ears.thread.accept(bytes(32000))  # two seconds of the caller speaking
@@ -88,7 +91,7 @@ def test_a_turn_held_back_borrows_its_recogniser_only_once_its_words_are_asked_f
 def test_a_call_nobody_speaks_on_borrows_no_recogniser(
     pools: dict[str, VoskRecognizerPool],
 ) -> None:
-    ears = CallEars(Hearing(pools), Listener, name="asr-test")
+    ears = CallEars(Hearing(pools), Listener, THREAD)
     ears.use("cs")
     ears.close()
     assert (idle(pools["en"]), idle(pools["cs"])) == (0, 0)
